@@ -1,0 +1,65 @@
+// The command table: every cabin command, what it needs, how it binds flags.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "config/paths.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cabin::cmd {
+
+// Global options, as Podman has them.
+struct Globals {
+  std::string root;
+  std::string runroot;
+  std::string storage_driver;
+  std::string log_level = "warn";
+  config::StorePaths paths;  // resolved from the above before dispatch
+};
+
+// What a command needs set up before it runs. main enters the user namespace
+// once, before dispatch and before any thread starts.
+enum class Needs {
+  Host,    // runs in the host's namespaces (listing, inspecting)
+  UserNS,  // owns files with subordinate ids: unpacking, removing layers
+};
+
+using Runner = std::function<int()>;
+// Binds the command's options into its own Options struct and returns the
+// function that validates them and calls the library.
+using Binder = Runner (*)(CLI::App& app, Globals& globals);
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  Needs needs = Needs::Host;
+  Binder bind = nullptr;                   // null for a pure group ("image")
+  std::span<const Command> subcommands{};  // for groups
+  std::span<const std::string_view> aliases{};
+};
+
+// The whole table, in the order `cabin --help` lists it.
+std::span<const Command> commands();
+
+// Each command file provides its binder.
+Runner bind_version(CLI::App&, Globals&);
+Runner bind_info(CLI::App&, Globals&);
+Runner bind_pull(CLI::App&, Globals&);
+Runner bind_images(CLI::App&, Globals&);
+Runner bind_image_inspect(CLI::App&, Globals&);
+Runner bind_image_exists(CLI::App&, Globals&);
+Runner bind_tag(CLI::App&, Globals&);
+Runner bind_untag(CLI::App&, Globals&);
+Runner bind_rmi(CLI::App&, Globals&);
+Runner bind_image_prune(CLI::App&, Globals&);
+Runner bind_history(CLI::App&, Globals&);
+Runner bind_import(CLI::App&, Globals&);
+Runner bind_unshare(CLI::App&, Globals&);
+
+}  // namespace cabin::cmd

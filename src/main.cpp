@@ -1,0 +1,135 @@
+// cabin: a daemonless, rootless container engine with Podman's command line.
+#include <unistd.h>
+
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cabin-config.h"
+#include "cmd/command.h"
+#include "cmd/suggest.h"
+#include "rootless/userns.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace {
+
+using cabin::cmd::Command;
+using cabin::cmd::Globals;
+using cabin::cmd::Needs;
+using cabin::cmd::Runner;
+
+struct Bound {
+  const Command* command;
+  Runner run;
+};
+
+void add_commands(CLI::App& parent, std::span<const Command> table, Globals& globals,
+                  std::map<const CLI::App*, Bound>& bound) {
+  for (const auto& c : table) {
+    CLI::App* sub = parent.add_subcommand(std::string(c.name), std::string(c.summary));
+    for (auto alias : c.aliases) sub->alias(std::string(alias));
+    sub->fallthrough();
+    if (c.bind) bound[sub] = Bound{&c, c.bind(*sub, globals)};
+    if (!c.subcommands.empty()) {
+      add_commands(*sub, c.subcommands, globals, bound);
+      if (!c.bind) sub->require_subcommand(1);
+    }
+  }
+}
+
+const CLI::App* deepest_subcommand(const CLI::App* app) {
+  for (const CLI::App* sub : app->get_subcommands()) return deepest_subcommand(sub);
+  return app;
+}
+
+std::string command_path(const CLI::App* app) {
+  std::string path;
+  for (; app && app->get_parent(); app = app->get_parent())
+    path = path.empty() ? app->get_name() : app->get_name() + " " + path;
+  return path.empty() ? "cabin" : "cabin " + path;
+}
+
+// CLI11's messages reworded as Podman's.
+int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* where = deepest_subcommand(&app);
+  // With fallthrough, what no subcommand recognised ends up on the root.
+  std::vector<std::string> extras = where->remaining();
+  if (extras.empty()) extras = app.remaining();
+  bool is_group = where == &app || !where->get_subcommands({}).empty();
+  if (!extras.empty() && extras.front().rfind("-", 0) == 0 && extras.front() != "-") {
+    std::string flag = extras.front().substr(0, extras.front().find('='));
+    fmt::print(stderr, "Error: unknown flag: {}\nSee '{} --help'\n", flag, command_path(where));
+    return cabin::kExitError;
+  }
+  if (!extras.empty() && is_group) {
+    fmt::print(stderr, "Error: unrecognized command `{} {}`\n", command_path(where), extras.front());
+    auto hint = cabin::cmd::suggest(extras.front(), *where);
+    if (!hint.empty()) fmt::print(stderr, "Did you mean this?\n\t{}\n", hint);
+    fmt::print(stderr, "Try '{} --help' for more information\n", command_path(where));
+    return cabin::kExitError;
+  }
+  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+    fmt::print(stderr, "Error: {}: too many arguments: unexpected {:?}\n", command_path(where),
+               extras.empty() ? std::string() : extras.front());
+    return cabin::kExitError;
+  }
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && is_group) {
+    fmt::print(stderr, "Error: missing command '{} COMMAND'\nTry '{} --help' for more information\n",
+               command_path(where), command_path(where));
+    return cabin::kExitError;
+  }
+  fmt::print(stderr, "Error: {}\nSee '{} --help'\n", e.what(), command_path(where));
+  return cabin::kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals globals;
+  CLI::App app{"Manage pods, containers and images, rootless and without a daemon", "cabin"};
+  app.set_version_flag("-v,--version", fmt::format("cabin version {}", CABIN_VERSION));
+  app.add_option("--root", globals.root, "Path to the graph root directory where images and containers are stored");
+  app.add_option("--runroot", globals.runroot, "Path to the 'run directory' where all state information is stored");
+  app.add_option("--storage-driver", globals.storage_driver, "Select which storage driver is used to manage storage of images and containers");
+  app.add_option("--log-level", globals.log_level, "Log messages above specified level (trace, debug, info, warn, error, fatal or panic)");
+  app.require_subcommand(1);
+
+  std::map<const CLI::App*, Bound> bound;
+  add_commands(app, cabin::cmd::commands(), globals, bound);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report_parse_error(app, e);
+  }
+
+  const CLI::App* selected = deepest_subcommand(&app);
+  auto it = bound.find(selected);
+  if (it == bound.end()) {
+    fmt::print(stderr, "Error: missing command '{} COMMAND'\n", command_path(selected));
+    return cabin::kExitError;
+  }
+
+  try {
+    cabin::log::set_level(cabin::log::parse_level(globals.log_level));
+    globals.paths =
+        cabin::config::resolve_store_paths(globals.root, globals.runroot, globals.storage_driver);
+    if (it->second.command->needs == Needs::UserNS) {
+      const auto& state = cabin::rootless::enter_user_namespace();
+      if (state.entered) cabin::rootless::note_mapping_for_store(globals.paths.graphroot, state);
+    }
+    return it->second.run();
+  } catch (const cabin::Error& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return cabin::kExitError;
+  }
+}

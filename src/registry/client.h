@@ -1,0 +1,68 @@
+// A Distribution v2 (OCI distribution-spec) client on libcurl.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/auth.h"
+
+namespace cabin::registry {
+
+struct ClientOptions {
+  bool tls_verify = true;       // false: do not verify certificates, and fall back to http
+  bool insecure = false;        // registries.conf insecure=true: same as tls_verify=false
+  std::string cert_dir;         // *.crt (CAs), *.cert + *.key (client cert); default /etc/containers/certs.d/HOST
+  std::optional<config::Credentials> creds;  // explicit --creds; else looked up in auth files
+  int max_attempts = 4;         // for transient failures, with exponential backoff
+};
+
+struct Manifest {
+  std::string body;
+  std::string media_type;  // from Content-Type, or the body's mediaType
+  std::string digest;      // sha256 of body
+};
+
+// Accept header values the client sends for manifests.
+inline constexpr std::string_view kManifestAccept =
+    "application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json";
+
+// One client per registry host. Methods are safe to call from several threads
+// at once (each transfer has its own handle; tokens are shared under a lock).
+class Client {
+ public:
+  Client(std::string registry, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // GET /v2/<repo>/manifests/<reference> (tag or digest). When reference is a
+  // digest the body is checked against it. Errors name the registry, the
+  // repository and the reason ("manifest unknown", "unauthorized", HTTP status,
+  // "connection refused", certificate problems).
+  Manifest get_manifest(std::string_view repo, std::string_view reference);
+
+  // A small blob (image config), checked against digest; max_size guards memory.
+  std::string get_blob(std::string_view repo, std::string_view digest, size_t max_size = 32 << 20);
+
+  // Streams a blob to sink in order. After a transient failure the transfer
+  // resumes with a Range request, so sink sees every byte exactly once. An
+  // exception thrown by sink aborts the transfer and propagates. The caller
+  // verifies the digest (it hashes as it consumes).
+  void stream_blob(std::string_view repo, std::string_view digest,
+                   const std::function<void(const char* data, size_t len)>& sink);
+
+  const std::string& registry() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cabin::registry

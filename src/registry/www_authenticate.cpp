@@ -1,0 +1,2 @@
+// Placeholder: being written.
+#include "registry/www_authenticate.h"

@@ -1,0 +1,210 @@
+#include "rootless/userns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <csignal>
+#include <cstring>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace cabin::rootless {
+namespace {
+
+UsernsState g_state = [] {
+  UsernsState s;
+  s.mapping.uids = {{0, static_cast<uint32_t>(::getuid()), 1}};
+  s.mapping.gids = {{0, static_cast<uint32_t>(::getgid()), 1}};
+  return s;
+}();
+
+void write_proc(const std::string& path, std::string_view text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) throw_errno("open {}", path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_errno("write {}", path);
+}
+
+std::vector<std::string> tool_args(const char* tool, pid_t pid, const std::vector<IdRange>& ranges) {
+  std::vector<std::string> argv{tool, std::to_string(pid)};
+  for (const auto& r : ranges) {
+    argv.push_back(std::to_string(r.container_id));
+    argv.push_back(std::to_string(r.host_id));
+    argv.push_back(std::to_string(r.size));
+  }
+  return argv;
+}
+
+// Explains why unshare(CLONE_NEWUSER) failed, naming the fix.
+std::string diagnose_unshare_failure(int err) {
+  auto read_num = [](const char* path) -> long {
+    auto text = fs::read_file_if_exists(path);
+    return text ? std::strtol(text->c_str(), nullptr, 10) : -1;
+  };
+  if (read_num("/proc/sys/user/max_user_namespaces") == 0)
+    return "user namespaces are disabled (user.max_user_namespaces is 0): "
+           "run 'sysctl -w user.max_user_namespaces=15000' as root";
+  if (read_num("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+    return "unprivileged user namespaces are disabled: "
+           "run 'sysctl -w kernel.unprivileged_userns_clone=1' as root";
+  if (read_num("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+    return "AppArmor restricts unprivileged user namespaces "
+           "(kernel.apparmor_restrict_unprivileged_userns=1): install cabin's AppArmor profile";
+  if (err == EINVAL) return "cabin is multi-threaded or in a chroot";
+  return std::strerror(err);
+}
+
+}  // namespace
+
+void write_single_id_maps(const std::string& proc_dir, uid_t uid, gid_t gid) {
+  // Order matters: gid_map may only be written by an unprivileged process
+  // once setgroups is denied.
+  write_proc(proc_dir + "/setgroups", "deny");
+  write_proc(proc_dir + "/uid_map", fmt::format("0 {} 1\n", uid));
+  write_proc(proc_dir + "/gid_map", fmt::format("0 {} 1\n", gid));
+}
+
+const UsernsState& userns_state() { return g_state; }
+
+const UsernsState& enter_user_namespace() {
+  if (::geteuid() == 0 || g_state.entered) return g_state;
+
+  uid_t uid = ::getuid();
+  gid_t gid = ::getgid();
+  IdMapping want = current_mapping();
+  std::string reason;
+  std::string newuidmap, newgidmap;
+  if (want.single_id()) {
+    reason = fmt::format("no subordinate ids for {} in /etc/subuid and /etc/subgid",
+                         current_user_name());
+  } else {
+    newuidmap = find_in_path("newuidmap");
+    newgidmap = find_in_path("newgidmap");
+    if (newuidmap.empty() || newgidmap.empty())
+      reason = "newuidmap/newgidmap not found (install the uidmap package)";
+  }
+
+  // With ranges, a helper child (still in the host's namespace) runs
+  // newuidmap/newgidmap on us once we have unshared; it reports failure text
+  // on a pipe.
+  pid_t self = ::getpid();
+  pid_t helper = -1;
+  UniqueFd go_rd, go_wr, msg_rd, msg_wr;
+  if (reason.empty()) {
+    int go[2], msg[2];
+    if (::pipe2(go, O_CLOEXEC) != 0 || ::pipe2(msg, O_CLOEXEC) != 0) throw_errno("pipe");
+    go_rd.reset(go[0]);
+    go_wr.reset(go[1]);
+    msg_rd.reset(msg[0]);
+    msg_wr.reset(msg[1]);
+    helper = ::fork();
+    if (helper < 0) throw_errno("fork");
+    if (helper == 0) {
+      go_wr.reset();
+      msg_rd.reset();
+      char c;
+      if (::read(go_rd.get(), &c, 1) != 1) _exit(1);
+      for (auto argv : {tool_args(newuidmap.c_str(), self, want.uids),
+                        tool_args(newgidmap.c_str(), self, want.gids)}) {
+        try {
+          auto r = run_process(argv);
+          if (!r.exited_ok()) {
+            std::string text = fmt::format("{} failed ({}): {}", argv[0].substr(argv[0].rfind('/') + 1),
+                                           r.describe(), std::string(trim(r.output)));
+            (void)!::write(msg_wr.get(), text.data(), text.size());
+            _exit(1);
+          }
+        } catch (const std::exception& e) {
+          (void)!::write(msg_wr.get(), e.what(), std::strlen(e.what()));
+          _exit(1);
+        }
+      }
+      _exit(0);
+    }
+    go_rd.reset();
+    msg_wr.reset();
+  }
+
+  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    int err = errno;
+    if (helper > 0) {
+      ::kill(helper, SIGKILL);
+      ::waitpid(helper, nullptr, 0);
+    }
+    throw Error(fmt::format("cannot create a user namespace: {}", diagnose_unshare_failure(err)));
+  }
+
+  bool mapped = false;
+  if (helper > 0) {
+    (void)!::write(go_wr.get(), "1", 1);
+    go_wr.reset();
+    std::string msg;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(msg_rd.get(), buf, sizeof buf)) > 0) msg.append(buf, static_cast<size_t>(n));
+    int status = 0;
+    while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      mapped = true;
+    } else {
+      reason = msg.empty() ? "newuidmap failed" : msg;
+    }
+  }
+  if (!mapped) {
+    // newgidmap may have succeeded before newuidmap failed (it runs second, so
+    // not here), so gid_map is still unwritten.
+    write_single_id_maps("/proc/self", uid, gid);
+    want.uids = {{0, uid, 1}};
+    want.gids = {{0, gid, 1}};
+  }
+  // We are uid 0 in the namespace now; make it explicit for all ids.
+  if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid in user namespace");
+  if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid in user namespace");
+  // Nothing we mount should propagate anywhere.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    throw_errno("make mounts private");
+
+  g_state.mapping = std::move(want);
+  g_state.entered = true;
+  g_state.single_id_reason = reason;
+  return g_state;
+}
+
+void note_mapping_for_store(const std::string& graphroot, const UsernsState& state) {
+  std::string path = fs::join(graphroot, "idmap.json");
+  nlohmann::json now = nlohmann::json::object();
+  auto ranges = [](const std::vector<IdRange>& rs) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& r : rs) a.push_back({r.container_id, r.host_id, r.size});
+    return a;
+  };
+  now["uids"] = ranges(state.mapping.uids);
+  now["gids"] = ranges(state.mapping.gids);
+  auto old = fs::read_file_if_exists(path);
+  if (old) {
+    auto prev = nlohmann::json::parse(*old, nullptr, false);
+    if (!prev.is_discarded() && prev == now) return;
+    if (!prev.is_discarded())
+      log::warn("the user namespace mapping changed since this store was made "
+                "(now {} uids, was {}): files unpacked before appear owned by other ids",
+                state.mapping.uid_count(), prev["uids"].size());
+  } else if (!state.single_id_reason.empty()) {
+    log::warn("{}: using a single-id mapping, every file in images is owned by you "
+              "(fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {})",
+              state.single_id_reason, current_user_name());
+  }
+  fs::mkdir_p(graphroot, 0700);
+  fs::write_file_atomic(path, now.dump() + "\n", 0600);
+}
+
+}  // namespace cabin::rootless

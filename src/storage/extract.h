@@ -1,0 +1,38 @@
+// Unpacking one layer tar into a directory in overlay form, safely.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+struct archive;
+
+namespace cabin::storage {
+
+struct ExtractOptions {
+  // false with a single-id mapping: every file is owned by the current user,
+  // and chown is not attempted.
+  bool chown = true;
+  // Called for non-fatal problems (a device node skipped, an xattr refused).
+  std::function<void(std::string_view)> warn;
+};
+
+struct ExtractResult {
+  uint64_t entries = 0;
+  uint64_t skipped_devices = 0;
+  uint64_t chown_failures = 0;
+};
+
+// Reads every entry from an open libarchive reader (tar) and creates it under
+// root_fd. OCI whiteouts become overlay's native form: ".wh.NAME" → a 0/0
+// character device NAME, ".wh..wh..opq" → xattr user.overlay.opaque="y" on the
+// directory. Modes (setuid too), owners, mtimes, xattrs where permitted,
+// hardlinks and symlinks are kept; device nodes are skipped (warned) when
+// mknod is not permitted. No entry can create or change anything outside
+// root_fd: paths are resolved with openat2(RESOLVE_IN_ROOT), ".." that would
+// climb above the root and hardlinks whose target lies outside are errors.
+// Throws cabin::Error naming the entry.
+ExtractResult extract_layer(struct archive* reader, int root_fd, const ExtractOptions& options);
+
+}  // namespace cabin::storage

@@ -1,0 +1,190 @@
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "util/error.h"
+
+namespace cabin::fs {
+
+std::string join(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  out += b;
+  return out;
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("open {}", path);
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("read {}", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  auto data = read_file_if_exists(path);
+  if (!data) throw Error(ENOENT, fmt::format("open {}", path));
+  return *data;
+}
+
+static std::string random_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:012x}", rng() & 0xffffffffffffULL);
+}
+
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  std::string tmp = path + ".tmp-" + random_suffix();
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) throw_errno("create {}", tmp);
+  ScopeGuard cleanup([&] { ::unlink(tmp.c_str()); });
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write {}", tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) throw_errno("fsync {}", tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename {} to {}", tmp, path);
+  cleanup.dismiss();
+}
+
+void mkdir_p(const std::string& path, mode_t mode) {
+  if (path.empty()) return;
+  if (::mkdir(path.c_str(), mode) == 0) return;
+  if (errno == EEXIST) {
+    if (is_dir(path)) return;
+    throw Error(ENOTDIR, fmt::format("mkdir {}", path));
+  }
+  if (errno != ENOENT) throw_errno("mkdir {}", path);
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) mkdir_p(path.substr(0, slash), mode);
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("mkdir {}", path);
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void remove_children(int dfd, const std::string& where) {
+  int dup = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw_errno("dup {}", where);
+  DIR* dir = ::fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    throw_errno("opendir {}", where);
+  }
+  ScopeGuard close_dir([&] { ::closedir(dir); });
+  while (struct dirent* ent = ::readdir(dir)) {
+    std::string_view name = ent->d_name;
+    if (name == "." || name == "..") continue;
+    remove_all_at(dfd, std::string(name));
+  }
+}
+
+void remove_all_at(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return;
+  if (errno != EISDIR && errno != EPERM) throw_errno("remove {}", name);
+  UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!sub) {
+    if (errno == EACCES) {
+      ::fchmodat(dirfd, name.c_str(), 0700, 0);
+      sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+    if (!sub) throw_errno("open {}", name);
+  }
+  struct stat st;
+  if (::fstat(sub.get(), &st) == 0 && (st.st_mode & 0700) != 0700) ::fchmod(sub.get(), 0700);
+  remove_children(sub.get(), name);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+    throw_errno("remove {}", name);
+}
+
+void remove_all(const std::string& path) { remove_all_at(AT_FDCWD, path); }
+
+uint64_t tree_size(const std::string& path) {
+  uint64_t total = 0;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (!S_ISDIR(st.st_mode)) return S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return 0;
+  while (struct dirent* ent = ::readdir(dir)) {
+    std::string_view name = ent->d_name;
+    if (name == "." || name == "..") continue;
+    total += tree_size(join(path, name));
+  }
+  ::closedir(dir);
+  return total;
+}
+
+FileLock FileLock::acquire(const std::string& path, Mode mode) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("open lock {}", path);
+  int op = mode == Mode::Shared ? LOCK_SH : LOCK_EX;
+  while (::flock(fd.get(), op) != 0) {
+    if (errno != EINTR) throw_errno("lock {}", path);
+  }
+  return FileLock(std::move(fd));
+}
+
+std::optional<FileLock> FileLock::try_acquire(const std::string& path, Mode mode) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("open lock {}", path);
+  int op = (mode == Mode::Shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
+  if (::flock(fd.get(), op) != 0) {
+    if (errno == EWOULDBLOCK) return std::nullopt;
+    throw_errno("lock {}", path);
+  }
+  return FileLock(std::move(fd));
+}
+
+TempDir::TempDir(const std::string& parent, std::string_view prefix) {
+  std::string templ = join(parent, std::string(prefix) + "XXXXXX");
+  if (!::mkdtemp(templ.data())) throw_errno("create temporary directory in {}", parent);
+  path_ = templ;
+}
+
+TempDir::TempDir(TempDir&& o) noexcept : path_(std::move(o.path_)), keep_(o.keep_) {
+  o.keep_ = true;
+}
+
+TempDir::~TempDir() {
+  if (keep_ || path_.empty()) return;
+  try {
+    remove_all(path_);
+  } catch (...) {
+  }
+}
+
+}  // namespace cabin::fs

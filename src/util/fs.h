@@ -1,0 +1,63 @@
+// Small filesystem helpers; every fd is opened O_CLOEXEC.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/fd.h"
+
+namespace cabin::fs {
+
+std::string read_file(const std::string& path);
+// nullopt when the file does not exist; other errors throw.
+std::optional<std::string> read_file_if_exists(const std::string& path);
+// Writes to PATH.tmp-XXXX then renames over path, so readers see old or new.
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+void mkdir_p(const std::string& path, mode_t mode = 0755);
+bool exists(const std::string& path);
+bool is_dir(const std::string& path);
+// Removes a tree without following symlinks; missing is fine. Directories
+// without write permission are made writable first.
+void remove_all(const std::string& path);
+void remove_all_at(int dirfd, const std::string& name);
+// Total bytes of regular files under path (st_blocks-free: apparent size).
+uint64_t tree_size(const std::string& path);
+std::string join(std::string_view a, std::string_view b);
+
+// An advisory lock (flock) on a file, released on destruction.
+class FileLock {
+ public:
+  enum class Mode { Shared, Exclusive };
+  FileLock() = default;
+  // Blocks until the lock is held.
+  static FileLock acquire(const std::string& path, Mode mode);
+  // Returns nullopt when someone else holds a conflicting lock.
+  static std::optional<FileLock> try_acquire(const std::string& path, Mode mode);
+  explicit operator bool() const { return static_cast<bool>(fd_); }
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+// A directory created under parent and removed on destruction unless kept.
+class TempDir {
+ public:
+  TempDir(const std::string& parent, std::string_view prefix);
+  TempDir(TempDir&& o) noexcept;
+  TempDir& operator=(TempDir&&) = delete;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+}  // namespace cabin::fs

@@ -1,0 +1,25 @@
+// Running helper programs (newuidmap, …) without a shell.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace cabin {
+
+struct ProcessResult {
+  int status = 0;        // raw wait status
+  std::string output;    // stdout and stderr, when captured
+  bool exited_ok() const;
+  std::string describe() const;  // "exit status 1" / "killed by signal 9"
+};
+
+// Runs argv[0] (searched in PATH) and waits. Captures stdout+stderr when
+// capture is true; otherwise they go to cabin's own.
+ProcessResult run_process(const std::vector<std::string>& argv, bool capture = true);
+
+// Finds an executable in PATH; empty when not found.
+std::string find_in_path(const std::string& name);
+
+}  // namespace cabin
