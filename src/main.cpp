@@ -107,6 +107,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return report_parse_error(app, e);
+  } catch (const cabin::Error& e) {  // from an option's own validation
+    fmt::print(stderr, "Error: {}\n", e.what());
+    return e.exit_code();
   }
 
   const CLI::App* selected = deepest_subcommand(&app);

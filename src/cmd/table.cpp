@@ -32,6 +32,7 @@ constexpr std::array kCommands = {
     Command{"images", "List images in local storage", Needs::Host, bind_images},
     Command{"import", "Import a tarball to create a filesystem image", Needs::UserNS, bind_import},
     Command{"info", "Display cabin related system information", Needs::Host, bind_info},
+    Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_image_inspect},
     Command{"pull", "Pull an image from a registry", Needs::UserNS, bind_pull},
     Command{"rmi", "Remove one or more images from local storage", Needs::UserNS, bind_rmi},
     Command{"tag", "Add an additional name to a local image", Needs::Host, bind_tag},

@@ -4,20 +4,30 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace cabin::format {
 
-// go-units HumanSizeWithPrecision(size, 3): decimal units, "7.63 MB".
+// go-units HumanSizeWithPrecision(size, 3) with a blank before the unit, as
+// Podman prints image and container sizes: "7.63 MB", "1.05 kB", "123 B".
 std::string human_size(double bytes);
+// go-units HumanSizeWithPrecision(size, precision) as is, without the blank:
+// "7.632MB" for precision 4 (go-units HumanSize, used by `podman system df`).
+std::string go_human_size(double bytes, int precision);
 // go-units HumanDuration: "Less than a second", "2 weeks", "3 months".
 std::string human_duration(std::chrono::seconds d);
-// human_duration(now - t) + " ago"
+// human_duration(now - t) + " ago", with the sub-second part of the
+// difference kept as Go's time.Since does.
 std::string time_ago(std::chrono::system_clock::time_point t);
+std::string time_ago(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now);
 // RFC 3339 with nanoseconds in UTC: "2024-01-02T15:04:05.123456789Z".
 std::string rfc3339_nano(std::chrono::system_clock::time_point t);
 // Parses RFC 3339 (any offset, optional fraction); throws Error on bad input.
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view s);
 // Go's time.Time.String() in local time: "2024-01-02 15:04:05.123456789 +0000 UTC".
 std::string go_time_string(std::chrono::system_clock::time_point t);
+// The same in UTC: Podman prints image CreatedAt as time.Unix(…).UTC().String(),
+// "2024-01-02 15:04:05 +0000 UTC".
+std::string go_time_string_utc(std::chrono::system_clock::time_point t);
 
 }  // namespace cabin::format

@@ -31,11 +31,28 @@ struct ParsedReference {
 // contains '.' or ':' or is "localhost" (Docker's rule). Unqualified names get
 // domain docker.io (and "library/" for one-component paths) in ref, with
 // qualified=false so callers can apply short-name resolution instead.
+// "index.docker.io" is rewritten to docker.io. NAME:TAG@DIGEST keeps both.
 // Throws cabin::Error with Podman-like messages ("invalid reference format",
-// "repository name must be lowercase") naming the input.
+// "repository name must be lowercase") naming the input, e.g.
+//   parse "Alpine": invalid reference format: repository name must be lowercase
+// Grammar and checks follow containers/image docker/reference (Podman's copy of
+// distribution/reference): path components [a-z0-9]+ joined by ".", "_", "__"
+// or runs of "-"; tag [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; digest ALGO:HEX where
+// ALGO is sha256/sha384/sha512 and HEX 64/96/128 lowercase hex digits; the
+// normalised name (domain/path) at most 255 characters. Bracketed IPv6 hosts
+// ("[::1]:5000/x") are accepted, as newer distribution/reference does.
 ParsedReference parse_reference(std::string_view input);
+
+// The repository as the user typed it: the domain only when one was given,
+// without the implicit "library/", without tag and digest. "alpine:3" ->
+// "alpine"; "docker.io/alpine@sha256:…" -> "docker.io/alpine". This is the key
+// for short-name aliases (containers-registries.conf(5)).
+std::string typed_name(const ParsedReference& parsed);
 
 // True for a 64-hex image ID or a unique-prefix candidate (3..64 hex chars).
 bool looks_like_id(std::string_view s);
+
+// Whether s is a valid registry host[:port] (domain grammar; IPv6 in brackets).
+bool is_valid_domain(std::string_view s);
 
 }  // namespace cabin::image

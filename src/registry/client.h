@@ -1,6 +1,7 @@
 // A Distribution v2 (OCI distribution-spec) client on libcurl.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,7 +19,20 @@ struct ClientOptions {
   std::string cert_dir;         // *.crt (CAs), *.cert + *.key (client cert); default /etc/containers/certs.d/HOST
   std::optional<config::Credentials> creds;  // explicit --creds; else looked up in auth files
   int max_attempts = 4;         // for transient failures, with exponential backoff
+  std::chrono::milliseconds retry_delay{200};  // first backoff; doubles after each attempt
+  std::chrono::seconds low_speed_time{30};     // under 1 byte/s for this long: the transfer stalled
 };
+
+// Where requests for a registry go: "docker.io" is served by
+// registry-1.docker.io; every other name is used as written.
+std::string endpoint_host(std::string_view registry);
+
+// The certs.d directory for registry (host[:port] as written in the image
+// name), see containers-certs.d(5): the first that exists of
+// $XDG_CONFIG_HOME/containers/certs.d/REGISTRY (~/.config when unset),
+// /etc/containers/certs.d/REGISTRY and /etc/docker/certs.d/REGISTRY; empty
+// when none does.
+std::string default_cert_dir(std::string_view registry);
 
 struct Manifest {
   std::string body;

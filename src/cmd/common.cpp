@@ -1,0 +1,38 @@
+#include "cmd/common.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace cabin::cmd {
+
+storage::Store open_store(const Globals& g) { return storage::Store(g.paths); }
+
+void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,
+                   const std::string& help) {
+  app.add_option_function<std::string>(
+         name,
+         [&target, name](const std::string& v) {
+           std::string l = to_lower(v);
+           if (l.empty() || l == "true" || l == "1") target = true;
+           else if (l == "false" || l == "0") target = false;
+           else fail("invalid argument {:?} for {:?} flag: strconv.ParseBool: parsing {:?}: invalid syntax", v, name, v);
+         },
+         help)
+      ->expected(0, 1)
+      ->default_str("true");
+}
+
+bool confirm(const std::string& question) {
+  fmt::print(stderr, "{} [y/N] ", question);
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) return false;
+  auto l = to_lower(trim(line));
+  return l == "y" || l == "yes";
+}
+
+}  // namespace cabin::cmd

@@ -1,0 +1,27 @@
+// Small pieces shared by the command files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cmd/command.h"
+#include "storage/store.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace cabin::cmd {
+
+storage::Store open_store(const Globals& g);
+
+// A boolean flag that also takes a value (--tls-verify, --tls-verify=false):
+// unset stays nullopt.
+void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,
+                   const std::string& help);
+
+// Asks "question [y/N] " on stderr and reads a line from stdin.
+bool confirm(const std::string& question);
+
+}  // namespace cabin::cmd

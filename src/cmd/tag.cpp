@@ -1,0 +1,58 @@
+// cabin tag, cabin untag
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "util/error.h"
+
+namespace cabin::cmd {
+
+struct TagOptions {
+  std::vector<std::string> args;  // IMAGE TARGET... / IMAGE [NAME...]
+};
+
+static int run_tag(const Globals& g, const TagOptions& o) {
+  if (o.args.size() < 2) fail("at least two arguments are required: IMAGE TARGET_NAME [TARGET_NAME...]");
+  auto store = open_store(g);
+  auto rec = store.get_image(o.args[0]);
+  std::vector<std::string> names;
+  for (size_t i = 1; i < o.args.size(); ++i) {
+    std::string target = o.args[i];
+    if (target.find('@') != std::string::npos) fail("tag {}: a tag may not contain a digest", target);
+    names.push_back(storage::normalize_image_name(target));
+  }
+  for (const auto& n : names) store.add_name(rec.id, n);
+  return 0;
+}
+
+static int run_untag(const Globals& g, const TagOptions& o) {
+  if (o.args.empty()) fail("at least one argument is required: IMAGE [NAME...]");
+  auto store = open_store(g);
+  auto rec = store.get_image(o.args[0]);
+  if (o.args.size() == 1) {
+    for (const auto& n : rec.names) store.remove_name(rec.id, n);
+    return 0;
+  }
+  for (size_t i = 1; i < o.args.size(); ++i) {
+    std::string match;
+    for (int pass = 0; pass < 2 && match.empty(); ++pass)
+      for (const auto& n : rec.names)
+        if (storage::name_denotes(o.args[i], n, pass == 0)) match = n;
+    if (match.empty() || !store.remove_name(rec.id, match))
+      fail("{}: tag not known", o.args[i]);
+  }
+  return 0;
+}
+
+Runner bind_tag(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<TagOptions>();
+  app.add_option("args", o->args, "IMAGE TARGET_NAME [TARGET_NAME...]");
+  return [o, &g] { return run_tag(g, *o); };
+}
+
+Runner bind_untag(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<TagOptions>();
+  app.add_option("args", o->args, "IMAGE [IMAGE...]");
+  return [o, &g] { return run_untag(g, *o); };
+}
+
+}  // namespace cabin::cmd

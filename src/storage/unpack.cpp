@@ -1,0 +1,132 @@
+#include "storage/unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "rootless/userns.h"
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/log.h"
+
+namespace cabin::storage {
+namespace {
+
+constexpr size_t kBufSize = 256 * 1024;
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+
+// The compressed side: reads fd, hashes every byte.
+struct RawSource {
+  int fd;
+  Sha256 hash;
+  std::vector<char> buf = std::vector<char>(kBufSize);
+  std::string error;
+
+  static la_ssize_t read(archive* a, void* self, const void** out) {
+    auto* s = static_cast<RawSource*>(self);
+    while (true) {
+      ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        archive_set_error(a, errno, "read layer: %s", std::strerror(errno));
+        return -1;
+      }
+      s->hash.update(s->buf.data(), static_cast<size_t>(n));
+      *out = s->buf.data();
+      return n;
+    }
+  }
+};
+
+// The uncompressed side: pulls decompressed bytes from the raw reader, hashes them.
+struct TarSource {
+  archive* decompressor;
+  Sha256 hash;
+  std::vector<char> buf = std::vector<char>(kBufSize);
+  bool eof = false;
+
+  static la_ssize_t read(archive* a, void* self, const void** out) {
+    auto* s = static_cast<TarSource*>(self);
+    if (s->eof) return 0;
+    la_ssize_t n = archive_read_data(s->decompressor, s->buf.data(), s->buf.size());
+    if (n < 0) {
+      archive_set_error(a, archive_errno(s->decompressor), "%s",
+                        archive_error_string(s->decompressor));
+      return -1;
+    }
+    if (n == 0) s->eof = true;
+    s->hash.update(s->buf.data(), static_cast<size_t>(n));
+    *out = s->buf.data();
+    return n;
+  }
+};
+
+std::string archive_message(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown archive error";
+}
+
+}  // namespace
+
+ExtractOptions default_extract_options() {
+  ExtractOptions o;
+  const auto& state = rootless::userns_state();
+  o.chown = !state.entered || !state.mapping.single_id();
+  o.warn = [](std::string_view msg) { log::warn("{}", msg); };
+  return o;
+}
+
+UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options) {
+  RawSource raw{fd};
+  ArchivePtr decompressor(archive_read_new());
+  archive_read_support_filter_gzip(decompressor.get());
+  archive_read_support_filter_zstd(decompressor.get());
+  archive_read_support_format_raw(decompressor.get());
+  if (archive_read_open(decompressor.get(), &raw, nullptr, &RawSource::read, nullptr) != ARCHIVE_OK)
+    fail("read layer: {}", archive_message(decompressor.get()));
+  archive_entry* entry = nullptr;
+  int r = archive_read_next_header(decompressor.get(), &entry);
+  if (r != ARCHIVE_OK) fail("read layer: {}", r == ARCHIVE_EOF ? "layer is empty" : archive_message(decompressor.get()));
+
+  TarSource tar_src{decompressor.get()};
+  ArchivePtr tar(archive_read_new());
+  archive_read_support_format_tar(tar.get());
+  archive_read_support_format_gnutar(tar.get());
+  if (archive_read_open(tar.get(), &tar_src, nullptr, &TarSource::read, nullptr) != ARCHIVE_OK)
+    fail("read layer: {}", archive_message(tar.get()));
+
+  UniqueFd root(::open(staging.diff_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("open {}", staging.diff_dir());
+
+  UnpackResult result;
+  result.extract = extract_layer(tar.get(), root.get(), options);
+
+  // The tar's end-of-archive marker may come before the end of the stream:
+  // hash the rest of the decompressed data, then the rest of the raw bytes.
+  const void* ignored;
+  while (TarSource::read(tar.get(), &tar_src, &ignored) > 0) {
+  }
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    raw.hash.update(buf, static_cast<size_t>(n));
+  }
+  result.size = tar_src.hash.bytes();
+  result.diff_id = tar_src.hash.finish();
+  result.compressed_size = raw.hash.bytes();
+  result.compressed_digest = raw.hash.finish();
+  return result;
+}
+
+}  // namespace cabin::storage

@@ -1,0 +1,30 @@
+// Streaming a (possibly compressed) layer tar into a staged layer, hashing the
+// compressed and the uncompressed bytes on the way: no temporary copy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "storage/extract.h"
+#include "storage/store.h"
+
+namespace cabin::storage {
+
+struct UnpackResult {
+  std::string compressed_digest;  // of every byte read from fd
+  uint64_t compressed_size = 0;
+  std::string diff_id;            // of the decompressed tar
+  uint64_t size = 0;
+  ExtractResult extract;
+};
+
+// Reads fd to its end: decompresses (gzip, zstd, or none, detected from the
+// bytes), extracts the tar into staging.diff_dir(). Throws cabin::Error on a
+// corrupt or truncated stream or a hostile entry.
+UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options);
+
+// Extraction options for the current user namespace: chown only with a full
+// mapping, warnings through log::warn.
+ExtractOptions default_extract_options();
+
+}  // namespace cabin::storage
