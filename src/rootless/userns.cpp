@@ -80,12 +80,13 @@ const UsernsState& enter_user_namespace() {
 
   uid_t uid = ::getuid();
   gid_t gid = ::getgid();
+  g_state.user_name = current_user_name();
   IdMapping want = current_mapping();
   std::string reason;
   std::string newuidmap, newgidmap;
   if (want.single_id()) {
     reason = fmt::format("no subordinate ids for {} in /etc/subuid and /etc/subgid",
-                         current_user_name());
+                         g_state.user_name);
   } else {
     newuidmap = find_in_path("newuidmap");
     newgidmap = find_in_path("newgidmap");
@@ -201,7 +202,7 @@ void note_mapping_for_store(const std::string& graphroot, const UsernsState& sta
   } else if (!state.single_id_reason.empty()) {
     log::warn("{}: using a single-id mapping, every file in images is owned by you "
               "(fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {})",
-              state.single_id_reason, current_user_name());
+              state.single_id_reason, state.user_name);
   }
   fs::mkdir_p(graphroot, 0700);
   fs::write_file_atomic(path, now.dump() + "\n", 0600);

@@ -11,6 +11,7 @@ struct UsernsState {
   IdMapping mapping;         // in effect
   bool entered = false;      // false when cabin runs as real root
   std::string single_id_reason;  // why only one id is mapped (empty otherwise)
+  std::string user_name;         // the real user, for messages
 };
 
 // Moves the calling process — which must still be single-threaded — into a

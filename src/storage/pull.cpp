@@ -69,7 +69,7 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
   UnpackResult result;
   std::exception_ptr unpack_error;
   try {
-    result = unpack_layer_fd(rd.get(), staging, default_extract_options());
+    result = unpack_layer_fd(rd.get(), staging, default_extract_options(), desc.digest);
   } catch (...) {
     unpack_error = std::current_exception();
   }
@@ -81,14 +81,13 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
   if (unpack_error) std::rethrow_exception(unpack_error);
 
   if (result.compressed_digest != desc.digest)
-    fail("layer {}: the blob's digest is {}, not the one the manifest names", desc.digest,
-         result.compressed_digest);
+    fail("the blob's digest is {}, not {} as the manifest says", result.compressed_digest,
+         desc.digest);
   if (desc.size > 0 && result.compressed_size != static_cast<uint64_t>(desc.size))
-    fail("layer {}: the blob has {} bytes, the manifest says {}", desc.digest,
-         result.compressed_size, desc.size);
+    fail("the blob has {} bytes, the manifest says {}", result.compressed_size, desc.size);
   if (result.diff_id != diff_id)
-    fail("layer {}: its uncompressed digest {} does not match the image config's diff_id {}",
-         desc.digest, result.diff_id, diff_id);
+    fail("its uncompressed digest {} does not match the image config's diff_id {}",
+         result.diff_id, diff_id);
   LayerInfo info{diff_id, result.size, desc.digest, result.compressed_size, desc.media_type};
   store.commit_layer(std::move(staging), info);
   return info;

@@ -75,6 +75,17 @@ std::string archive_message(archive* a) {
   return msg ? msg : "unknown archive error";
 }
 
+// Hashes what is left of fd into h.
+void drain(int fd, Sha256& h) {
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    h.update(buf, static_cast<size_t>(n));
+  }
+}
+
 }  // namespace
 
 ExtractOptions default_extract_options() {
@@ -85,7 +96,8 @@ ExtractOptions default_extract_options() {
   return o;
 }
 
-UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options) {
+UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
+                             std::string_view expected_digest) {
   RawSource raw{fd};
   ArchivePtr decompressor(archive_read_new());
   archive_read_support_filter_gzip(decompressor.get());
@@ -108,20 +120,26 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   if (!root) throw_errno("open {}", staging.diff_dir());
 
   UnpackResult result;
-  result.extract = extract_layer(tar.get(), root.get(), options);
+  try {
+    result.extract = extract_layer(tar.get(), root.get(), options);
+  } catch (const Error&) {
+    // Bytes that are not what the manifest promised explain any parse
+    // failure better than the parse failure itself.
+    if (!expected_digest.empty()) {
+      drain(fd, raw.hash);
+      std::string got = raw.hash.finish();
+      if (got != expected_digest)
+        fail("the blob's digest is {}, not {} as the manifest says", got, expected_digest);
+    }
+    throw;
+  }
 
   // The tar's end-of-archive marker may come before the end of the stream:
   // hash the rest of the decompressed data, then the rest of the raw bytes.
   const void* ignored;
   while (TarSource::read(tar.get(), &tar_src, &ignored) > 0) {
   }
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    raw.hash.update(buf, static_cast<size_t>(n));
-  }
+  drain(fd, raw.hash);
   result.size = tar_src.hash.bytes();
   result.diff_id = tar_src.hash.finish();
   result.compressed_size = raw.hash.bytes();

@@ -20,8 +20,11 @@ struct UnpackResult {
 
 // Reads fd to its end: decompresses (gzip, zstd, or none, detected from the
 // bytes), extracts the tar into staging.diff_dir(). Throws cabin::Error on a
-// corrupt or truncated stream or a hostile entry.
-UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options);
+// corrupt or truncated stream or a hostile entry. With expected_digest, a
+// stream that fails to unpack is read to its end and, when its digest is not
+// the expected one, the mismatch is reported instead.
+UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
+                             std::string_view expected_digest = {});
 
 // Extraction options for the current user namespace: chown only with a full
 // mapping, warnings through log::warn.

@@ -1,0 +1,41 @@
+# Shared by the benchmarks: run as root; commands run as the unprivileged
+# test user, cabin and Podman side by side in one run, medians and ratios.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$BENCH_DIR/.." && pwd)
+CABIN=${CABIN:-$TOP/build/cabin}
+STATE=${CABIN_TEST_STATE:-/var/tmp/cabin-tests}
+RUNS=${BENCH_RUNS:-5}
+BENCH_USER=${BENCH_USER:-cabintest}
+
+[[ $(id -u) == 0 ]] || { echo "bench: run as root (it runs the tools as $BENCH_USER)" >&2; exit 2; }
+
+# Makes sure the users, registries and test images exist.
+bench_setup() {
+  "$TOP/tests/system/setup-host.sh" >/dev/null
+  "$TOP/tests/system/make-images.sh" >/dev/null
+  # shellcheck disable=SC1091
+  source "$STATE/env"
+  # shellcheck disable=SC1091
+  source "$STATE/images.env"
+  chmod 0755 "$(dirname "$CABIN")" "$TOP" 2>/dev/null || true
+}
+
+# as_user CMD...: runs CMD as the bench user with a clean environment.
+as_user() {
+  runuser -u "$BENCH_USER" -- env -i HOME="/home/$BENCH_USER" PATH=/usr/local/bin:/usr/bin:/bin \
+    XDG_RUNTIME_DIR= LANG=C.UTF-8 "$@"
+}
+
+# seconds CMD...: wall time of CMD in seconds (stdout/stderr discarded).
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; "$@" >&2 || true; exit 1; }
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ratio() { echo "scale=3; $1 / $2" | bc -l | sed 's/^\./0./'; }
+fmt_s() { printf '%.3f' "$1"; }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Pull of a ~200 MB, five-layer image from the local registry into an empty
+# store: cabin vs Podman (rootless, as the same user) vs the raw cost (the same
+# blobs fetched with curl and unpacked with tar, one after another).
+# Targets (issue 2): cabin <= 0.5x Podman, <= 1.5x raw.
+source "$(dirname "$0")/lib.sh"
+bench_setup
+"$TOP/tests/system/make-bench-image.sh" >/dev/null
+# shellcheck disable=SC1091
+source "$STATE/bench.env"
+REG=$CABIN_TEST_REGISTRY
+IMG=$REG/bench/large:latest
+work=$(mktemp -d /var/tmp/cabin-bench-pull.XXXXXX)
+chmod 0755 "$work"
+trap 'as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1; rm -rf "$work"' EXIT
+mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
+
+layers=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$REG/v2/bench/large/manifests/latest" | jq -r '.layers[].digest')
+
+raw_cmd() {
+  local d=$1 cmd="set -e; mkdir -p $1"
+  for l in $layers; do
+    cmd+="; mkdir -p $d/$l; curl -sf http://$REG/v2/bench/large/blobs/$l | tar -x -z --no-same-owner -C $d/$l"
+  done
+  echo "$cmd"
+}
+cabin_cmd() { echo "$CABIN --root $1/root --runroot $1/run pull -q --tls-verify=false $IMG"; }
+podman_cmd() { echo "podman --root $1/root --runroot $1/run --storage-driver overlay pull -q --tls-verify=false $IMG"; }
+
+c=() p=() r=()
+for i in $(seq "$RUNS"); do
+  c+=("$(seconds as_user bash -c "$(cabin_cmd "$work/u/c$i")")")
+  p+=("$(seconds as_user bash -c "$(podman_cmd "$work/u/p$i")")")
+  r+=("$(seconds as_user bash -c "$(raw_cmd "$work/u/r$i")")")
+  as_user "$CABIN" --root "$work/u/c$i/root" --runroot "$work/u/c$i/run" rmi -a >/dev/null
+  as_user podman --root "$work/u/p$i/root" --runroot "$work/u/p$i/run" rmi -a >/dev/null 2>&1 || true
+  as_user podman unshare rm -rf "$work/u/c$i" "$work/u/p$i" "$work/u/r$i" >/dev/null 2>&1 || true
+done
+mc=$(median "${c[@]}") mp=$(median "${p[@]}") mr=$(median "${r[@]}")
+size=$(du -sh --apparent-size "$STATE/registry" 2>/dev/null | cut -f1)
+echo "pull ${CABIN_BENCH_IMAGE:-bench/large} (5 layers, ~200 MB unpacked), median of $RUNS runs, rootless as $BENCH_USER"
+printf '  %-22s %8ss\n' "cabin" "$(fmt_s "$mc")" "podman $(podman --version | awk '{print $3}')" "$(fmt_s "$mp")" "curl | tar (raw)" "$(fmt_s "$mr")"
+echo "  cabin / podman = $(ratio "$mc" "$mp")   (target <= 0.5)"
+echo "  cabin / raw    = $(ratio "$mc" "$mr")   (target <= 1.5)"

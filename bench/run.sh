@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every benchmark; figures go into README's Performance section by hand.
+set -euo pipefail
+cd "$(dirname "$0")"
+for b in pull.sh; do
+  ./"$b"
+done
