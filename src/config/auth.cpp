@@ -2,7 +2,6 @@
 // containers/image pkg/docker/config does for Podman.
 #include "config/auth.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>

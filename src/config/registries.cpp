@@ -3,7 +3,6 @@
 // containers/image pkg/sysregistriesv2 and pkg/shortnames, which Podman uses.
 #include "config/registries.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>

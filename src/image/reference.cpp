@@ -198,6 +198,7 @@ ParsedReference parse_reference(std::string_view input) {
 
   ParsedReference out;
   out.original = std::string(input);
+  out.qualified = false;
 
   // The domain: the first component when it looks like a host.
   std::string_view domain = kDefaultDomain, remainder = input;

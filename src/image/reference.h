@@ -23,7 +23,7 @@ struct Reference {
 
 struct ParsedReference {
   Reference ref;         // normalised: default tag added when neither tag nor digest
-  bool qualified;        // the input named a registry (domain) explicitly
+  bool qualified = false;  // the input named a registry (domain) explicitly
   std::string original;  // the input text
 };
 

@@ -99,7 +99,7 @@ TEST_CASE("store: an ambiguous id prefix is an error", "[store]") {
   t.store.add_image(r1);
   t.store.add_image(r2);
   CHECK_THAT(message_of([&] { t.store.find_image("abc"); }),
-             Equals("abc: image ID prefix is ambiguous: it matches abc2000000000 and abc1000000000"));
+             Equals("abc: image ID prefix is ambiguous: it matches abc200000000 and abc100000000"));
   CHECK(t.store.find_image("abc1")->id == r1.id);
 }
 
