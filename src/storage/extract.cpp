@@ -268,7 +268,7 @@ class Extractor {
       }
       if (!next && errno == ELOOP) {
         if (logical.size() >= PATH_MAX)
-          fail("parent directory {:?}…: a symlink in a path longer than PATH_MAX is not supported",
+          fail("parent directory {:?}...: a symlink in a path longer than PATH_MAX is not supported",
                logical.substr(0, 64));
         next.reset(openat2_retry(root_, logical, O_PATH | O_DIRECTORY, kResolveInRoot));
       }
@@ -445,7 +445,8 @@ class Extractor {
   }
 
   // The inode already carries the metadata of the entry that created it;
-  // a hardlink entry only adds a name (like archive_write_disk).
+  // a hardlink entry only adds a name (like GNU tar and libarchive, for
+  // hardlink entries without data; data on a hardlink entry is ignored).
   void make_hardlink(archive_entry*, int dir, const Parts& parts, std::string_view raw_target) {
     const std::string& name = parts.back();
     auto target = normalize(raw_target);
@@ -480,11 +481,13 @@ class Extractor {
   // ".wh..wh..opq" in D: D hides the lower layers' contents.
   void make_opaque(int dir, const Parts& parts) {
     if (::setxattr(proc_path(dir).c_str(), kOpaqueXattr, "y", 1, 0) == 0) return;
+    int err = errno;
     std::string path = join(parts, parts.size() - 1);
-    if (errno == ENOTSUP || errno == EOPNOTSUPP || errno == EPERM)
-      throw_errno("whiteouts cannot be created on this filesystem: set {} on {:?}", kOpaqueXattr,
-                  path.empty() ? "." : path);
-    throw_errno("set {} on {:?}", kOpaqueXattr, path.empty() ? "." : path);
+    if (path.empty()) path = ".";
+    if (err == ENOTSUP || err == EOPNOTSUPP || err == EPERM)
+      throw Error(err, fmt::format("whiteouts cannot be created on this filesystem: set {} on {:?}",
+                                   kOpaqueXattr, path));
+    throw Error(err, fmt::format("set {} on {:?}", kOpaqueXattr, path));
   }
 
   // ".wh.NAME": NAME is deleted; overlay's form is a 0/0 character device.

@@ -32,15 +32,6 @@ std::string repo_of(std::string_view name) {
   return std::string(name);
 }
 
-// What the user typed, without tag or digest: "busybox" from "busybox:1.36".
-std::string typed_path(std::string_view input) {
-  std::string s(input.substr(0, input.find('@')));
-  auto slash = s.rfind('/');
-  auto colon = s.rfind(':');
-  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) s.resize(colon);
-  return s;
-}
-
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> out;
   DIR* d = ::opendir(dir.c_str());
@@ -100,7 +91,7 @@ std::string normalize_image_name(std::string_view name) {
   if (parsed.qualified) return parsed.ref.string();
   image::Reference ref = parsed.ref;
   ref.domain = "localhost";
-  ref.path = typed_path(name);
+  ref.path = image::typed_name(parsed);
   return ref.string();
 }
 
@@ -281,7 +272,7 @@ bool name_denotes(std::string_view input, const std::string& stored, bool exact_
   }
   if (is_digested(stored)) return false;
   if (parsed->qualified) return stored == ref.string();
-  std::string suffix = "/" + typed_path(input) + ":" + ref.tag;
+  std::string suffix = "/" + image::typed_name(*parsed) + ":" + ref.tag;
   if (stored == "localhost" + suffix) return true;
   if (exact_only) return false;
   return stored.size() > suffix.size() &&
