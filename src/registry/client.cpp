@@ -453,8 +453,16 @@ void check_status(const Response& r, std::string_view unknown) {
   if (r.status == 401) {
     msg = unauthorized_message(detail);
   } else if (r.status == 404) {
-    msg = detail.empty() || detail == unknown ? std::string(unknown)
-                                              : fmt::format("{}: {}", unknown, detail);
+    // The registry's own words when they start the same way ("blob unknown:
+    // blob unknown to registry"), else ours first ("manifest unknown: name
+    // unknown: repository name not known to registry").
+    if (detail.empty()) {
+      msg = std::string(unknown);
+    } else if (detail.rfind(unknown, 0) == 0) {
+      msg = detail;
+    } else {
+      msg = fmt::format("{}: {}", unknown, detail);
+    }
   } else if (r.status == 429) {
     msg = detail.empty() ? std::string("too many requests to registry")
                          : fmt::format("too many requests to registry: {}", detail);
@@ -463,7 +471,8 @@ void check_status(const Response& r, std::string_view unknown) {
   } else {
     msg = fmt::format("received unexpected HTTP status: {}", status_string(r.status));
   }
-  if (r.attempts > 1) msg += fmt::format(" (gave up after {} attempts)", r.attempts);
+  if (r.attempts > 1 && is_transient_status(r.status))
+    msg += fmt::format(" (gave up after {} attempts)", r.attempts);
   throw Error(msg);
 }
 
@@ -715,7 +724,7 @@ struct Client::Impl {
       struct curl_blob blob;
       blob.data = tls.ca_blob.data();
       blob.len = tls.ca_blob.size();
-      blob.flags = CURL_BLOB_COPY;
+      blob.flags = CURL_BLOB_NOCOPY;  // tls outlives every handle of this client
       curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (!tls.client_cert.empty()) {

@@ -29,6 +29,16 @@ struct Resolved {
   config::PullSource from; // where its bytes come from (mirror or location)
 };
 
+// An explicit --tls-verify wins over registries.conf's insecure.
+registry::ClientOptions client_options(const config::PullSource& src, const PullOptions& o) {
+  registry::ClientOptions copts;
+  copts.insecure = o.tls_verify ? !*o.tls_verify : src.insecure;
+  copts.tls_verify = o.tls_verify.value_or(true);
+  copts.cert_dir = o.cert_dir;
+  copts.creds = o.creds;
+  return copts;
+}
+
 std::string short_hex(std::string_view digest) { return std::string(digest_hex(digest).substr(0, 12)); }
 
 // Fetches the layer blob into a pipe on a second thread while this thread
@@ -140,12 +150,7 @@ Fetched fetch_metadata(registry::Client& client, const image::Reference& ref,
 }
 
 ImageRecord pull_from(Store& store, const Resolved& r, const PullOptions& o, Progress& progress) {
-  registry::ClientOptions copts;
-  copts.insecure = r.from.insecure;
-  if (o.tls_verify) copts.tls_verify = *o.tls_verify;
-  copts.cert_dir = o.cert_dir;
-  copts.creds = o.creds;
-  registry::Client client(r.from.ref.domain, copts);
+  registry::Client client(r.from.ref.domain, client_options(r.from, o));
   const std::string& repo = r.from.ref.path;
 
   Fetched f = fetch_metadata(client, r.from.ref, repo, o);
@@ -286,12 +291,7 @@ ImageRecord pull_image(Store& store, std::string_view input, const PullOptions& 
     for (const auto& src : sources) {
       try {
         if (o.policy == PullPolicy::Newer && local) {
-          registry::ClientOptions copts;
-          copts.insecure = src.insecure;
-          if (o.tls_verify) copts.tls_verify = *o.tls_verify;
-          copts.cert_dir = o.cert_dir;
-          copts.creds = o.creds;
-          registry::Client client(src.ref.domain, copts);
+          registry::Client client(src.ref.domain, client_options(src, o));
           auto m = client.get_manifest(src.ref.path, src.ref.digest.empty() ? src.ref.tag : src.ref.digest);
           if (std::find(local->digests.begin(), local->digests.end(), m.digest) != local->digests.end())
             return *local;
