@@ -21,6 +21,7 @@ static int run_history(const Globals& g, const HistoryOptions& o) {
   for (const auto& r : rows) json_rows.push_back(nlohmann::ordered_json::parse(r["json"].dump()));
   format::ListOptions lo;
   lo.format = o.quiet && o.format.empty() ? "{{.ID}}" : o.format;
+  lo.name = "history";
   lo.default_format = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
   lo.headers = {{"ID", "ID"},           {"Created", "CREATED"}, {"CreatedBy", "CREATED BY"},
                 {"Size", "SIZE"},       {"Comment", "COMMENT"}, {"CreatedAt", "CREATED AT"},

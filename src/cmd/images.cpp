@@ -58,6 +58,7 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
   lo.format = o.format;
   lo.headers = kImageHeaders;
   lo.noheading = o.noheading;
+  lo.name = "images";
   if (o.quiet && o.format.empty()) {
     // -q: each image once.
     std::set<std::string> seen;

@@ -40,7 +40,7 @@ static int run_version(const VersionOptions& o) {
     fmt::print("OS/Arch:      {}\n", c["OsArch"].get<std::string>());
     return 0;
   }
-  format::print_inspect(stdout, o.format, info);
+  format::print_object(stdout, o.format, info, 0, "version");
   return 0;
 }
 

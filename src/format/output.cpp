@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -117,37 +116,41 @@ void json_float(std::string& out, double f) {
   out.append(buf, res.ptr);
 }
 
-void json_encode(std::string& out, const json& v, std::string_view indent, bool escape_html, int depth) {
+// J is nlohmann::json (keys sorted, as Go sorts map keys) or
+// nlohmann::ordered_json (keys as inserted, as Go writes struct fields).
+template <typename J>
+void json_encode(std::string& out, const J& v, std::string_view indent, bool escape_html, int depth) {
   auto newline = [&](int d) {
     out += '\n';
     for (int i = 0; i < d; ++i) out += indent;
   };
+  using value_t = nlohmann::detail::value_t;
   switch (v.type()) {
-    case json::value_t::null:
-    case json::value_t::discarded:
+    case value_t::null:
+    case value_t::discarded:
       out += "null";
       return;
-    case json::value_t::boolean:
-      out += v.get<bool>() ? "true" : "false";
+    case value_t::boolean:
+      out += v.template get<bool>() ? "true" : "false";
       return;
-    case json::value_t::number_integer:
-      out += std::to_string(v.get<int64_t>());
+    case value_t::number_integer:
+      out += std::to_string(v.template get<int64_t>());
       return;
-    case json::value_t::number_unsigned:
-      out += std::to_string(v.get<uint64_t>());
+    case value_t::number_unsigned:
+      out += std::to_string(v.template get<uint64_t>());
       return;
-    case json::value_t::number_float:
-      json_float(out, v.get<double>());
+    case value_t::number_float:
+      json_float(out, v.template get<double>());
       return;
-    case json::value_t::string:
-      json_string(out, v.get_ref<const std::string&>(), escape_html);
+    case value_t::string:
+      json_string(out, v.template get_ref<const std::string&>(), escape_html);
       return;
-    case json::value_t::binary: {
+    case value_t::binary: {
       // Go encodes []byte as base64; cabin's data has no binary values.
       out += "null";
       return;
     }
-    case json::value_t::array: {
+    case value_t::array: {
       if (v.empty()) {
         out += "[]";
         return;
@@ -164,7 +167,7 @@ void json_encode(std::string& out, const json& v, std::string_view indent, bool 
       out += ']';
       return;
     }
-    case json::value_t::object: {
+    case value_t::object: {
       if (v.empty()) {
         out += "{}";
         return;
@@ -269,7 +272,11 @@ json header_row(const Template& t, const std::vector<json>& rows, const Headers&
     if (row.is_object())
       for (const auto& item : row.items()) names.insert(item.key());
   for (const auto& [k, v] : headers) names.insert(k);
-  for (auto& f : t.fields()) names.insert(std::move(f));
+  // With no rows to tell the fields, take those the template reads, so
+  // that an empty list still gets its header row. (With rows, a field they
+  // lack prints <no value> in the header, as in Podman.)
+  if (rows.empty())
+    for (auto& f : t.fields()) names.insert(std::move(f));
   json h = json::object();
   for (const auto& n : names) {
     // Podman upper-cases the headers it is given, too.
@@ -289,6 +296,12 @@ json header_row(const Template& t, const std::vector<json>& rows, const Headers&
 }  // namespace
 
 std::string go_json(const nlohmann::json& value, std::string_view indent, bool escape_html) {
+  std::string out;
+  json_encode(out, value, indent, escape_html, 0);
+  return out;
+}
+
+std::string go_json(const nlohmann::ordered_json& value, std::string_view indent, bool escape_html) {
   std::string out;
   json_encode(out, value, indent, escape_html, 0);
   return out;
@@ -334,11 +347,41 @@ std::string normalize_format(std::string_view format) {
   return f;
 }
 
+namespace {
+
+// Matches "{{" \s* word \s* [mark] \s* "}}" at s[i]; returns the index after
+// it, or npos. With optional_mark, the mark may be missing.
+size_t match_action(std::string_view s, size_t i, std::string_view word, char mark, bool optional_mark) {
+  auto skip = [&] {
+    while (i < s.size() && re2_space(s[i])) ++i;
+  };
+  if (s.substr(i, 2) != "{{") return std::string_view::npos;
+  i += 2;
+  skip();
+  if (s.substr(i, word.size()) != word) return std::string_view::npos;
+  i += word.size();
+  skip();
+  if (i < s.size() && s[i] == mark)
+    ++i;
+  else if (!optional_mark)
+    return std::string_view::npos;
+  skip();
+  if (s.substr(i, 2) != "}}") return std::string_view::npos;
+  return i + 2;
+}
+
+}  // namespace
+
 std::string enforce_range(std::string_view format) {
-  static const std::regex range_re(R"(\{\{\s*range\s*\.\s*\}\}[\s\S]*\{\{\s*end\s*-?\s*\}\})");
-  std::string f(format);
-  if (std::regex_search(f, range_re)) return f;
-  return "{{range .}}" + f + "{{end -}}";
+  // Podman's test: (?s){{\s*range\s*\.\s*}}.*{{\s*end\s*-?\s*}}
+  for (size_t i = format.find("{{"); i != std::string_view::npos; i = format.find("{{", i + 1)) {
+    size_t open_end = match_action(format, i, "range", '.', false);
+    if (open_end == std::string_view::npos) continue;
+    for (size_t j = format.find("{{", open_end); j != std::string_view::npos; j = format.find("{{", j + 1))
+      if (match_action(format, j, "end", '-', true) != std::string_view::npos) return std::string(format);
+    break;  // no end after the first range: none after a later one either
+  }
+  return "{{range .}}" + std::string(format) + "{{end -}}";
 }
 
 std::string header_for_field(std::string_view field) {
@@ -378,13 +421,19 @@ std::string header_for_field(std::string_view field) {
   return out;
 }
 
-void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohmann::json>& rows,
-                const nlohmann::json& json_rows) {
+namespace {
+
+void write_all(std::FILE* out, std::string s) {
+  s += '\n';
+  std::fwrite(s.data(), 1, s.size(), out);
+  std::fflush(out);
+}
+
+template <typename J>
+void print_list_impl(std::FILE* out, const ListOptions& opts, const std::vector<json>& rows, const J& json_rows) {
   if (!opts.format.empty() && is_json_format(opts.format)) {
-    std::string s = go_json(json_rows, std::string(static_cast<size_t>(std::max(opts.json_indent, 0)), ' '), true);
-    s += '\n';
-    std::fwrite(s.data(), 1, s.size(), out);
-    std::fflush(out);
+    // json.MarshalIndent, which escapes HTML.
+    write_all(out, go_json(json_rows, std::string(static_cast<size_t>(std::max(opts.json_indent, 0)), ' '), true));
     return;
   }
   bool user = !opts.format.empty();
@@ -398,19 +447,12 @@ void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohm
   sink.flush();
 }
 
-void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& objects) {
-  print_inspect(out, format, objects, objects);
-}
-
-void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& json_objects,
-                   const nlohmann::json& template_objects) {
+template <typename J>
+void print_inspect_impl(std::FILE* out, std::string_view format, const J& json_objects, const json& template_objects) {
   if (format.empty() || is_json_format(format)) {
     // json.Encoder with SetIndent("", "     ") and no HTML escaping; Encode
     // ends with a newline.
-    std::string s = go_json(json_objects, "     ", false);
-    s += '\n';
-    std::fwrite(s.data(), 1, s.size(), out);
-    std::fflush(out);
+    write_all(out, go_json(json_objects, "     ", false));
     return;
   }
   Report r = parse_report(Origin::User, format, "inspect");
@@ -419,19 +461,57 @@ void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json
   sink.flush();
 }
 
-void print_object(std::FILE* out, std::string_view format, const nlohmann::json& object, int json_indent,
-                  std::string_view name) {
+template <typename J>
+void print_object_impl(std::FILE* out, std::string_view format, const J& object, int json_indent,
+                       std::string_view name) {
   if (is_json_format(format)) {
-    std::string s = go_json(object, std::string(static_cast<size_t>(std::max(json_indent, 0)), ' '), false);
-    s += '\n';
-    std::fwrite(s.data(), 1, s.size(), out);
-    std::fflush(out);
+    write_all(out, go_json(object, std::string(static_cast<size_t>(std::max(json_indent, 0)), ' '), false));
     return;
   }
   Report r = parse_report(Origin::Unknown, format, name);
   Sink sink(out, r.tabwriter);
-  run(sink, *r.tmpl, object);
+  run(sink, *r.tmpl, json(object));
   sink.flush();
+}
+
+}  // namespace
+
+void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohmann::json>& rows,
+                const nlohmann::json& json_rows) {
+  print_list_impl(out, opts, rows, json_rows);
+}
+
+void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohmann::json>& rows,
+                const nlohmann::ordered_json& json_rows) {
+  print_list_impl(out, opts, rows, json_rows);
+}
+
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& objects) {
+  print_inspect_impl(out, format, objects, objects);
+}
+
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::ordered_json& objects) {
+  print_inspect_impl(out, format, objects, json(objects));
+}
+
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& json_objects,
+                   const nlohmann::json& template_objects) {
+  print_inspect_impl(out, format, json_objects, template_objects);
+}
+
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::ordered_json& json_objects,
+                   const nlohmann::json& template_objects) {
+  print_inspect_impl(out, format, json_objects, template_objects);
+}
+
+void print_object(std::FILE* out, std::string_view format, const nlohmann::json& object, int json_indent,
+                  std::string_view name) {
+  print_object_impl(out, format, object, json_indent, name);
+}
+
+void print_object(std::FILE* out, std::string_view format, const nlohmann::ordered_json& object, int json_indent,
+                  std::string_view name) {
+  print_object_impl(out, format, object, json_indent, name);
 }
 
 // ---------------------------------------------------------------------------

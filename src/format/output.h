@@ -51,13 +51,22 @@ struct ListOptions {
 // cabin::Error is thrown.
 void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohmann::json>& rows,
                 const nlohmann::json& json_rows);
+// The same with JSON rows whose keys keep their order, as Go writes a
+// struct's fields (nlohmann::json sorts keys, as Go writes a map's).
+void print_list(std::FILE* out, const ListOptions& opts, const std::vector<nlohmann::json>& rows,
+                const nlohmann::ordered_json& json_rows);
 
 // inspect: empty or "json" → the JSON array indented as Podman does; a
 // template → one execution per object.
+// A template sees the objects as JSON objects (nlohmann::json), whatever
+// their key order.
 void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& objects);
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::ordered_json& objects);
 // Same, for when the template should see other data than the JSON shows
 // (Go templates see Go field names: "ID", where the JSON has "Id").
 void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json& json_objects,
+                   const nlohmann::json& template_objects);
+void print_inspect(std::FILE* out, std::string_view format, const nlohmann::ordered_json& json_objects,
                    const nlohmann::json& template_objects);
 
 // One object, as `podman version` and `podman info` print it: "json" gives
@@ -65,6 +74,8 @@ void print_inspect(std::FILE* out, std::string_view format, const nlohmann::json
 // once against the object (no range), "table …" aligns columns.
 void print_object(std::FILE* out, std::string_view format, const nlohmann::json& object, int json_indent = 0,
                   std::string_view name = "format");
+void print_object(std::FILE* out, std::string_view format, const nlohmann::ordered_json& object,
+                  int json_indent = 0, std::string_view name = "format");
 
 // Go's text/tabwriter. The default settings are Podman's: minwidth 12,
 // tabwidth 2, padding 2, padding with blanks, StripEscape.
@@ -134,6 +145,7 @@ class TabWriter {
 // \u003c, \u003e and \u0026 as json.Marshal does (Podman's list --format
 // json); inspect and the json template function leave them.
 std::string go_json(const nlohmann::json& value, std::string_view indent = {}, bool escape_html = false);
+std::string go_json(const nlohmann::ordered_json& value, std::string_view indent = {}, bool escape_html = false);
 
 // report.IsJSON: the format asks for JSON.
 bool is_json_format(std::string_view format);

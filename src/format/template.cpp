@@ -5,6 +5,8 @@
 #include "format/template.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -142,6 +144,9 @@ bool is_print(char32_t r) {
 char32_t to_upper(char32_t r) {
   if (r >= 'a' && r <= 'z') return r - 32;
   if (r < 0x80) return r;
+  // The digraphs DŽ, LJ, NJ, DZ: upper, title and lower forms.
+  if (r >= 0x1C4 && r <= 0x1CC) return 0x1C4 + (r - 0x1C4) / 3 * 3;
+  if (r >= 0x1F1 && r <= 0x1F3) return 0x1F1;
   if ((r >= 0xE0 && r <= 0xFE && r != 0xF7)) return r - 32;
   if (r == 0xFF) return 0x178;
   if (r == 0xB5) return 0x39C;
@@ -162,6 +167,8 @@ char32_t to_upper(char32_t r) {
 char32_t to_lower(char32_t r) {
   if (r >= 'A' && r <= 'Z') return r + 32;
   if (r < 0x80) return r;
+  if (r >= 0x1C4 && r <= 0x1CC) return 0x1C6 + (r - 0x1C4) / 3 * 3;
+  if (r >= 0x1F1 && r <= 0x1F3) return 0x1F3;
   if (r >= 0xC0 && r <= 0xDE && r != 0xD7) return r + 32;
   if (r == 0x178) return 0xFF;
   if (r >= 0x100 && r <= 0x17F) {
@@ -174,6 +181,13 @@ char32_t to_lower(char32_t r) {
   if (r >= 0x410 && r <= 0x42F) return r + 32;
   if (r >= 0x400 && r <= 0x40F) return r + 80;
   return r;
+}
+
+// unicode.ToTitle: the upper case but for the digraphs' title forms (ǅ).
+char32_t to_title(char32_t r) {
+  if (r >= 0x1C4 && r <= 0x1CC) return 0x1C5 + (r - 0x1C4) / 3 * 3;
+  if (r >= 0x1F1 && r <= 0x1F3) return 0x1F2;
+  return to_upper(r);
 }
 
 bool is_ascii(std::string_view s) {
@@ -223,7 +237,7 @@ std::string go_title(std::string_view s) {
   };
   char32_t prev = ' ';
   return map_runes(s, [&](char32_t r) {
-    char32_t out = is_separator(prev) ? to_upper(r) : r;
+    char32_t out = is_separator(prev) ? to_title(r) : r;
     prev = r;
     return out;
   });
@@ -460,7 +474,17 @@ class Value {
     v.p_ = v.hold_.get();
     return v;
   }
+  // A node inside this value's JSON: shares ownership when this one owns.
+  Value child(const json& j) const {
+    Value v;
+    v.hold_ = hold_;
+    v.p_ = &j;
+    return v;
+  }
   bool valid() const { return p_ != nullptr && !p_->is_null() && !p_->is_discarded(); }
+  // A JSON null (Go's nil interface), as opposed to nothing at all (Go's
+  // zero reflect.Value: a missing key, the nil constant).
+  bool is_null() const { return p_ != nullptr && p_->is_null(); }
   const json& j() const { return *p_; }
   Kind kind() const {
     if (!valid()) return Kind::Invalid;
@@ -1394,6 +1418,9 @@ const std::map<std::string_view, Tok>& keywords() {
 class Lexer {
  public:
   explicit Lexer(std::string_view input) : input_(input) { run(); }
+  // Nesting of pipelines and control structures, shared by the trees that
+  // read this lexer, bounded as Go (since 1.20) bounds it.
+  int depth = 0;
   Item next_item() {
     if (next_ < items_.size()) return items_[next_++];
     return items_.empty() ? Item{} : items_.back();
@@ -2300,7 +2327,7 @@ Value fn_index(const std::vector<Value>& a) {
       case Kind::Slice: {
         int64_t x = index_arg(index, item.j().size());
         if (static_cast<size_t>(x) == item.j().size()) throw CallError{"reflect: slice index out of range"};
-        item = Value::ref(item.j()[static_cast<size_t>(x)]);
+        item = item.child(item.j()[static_cast<size_t>(x)]);
         break;
       }
       case Kind::String: {
@@ -2315,7 +2342,7 @@ Value fn_index(const std::vector<Value>& a) {
           throw CallError{fmt::format("value has type {}; should be string", type_name(index))};
         auto it = item.j().find(index.str());
         if (it != item.j().end()) {
-          item = Value::ref(*it);
+          item = item.child(*it);
         } else if (all_strings(item.j())) {
           item = Value::own("");  // the zero value of a map[string]string
         } else {
@@ -2388,7 +2415,9 @@ const std::map<std::string, Func, std::less<>>& functions() {
     m["len"] = Func{{P::Reflect}, false, [](const auto& a) {
                       const Value& v = a[0];
                       switch (v.kind()) {
-                        case Kind::Invalid: throw CallError{"len of nil pointer"};
+                        case Kind::Invalid:
+                          if (v.is_null()) throw CallError{"len of nil pointer"};
+                          throw CallError{"reflect: call of reflect.Value.Type on zero Value"};
                         case Kind::String: case Kind::Slice: case Kind::Object:
                           return Value::own(static_cast<int64_t>(value_len(v)));
                         default: throw CallError{fmt::format("len of type {}", type_name(v))};
@@ -2670,7 +2699,23 @@ class Parser {
     return std::make_unique<ContinueNode>(pos);
   }
 
+  // Bounds the parser's recursion: "((((…" must not exhaust the stack.
+  class DepthGuard {
+   public:
+    explicit DepthGuard(Parser& p) : p_(p) {
+      if (++p_.lex_.depth > kMaxParseDepth) p_.errorf("max expression depth exceeded");
+    }
+    ~DepthGuard() { --p_.lex_.depth; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+
+   private:
+    Parser& p_;
+  };
+  static constexpr int kMaxParseDepth = 1000;
+
   std::unique_ptr<PipeNode> pipeline(std::string_view context, Tok end) {
+    DepthGuard guard(*this);
     Item tok = peek_non_space();
     auto pipe = std::make_unique<PipeNode>(tok.pos);
   decls:
@@ -2731,6 +2776,7 @@ class Parser {
   }
 
   NodePtr branch_control(NodeType type, bool allow_else_if, std::string_view context) {
+    DepthGuard guard(*this);
     size_t mark = vars_.size();
     auto node = std::make_unique<BranchNode>(type, 0);
     node->pipe = pipeline(context, Tok::RightDelim);
@@ -2960,13 +3006,21 @@ class Parser {
       n->is_float = true;
       n->float64 = static_cast<double>(n->uint64);
     } else {
+      // Underscores only between digits, as Go's underscoreOK allows.
+      bool underscores_ok = true;
+      for (size_t k = 0; k < text.size(); ++k) {
+        if (text[k] != '_') continue;
+        bool before = k > 0 && std::isxdigit(static_cast<unsigned char>(text[k - 1])) != 0;
+        bool after = k + 1 < text.size() && std::isxdigit(static_cast<unsigned char>(text[k + 1])) != 0;
+        if (!before || !after) underscores_ok = false;
+      }
       std::string clean;
       for (char c : text)
         if (c != '_') clean += c;
       char* endp = nullptr;
       errno = 0;
       double f = std::strtod(clean.c_str(), &endp);
-      bool ok = endp != nullptr && *endp == '\0' && !clean.empty();
+      bool ok = underscores_ok && endp != nullptr && *endp == '\0' && !clean.empty() && !std::isinf(f);
       bool is_hex = clean.find_first_of("xX") != std::string::npos;
       if (ok && is_hex && clean.find_first_of("pP") == std::string::npos) ok = false;  // Go wants a p exponent
       if (ok) {
@@ -3166,14 +3220,14 @@ class Exec {
         int64_t i = 0;
         for (const auto& e : val.j()) {
           ran = true;
-          if (one(Value::own(i++), Value::ref(e)) == Flow::Break) break;
+          if (one(Value::own(i++), val.child(e)) == Flow::Break) break;
         }
         break;
       }
       case Kind::Object:
         for (const auto& item : val.j().items()) {
           ran = true;
-          if (one(Value::own(item.key()), Value::ref(item.value())) == Flow::Break) break;
+          if (one(Value::own(item.key()), val.child(item.value())) == Flow::Break) break;
         }
         break;
       case Kind::Invalid:
@@ -3283,7 +3337,7 @@ class Exec {
     return eval_field_chain(pipe, chain->field, 0, args, final);
   }
 
-  Value eval_variable_node(const Value& dot, const VariableNode* v, const std::vector<NodePtr>& args,
+  Value eval_variable_node(const Value& /*dot*/, const VariableNode* v, const std::vector<NodePtr>& args,
                            const std::optional<Value>& final) {
     at(v);
     Value value = var_value(v->ident[0]);
@@ -3310,11 +3364,11 @@ class Exec {
       auto it = receiver.j().find(name);
       if (!is_struct(receiver)) {
         if (has_args) errorf("{} is not a method but has arguments", name);
-        return it == receiver.j().end() ? Value() : Value::ref(*it);
+        return it == receiver.j().end() ? Value() : receiver.child(*it);
       }
       if (it != receiver.j().end()) {
         if (has_args) errorf("{} has arguments but cannot be invoked as function", name);
-        return Value::ref(*it);
+        return receiver.child(*it);
       }
     }
     errorf("can't evaluate field {} in type {}", name, type_of(receiver));
@@ -3377,8 +3431,7 @@ class Exec {
     if (!value.valid()) {
       if (!typ) return value;
       switch (*typ) {
-        case Param::Any: case Param::Reflect: return Value();
-        case Param::StringSlice: return Value();
+        case Param::Any: case Param::Reflect: case Param::StringSlice: return value;
         default: errorf("invalid value; expected {}", param_name(*typ));
       }
     }
@@ -3448,7 +3501,7 @@ class Exec {
     errorf("can't handle {} for arg of type {}", n->str(), param_name(p));
   }
 
-  Value eval_empty_interface(const Value& dot, const Node* n) {
+  Value eval_empty_interface(const Value& /*dot*/, const Node* n) {
     at(n);
     switch (n->type) {
       case NodeType::Bool: return Value::own(static_cast<const BoolNode*>(n)->value);

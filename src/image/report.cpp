@@ -131,7 +131,7 @@ std::vector<json> list_rows(const storage::Store& store, const storage::ImageRec
       {"Digest", rec.digest},
       {"Digests", rec.digests},
       {"CreatedSince", rec.created.empty() ? "" : format::time_ago(created)},
-      {"CreatedAt", rec.created.empty() ? "" : format::go_time_string(created)},
+      {"CreatedAt", rec.created.empty() ? "" : format::go_time_string_utc(created)},
       {"CreatedTime", rec.created},
       {"Created", unix_seconds(rec.created)},
       {"Size", format::human_size(static_cast<double>(rec.size))},
