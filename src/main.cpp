@@ -71,8 +71,7 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
     return cabin::kExitError;
   }
   if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-    fmt::print(stderr, "Error: {}: too many arguments: unexpected {:?}\n", command_path(where),
-               extras.empty() ? std::string() : extras.front());
+    fmt::print(stderr, "Error: `{}` takes no arguments\n", command_path(where));
     return cabin::kExitError;
   }
   if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && is_group) {

@@ -26,6 +26,15 @@ void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& 
       ->default_str("true");
 }
 
+void check_args(const std::vector<std::string>& args, size_t min, size_t max) {
+  size_t n = args.size();
+  if (n >= min && n <= max) return;
+  if (min == max) fail("accepts {} arg(s), received {}", min, n);
+  if (max == kAnyArgs) fail("requires at least {} arg(s), only received {}", min, n);
+  if (min == 0) fail("accepts at most {} arg(s), received {}", max, n);
+  fail("accepts between {} and {} arg(s), received {}", min, max, n);
+}
+
 bool confirm(const std::string& question) {
   fmt::print(stderr, "{} [y/N] ", question);
   std::fflush(stderr);

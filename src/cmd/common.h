@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cmd/command.h"
 #include "storage/store.h"
@@ -20,6 +21,10 @@ storage::Store open_store(const Globals& g);
 // unset stays nullopt.
 void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,
                    const std::string& help);
+
+// Cobra's argument-count checks, worded as Podman prints them.
+void check_args(const std::vector<std::string>& args, size_t min, size_t max);
+inline constexpr size_t kAnyArgs = static_cast<size_t>(-1);
 
 // Asks "question [y/N] " on stderr and reads a line from stdin.
 bool confirm(const std::string& question);

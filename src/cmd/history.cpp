@@ -8,15 +8,16 @@
 namespace cabin::cmd {
 
 struct HistoryOptions {
-  std::string image;
+  std::vector<std::string> image;
   bool human = true, no_trunc = false, quiet = false;
   std::string format;
 };
 
 static int run_history(const Globals& g, const HistoryOptions& o) {
+  check_args(o.image, 1, 1);
   auto store = open_store(g);
-  auto rec = store.get_image(o.image);
-  auto rows = image::history_rows(store, rec, o.no_trunc || o.quiet, o.human);
+  auto rec = store.get_image(o.image[0]);
+  auto rows = image::history_rows(store, rec, o.no_trunc, o.human);
   nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
   for (const auto& r : rows) json_rows.push_back(nlohmann::ordered_json::parse(r["json"].dump()));
   format::ListOptions lo;
@@ -32,7 +33,7 @@ static int run_history(const Globals& g, const HistoryOptions& o) {
 
 Runner bind_history(CLI::App& app, Globals& g) {
   auto o = std::make_shared<HistoryOptions>();
-  app.add_option("image", o->image, "Image to show the history of")->required();
+  app.add_option("image", o->image, "Image to show the history of");
   app.add_flag("-H,--human{true}", o->human, "Display sizes and dates in human readable format");
   app.add_flag("--no-trunc", o->no_trunc, "Do not truncate the output");
   app.add_flag("-q,--quiet", o->quiet, "Display the numeric IDs only");

@@ -32,7 +32,7 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
   static const std::vector<std::string> kSorts = {"repository", "size", "tag", "created", "id"};
   if (std::find(kSorts.begin(), kSorts.end(), o.sort) == kSorts.end())
     fail("{:?} is not a valid field for sorting. Choose from: repository, size, tag, created, id", o.sort);
-  if (o.references.size() > 1) fail("cannot specify more than one image reference");
+  check_args(o.references, 0, 1);
   auto store = open_store(g);
   std::vector<std::string> filters = o.filters;
   for (const auto& r : o.references) filters.push_back("reference=" + r);
@@ -47,8 +47,8 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
     for (auto& row : image::list_rows(store, rec, o.no_trunc)) rows.push_back(std::move(row));
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
-    if (o.sort == "created") return a["Created"].get<int64_t>() > b["Created"].get<int64_t>();
-    if (o.sort == "size") return a["VirtualSize"].get<uint64_t>() > b["VirtualSize"].get<uint64_t>();
+    if (o.sort == "created") return a["CreatedUnix"].get<int64_t>() > b["CreatedUnix"].get<int64_t>();
+    if (o.sort == "size") return a["VirtualSize"].get<uint64_t>() < b["VirtualSize"].get<uint64_t>();
     if (o.sort == "id") return a["Id"].get<std::string>() < b["Id"].get<std::string>();
     if (o.sort == "tag") return a["Tag"].get<std::string>() < b["Tag"].get<std::string>();
     return a["Repository"].get<std::string>() < b["Repository"].get<std::string>();
@@ -84,7 +84,7 @@ Runner bind_images(CLI::App& app, Globals& g) {
   app.add_flag("--digests", o->digests, "Show digests");
   app.add_flag("-n,--noheading", o->noheading, "Do not print column headings");
   app.add_option("--format", o->format, "Change the output format to JSON or a Go template");
-  app.add_option("-f,--filter", o->filters, "Filter output based on conditions provided");
+  app.add_option("-f,--filter", o->filters, "Filter output based on conditions provided")->allow_extra_args(false);
   app.add_option("--sort", o->sort, "Sort by repository, size, tag, created, id");
   return [o, &g] { return run_images(g, *o); };
 }

@@ -20,6 +20,7 @@
 namespace cabin::cmd {
 
 struct ImportOptions {
+  std::vector<std::string> args;  // SOURCE [REFERENCE]
   std::string source;
   std::string reference;
   std::vector<std::string> changes;
@@ -28,8 +29,11 @@ struct ImportOptions {
   bool quiet = false;
 };
 
-static int run_import(const Globals& g, const ImportOptions& o) {
+static int run_import(const Globals& g, ImportOptions o) {
   using nlohmann::json;
+  check_args(o.args, 1, 2);
+  o.source = o.args[0];
+  if (o.args.size() > 1) o.reference = o.args[1];
   if (o.source.rfind("http://", 0) == 0 || o.source.rfind("https://", 0) == 0)
     fail("import {}: importing from a URL is not supported; download the file first", o.source);
   std::string name;
@@ -71,7 +75,7 @@ static int run_import(const Globals& g, const ImportOptions& o) {
       {"rootfs", {{"type", "layers"}, {"diff_ids", {result.diff_id}}}},
       {"history",
        {{{"created", now},
-         {"created_by", fmt::format("/bin/sh -c #(nop) ADD file:{} in /", digest_hex(result.diff_id))},
+         {"created_by", fmt::format("/bin/sh -c #(nop) ADD file:{} in / ", digest_hex(result.diff_id))},
          {"comment", comment}}}},
   };
   if (!o.variant.empty()) cfg["variant"] = o.variant;
@@ -95,6 +99,7 @@ static int run_import(const Globals& g, const ImportOptions& o) {
   storage::ImageRecord rec;
   rec.id = std::string(digest_hex(cfg_digest));
   rec.digest = man_digest;
+  rec.manifest = man_digest;
   rec.digests = {man_digest};
   if (!name.empty()) rec.names = {name};
   rec.layers = {result.diff_id};
@@ -107,9 +112,8 @@ static int run_import(const Globals& g, const ImportOptions& o) {
 
 Runner bind_import(CLI::App& app, Globals& g) {
   auto o = std::make_shared<ImportOptions>();
-  app.add_option("source", o->source, "Tarball to import (a path, or - for standard input)")->required();
-  app.add_option("reference", o->reference, "Name for the new image");
-  app.add_option("-c,--change", o->changes, "Apply the following possible instructions to the created image: CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR");
+  app.add_option("args", o->args, "SOURCE (a path, or - for standard input) [REFERENCE]");
+  app.add_option("-c,--change", o->changes, "Apply the following possible instructions to the created image: CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | ONBUILD | STOPSIGNAL | USER | VOLUME | WORKDIR")->allow_extra_args(false);
   app.add_option("-m,--message", o->message, "Set commit message for imported image");
   app.add_option("--arch", o->arch, "Set the architecture of the imported image");
   app.add_option("--os", o->os, "Set the OS of the imported image");

@@ -249,27 +249,6 @@ void emit_yaml(std::string& out, const ordered_json& v, int indent) {
   }
 }
 
-// "graphRoot" → "GraphRoot", "idMappings" → "IDMappings", "ociRuntime" → "OCIRuntime".
-ordered_json go_field_names(const ordered_json& v) {
-  if (v.is_array()) {
-    ordered_json a = ordered_json::array();
-    for (const auto& e : v) a.push_back(go_field_names(e));
-    return a;
-  }
-  if (!v.is_object()) return v;
-  ordered_json o = ordered_json::object();
-  for (auto it = v.begin(); it != v.end(); ++it) {
-    std::string k = it.key();
-    for (std::string_view initialism : {"id", "oci", "cpu", "api"})
-      if (k.rfind(initialism, 0) == 0 && k.size() > initialism.size() &&
-          std::isupper(static_cast<unsigned char>(k[initialism.size()])))
-        for (size_t i = 0; i < initialism.size(); ++i) k[i] = static_cast<char>(std::toupper(k[i]));
-    if (!k.empty()) k[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(k[0])));
-    o[k] = go_field_names(it.value());
-  }
-  return o;
-}
-
 int run_info(const Globals& g, const InfoOptions& o) {
   auto info = build_info(g);
   if (o.format.empty() || o.format == "yaml") {
@@ -278,12 +257,9 @@ int run_info(const Globals& g, const InfoOptions& o) {
     std::fputs(out.c_str(), stdout);
     return 0;
   }
-  if (format::is_json_format(o.format)) {
-    format::print_object(stdout, o.format, info, 2, "info");
-    return 0;
-  }
-  // Templates see Go's field names: {{.Store.GraphRoot}}, {{.Host.IDMappings}}.
-  format::print_object(stdout, o.format, go_field_names(info), 0, "info");
+  // Templates name Go's fields ({{.Store.GraphRoot}}), which the template
+  // engine finds under the JSON keys ("graphRoot").
+  format::print_object(stdout, o.format, info, 2, "info");
   return 0;
 }
 

@@ -25,6 +25,7 @@ struct PullCmdOptions {
 };
 
 static int run_pull(const Globals& g, const PullCmdOptions& o) {
+  check_args(o.images, 1, kAnyArgs);
   if (o.all_tags) fail("--all-tags is not supported");
   if (!o.platform.empty() && (!o.arch.empty() || !o.os.empty() || !o.variant.empty()))
     fail("--platform option can not be specified with --arch or --os");
@@ -56,7 +57,7 @@ static int run_pull(const Globals& g, const PullCmdOptions& o) {
 
 Runner bind_pull(CLI::App& app, Globals& g) {
   auto o = std::make_shared<PullCmdOptions>();
-  app.add_option("image", o->images, "Image to pull")->required();
+  app.add_option("image", o->images, "Image to pull");
   app.add_flag("-q,--quiet", o->quiet, "Suppress output information when pulling images");
   app.add_flag("-a,--all-tags", o->all_tags, "All tagged images in the repository will be pulled");
   app.add_option("--platform", o->platform, "Specify the platform for selecting the image (OS/ARCH[/VARIANT])");

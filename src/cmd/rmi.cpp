@@ -30,7 +30,7 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
   for (const auto& t : targets) {
     auto rec = store.find_image(t);
     if (!rec) {
-      if (!o.ignore) {
+      if (!o.ignore && !o.force) {
         not_found = true;
         if (first_missing.empty()) first_missing = t;
       }
@@ -96,7 +96,7 @@ Runner bind_image_prune(CLI::App& app, Globals& g) {
   auto o = std::make_shared<PruneOptions>();
   app.add_flag("-a,--all", o->all, "Remove all images not in use by containers, not just dangling ones");
   app.add_flag("-f,--force", o->force, "Do not prompt for confirmation");
-  app.add_option("--filter", o->filters, "Provide filter values (e.g. 'label=<key>=<value>')");
+  app.add_option("--filter", o->filters, "Provide filter values (e.g. 'label=<key>=<value>')")->allow_extra_args(false);
   return [o, &g] { return run_image_prune(g, *o); };
 }
 

@@ -11,7 +11,7 @@ struct TagOptions {
 };
 
 static int run_tag(const Globals& g, const TagOptions& o) {
-  if (o.args.size() < 2) fail("at least two arguments are required: IMAGE TARGET_NAME [TARGET_NAME...]");
+  check_args(o.args, 2, kAnyArgs);
   auto store = open_store(g);
   auto rec = store.get_image(o.args[0]);
   std::vector<std::string> names;
@@ -25,7 +25,7 @@ static int run_tag(const Globals& g, const TagOptions& o) {
 }
 
 static int run_untag(const Globals& g, const TagOptions& o) {
-  if (o.args.empty()) fail("at least one argument is required: IMAGE [NAME...]");
+  check_args(o.args, 1, kAnyArgs);
   auto store = open_store(g);
   auto rec = store.get_image(o.args[0]);
   if (o.args.size() == 1) {
@@ -38,7 +38,7 @@ static int run_untag(const Globals& g, const TagOptions& o) {
       for (const auto& n : rec.names)
         if (storage::name_denotes(o.args[i], n, pass == 0)) match = n;
     if (match.empty() || !store.remove_name(rec.id, match))
-      fail("{}: tag not known", o.args[i]);
+      fail("{}: tag not known", storage::normalize_image_name(o.args[i]));
   }
   return 0;
 }

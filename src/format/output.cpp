@@ -470,7 +470,10 @@ void print_object_impl(std::FILE* out, std::string_view format, const J& object,
   }
   Report r = parse_report(Origin::Unknown, format, name);
   Sink sink(out, r.tabwriter);
-  run(sink, *r.tmpl, json(object));
+  // version and info are Go structs in Podman: unknown fields fail.
+  ExecOptions opts;
+  opts.structs = true;
+  run(sink, *r.tmpl, json(object), opts);
   sink.flush();
 }
 

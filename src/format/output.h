@@ -71,7 +71,8 @@ void print_inspect(std::FILE* out, std::string_view format, const nlohmann::orde
 
 // One object, as `podman version` and `podman info` print it: "json" gives
 // compact JSON (indent > 0: indented by that many spaces), a template runs
-// once against the object (no range), "table …" aligns columns.
+// once against the object (no range), "table …" aligns columns. Objects are
+// Go structs to the template (ExecOptions::structs).
 void print_object(std::FILE* out, std::string_view format, const nlohmann::json& object, int json_indent = 0,
                   std::string_view name = "format");
 void print_object(std::FILE* out, std::string_view format, const nlohmann::ordered_json& object,

@@ -528,6 +528,17 @@ bool struct_like(const json& o) {
   return true;
 }
 
+json::const_iterator find_ignoring_case(const json& o, std::string_view name) {
+  auto lower = [](unsigned char c) { return static_cast<char>(std::tolower(c)); };
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    const std::string& k = it.key();
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [&](char a, char b) { return lower(a) == lower(b); }))
+      return it;
+  }
+  return o.end();
+}
+
 bool all_strings(const json& j) {
   for (const auto& e : j)
     if (!e.is_string()) return false;
@@ -3088,7 +3099,7 @@ constexpr int kMaxExecDepth = 1000;
 class Exec {
  public:
   Exec(const TemplateNode& t, std::string& out, const ExecOptions& opts)
-      : t_(t), out_(out), maps_only_(opts.maps_only), name_(t.name) {}
+      : t_(t), out_(out), maps_only_(opts.maps_only), structs_(opts.structs), name_(t.name) {}
 
   void run(const json& data) {
     auto it = t_.trees.find(t_.name);
@@ -3109,6 +3120,7 @@ class Exec {
   const TemplateNode& t_;
   std::string& out_;
   bool maps_only_;
+  bool structs_;
   std::string name_;  // the template being executed
   std::vector<Var> vars_;
   const Node* node_ = nullptr;
@@ -3129,7 +3141,10 @@ class Exec {
                             node_->str(), msg));
   }
 
-  bool is_struct(const Value& v) const { return !maps_only_ && struct_like(v.j()); }
+  bool is_struct(const Value& v) const {
+    if (maps_only_) return false;
+    return structs_ ? v.j().is_object() && !v.j().empty() : struct_like(v.j());
+  }
 
   std::string type_of(const Value& v) const {
     if (maps_only_ && v.kind() == Kind::Object)
@@ -3362,6 +3377,10 @@ class Exec {
     bool has_args = args.size() > 1 || final;
     if (receiver.kind() == Kind::Object) {
       auto it = receiver.j().find(name);
+      // cabin's data are JSON objects whose keys are often the JSON tags of
+      // Podman's Go structs ("graphRoot", "os"), while templates name the Go
+      // fields ("GraphRoot", "OS"): a key equal but for case stands in.
+      if (it == receiver.j().end()) it = find_ignoring_case(receiver.j(), name);
       if (!is_struct(receiver)) {
         if (has_args) errorf("{} is not a method but has arguments", name);
         return it == receiver.j().end() ? Value() : receiver.child(*it);

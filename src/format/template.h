@@ -29,6 +29,10 @@ struct ExecOptions {
   // <no value> instead of failing. Podman executes table headers against a
   // map[string]string, so print_list uses this for the header row.
   bool maps_only = false;
+  // Treat every non-empty object as a Go struct: a missing field fails. For
+  // data whose keys are JSON tags ("graphRoot") rather than Go field names,
+  // as `info` and `version` print: fields are matched ignoring case.
+  bool structs = false;
 };
 
 class Template {

@@ -37,8 +37,8 @@ std::pair<std::string, std::string> split_name(const std::string& name) {
 json null_if_empty(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
 
 std::string manifest_type(const storage::Store& store, const storage::ImageRecord& rec) {
-  if (rec.digest.empty() || !store.has_blob(rec.digest)) return std::string(media::kOciManifest);
-  return detect_media_type(store.get_blob(rec.digest), "");
+  if (rec.manifest.empty() || !store.has_blob(rec.manifest)) return std::string(media::kOciManifest);
+  return detect_media_type(store.get_blob(rec.manifest), "");
 }
 
 }  // namespace
@@ -133,7 +133,8 @@ std::vector<json> list_rows(const storage::Store& store, const storage::ImageRec
       {"CreatedSince", rec.created.empty() ? "" : format::time_ago(created)},
       {"CreatedAt", rec.created.empty() ? "" : format::go_time_string_utc(created)},
       {"CreatedTime", rec.created},
-      {"Created", unix_seconds(rec.created)},
+      {"Created", rec.created.empty() ? "" : format::time_ago(created)},
+      {"CreatedUnix", unix_seconds(rec.created)},
       {"Size", format::human_size(static_cast<double>(rec.size))},
       {"VirtualSize", rec.size},
       {"SharedSize", 0},
@@ -225,7 +226,7 @@ std::vector<json> history_rows(const storage::Store& store, const storage::Image
   }
   for (auto it = forward.rbegin(); it != forward.rend(); ++it) rows.push_back(*it);
   if (!rows.empty()) {
-    rows.front()["ID"] = no_trunc ? "sha256:" + rec.id : rec.id.substr(0, 12);
+    rows.front()["ID"] = no_trunc ? rec.id : rec.id.substr(0, 12);
     rows.front()["json"]["id"] = rec.id;
     rows.front()["Tags"] = rec.repo_tags();
   }

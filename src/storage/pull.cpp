@@ -222,9 +222,10 @@ ImageRecord pull_from(Store& store, const Resolved& r, const PullOptions& o, Pro
 
   ImageRecord rec;
   rec.id = std::string(digest_hex(f.parsed.config.digest));
-  rec.digest = f.manifest.digest;
+  rec.digest = f.index_digest.empty() ? f.manifest.digest : f.index_digest;
+  rec.manifest = f.manifest.digest;
   rec.digests = {f.manifest.digest};
-  if (!f.index_digest.empty()) rec.digests.push_back(f.index_digest);
+  if (!f.index_digest.empty()) rec.digests.insert(rec.digests.begin(), f.index_digest);
   image::Reference name = r.name;
   if (!name.digest.empty()) {
     name.tag.clear();

@@ -67,7 +67,7 @@ std::vector<std::string> ImageRecord::repo_digests() const {
 }
 
 json to_json(const ImageRecord& r) {
-  return json{{"id", r.id},           {"names", r.names},     {"digest", r.digest},
+  return json{{"id", r.id},           {"names", r.names},     {"digest", r.digest}, {"manifest", r.manifest},
               {"digests", r.digests}, {"layers", r.layers},   {"size", r.size},
               {"created", r.created}, {"added", r.added},     {"names_history", r.names_history}};
 }
@@ -77,6 +77,7 @@ ImageRecord image_from_json(const json& j) {
   r.id = j.at("id").get<std::string>();
   r.names = j.value("names", std::vector<std::string>{});
   r.digest = j.value("digest", "");
+  r.manifest = j.value("manifest", r.digest);
   r.digests = j.value("digests", std::vector<std::string>{});
   r.layers = j.value("layers", std::vector<std::string>{});
   r.size = j.value("size", uint64_t{0});
@@ -254,6 +255,7 @@ ImageRecord Store::add_image(ImageRecord record) {
         it->digests.push_back(d);
     for (const auto& n : record.names) push_front_unique(it->names_history, n);
     if (!record.digest.empty()) it->digest = record.digest;
+    if (!record.manifest.empty()) it->manifest = record.manifest;
     return *it;
   });
 }

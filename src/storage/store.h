@@ -37,7 +37,8 @@ struct LayerInfo {
 struct ImageRecord {
   std::string id;                    // hex of the config digest
   std::vector<std::string> names;    // "docker.io/library/alpine:latest", "…@sha256:…"
-  std::string digest;                // the manifest digest ("sha256:…")
+  std::string digest;                // what it was pulled by: the index's digest, or the manifest's
+  std::string manifest;              // the (platform's) image manifest digest
   std::vector<std::string> digests;  // every manifest digest it is known by (instance, list)
   std::vector<std::string> layers;   // diff_ids, bottom first
   uint64_t size = 0;                 // sum of the layers' uncompressed sizes

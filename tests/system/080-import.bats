@@ -85,7 +85,7 @@ setup() {
   run_cabin 125 import -q "$CABIN_TEST_ROOTFS_TAR" 'Bad:Name'
   expect_error '.*(repository name must be lowercase|invalid reference format).*'
   run_cabin 125 import
-  expect_error '.*(requires at least 1 arg|argument).*'
+  expect_error 'accepts between 1 and 2 arg\(s\), received 0'
   run_cabin images -a -q
   is "$output" "" "nothing was stored"
 }

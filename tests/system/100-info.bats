@@ -52,12 +52,14 @@ load helpers
   skip_if_root
   run_cabin info --format '{{json .Host.IDMappings}}'
   jq -e . <<<"$output" >/dev/null || die "not JSON"
-  is "$(jq -c '.uidmap[0]' <<<"$output")" "{\"container_id\":0,\"host_id\":$(id -u),\"size\":1}" "uidmap[0]"
-  is "$(jq -c '.gidmap[0]' <<<"$output")" "{\"container_id\":0,\"host_id\":$(id -g),\"size\":1}" "gidmap[0]"
+  # "container_id host_id size": plain words, since is() matches a regex.
+  local triple='"\(.container_id) \(.host_id) \(.size)"'
+  is "$(jq -r ".uidmap[0] | $triple" <<<"$output")" "0 $(id -u) 1" "uidmap[0]"
+  is "$(jq -r ".gidmap[0] | $triple" <<<"$output")" "0 $(id -g) 1" "gidmap[0]"
   if have_subuid; then
     local u
     u=$(subid_range /etc/subuid)
-    is "$(jq -c '.uidmap[1]' <<<"$output")" "{\"container_id\":1,\"host_id\":${u%:*},\"size\":${u#*:}}" "uidmap[1]"
+    is "$(jq -r ".uidmap[1] | $triple" <<<"$output")" "1 ${u%:*} ${u#*:}" "uidmap[1]"
   else
     is "$(jq -r '.uidmap | length' <<<"$output")" 1 "single-id: one entry"
   fi

@@ -875,3 +875,27 @@ TEST_CASE("template objects can be moved and reused", "[template]") {
   a = Template::parse("{{len .}}");
   CHECK(a.execute(json::array({1, 2})) == "2");
 }
+
+TEST_CASE("template: Go field names find JSON keys that differ only in case", "[template]") {
+  using cabin::format::Template;
+  nlohmann::json data = {{"store", {{"graphRoot", "/x"}}}, {"host", {{"os", "linux"}, {"idMappings", {{"uidmap", nullptr}}}}}};
+  CHECK(Template::parse("{{.Store.GraphRoot}} {{.Host.OS}}").execute(data) == "/x linux");
+  CHECK(Template::parse("{{json .Host.IDMappings}}").execute(data) == "{\"uidmap\":null}");
+  nlohmann::json exact = {{"ID", "short"}, {"Id", "full"}};
+  CHECK(Template::parse("{{.ID}} {{.Id}}").execute(exact) == "short full");
+}
+
+TEST_CASE("template: ExecOptions::structs makes a missing field an error", "[template]") {
+  using cabin::format::ExecOptions;
+  using cabin::format::Template;
+  nlohmann::json data = {{"store", {{"graphRoot", "/x"}}}};
+  ExecOptions opts;
+  opts.structs = true;
+  std::string out;
+  Template::parse("{{.Store.GraphRoot}}").execute(out, data, opts);
+  CHECK(out == "/x");
+  CHECK(Template::parse("{{.Bogus}}").execute(data) == "<no value>");
+  std::string ignored;
+  CHECK_THROWS_WITH(Template::parse("{{.Bogus}}").execute(ignored, data, opts),
+                    Catch::Matchers::Contains("can't evaluate field Bogus"));
+}
