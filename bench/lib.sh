@@ -28,8 +28,11 @@ as_user() {
 }
 
 # seconds CMD...: wall time of CMD in seconds (stdout/stderr discarded).
+# Dirty pages of an earlier run are written back first (sync), so that no
+# command pays for another's writeback.
 seconds() {
   local t0 t1
+  sync
   t0=$(date +%s.%N)
   "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; "$@" >&2 || true; exit 1; }
   t1=$(date +%s.%N)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Pull of a ~200 MB, five-layer image from the local registry into an empty
 # store: cabin vs Podman (rootless, as the same user) vs the raw cost (the same
-# blobs fetched with curl and unpacked with tar, one after another).
+# blobs fetched with curl and unpacked with tar, one after another, then
+# synced like the engines' final record write forces). Stores go under
+# BENCH_STORE (default /var/tmp, on disk; /dev/shm measures without the disk).
 # Targets (issue 2): cabin <= 0.5x Podman, <= 1.5x raw.
 source "$(dirname "$0")/lib.sh"
 bench_setup
@@ -10,9 +12,9 @@ bench_setup
 source "$STATE/bench.env"
 REG=$CABIN_TEST_REGISTRY
 IMG=$REG/bench/large:latest
-work=$(mktemp -d /var/tmp/cabin-bench-pull.XXXXXX)
+work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-pull.XXXXXX")
 chmod 0755 "$work"
-trap 'as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'rm -rf "$work" || true' EXIT
 mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
 
 layers=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
@@ -23,7 +25,7 @@ raw_cmd() {
   for l in $layers; do
     cmd+="; mkdir -p $d/$l; curl -sf http://$REG/v2/bench/large/blobs/$l | tar -x -z --no-same-owner -C $d/$l"
   done
-  echo "$cmd"
+  echo "$cmd; sync -f $d"
 }
 cabin_cmd() { echo "$CABIN --root $1/root --runroot $1/run pull -q --tls-verify=false $IMG"; }
 podman_cmd() { echo "podman --root $1/root --runroot $1/run --storage-driver overlay pull -q --tls-verify=false $IMG"; }
@@ -37,9 +39,10 @@ for i in $(seq "$RUNS"); do
   as_user podman --root "$work/u/p$i/root" --runroot "$work/u/p$i/run" rmi -a >/dev/null 2>&1 || true
   as_user podman unshare rm -rf "$work/u/c$i" "$work/u/p$i" "$work/u/r$i" >/dev/null 2>&1 || true
 done
+[[ -z ${BENCH_VERBOSE:-} ]] || { echo "cabin: ${c[*]}"; echo "podman: ${p[*]}"; echo "raw: ${r[*]}"; }
 mc=$(median "${c[@]}") mp=$(median "${p[@]}") mr=$(median "${r[@]}")
 size=$(du -sh --apparent-size "$STATE/registry" 2>/dev/null | cut -f1)
-echo "pull ${CABIN_BENCH_IMAGE:-bench/large} (5 layers, ~200 MB unpacked), median of $RUNS runs, rootless as $BENCH_USER"
+echo "pull ${CABIN_BENCH_IMAGE:-bench/large} (5 layers, ~200 MB unpacked) into $(df --output=fstype "$work" | tail -1) under ${BENCH_STORE:-/var/tmp}, median of $RUNS runs, rootless as $BENCH_USER"
 printf '  %-22s %8ss\n' "cabin" "$(fmt_s "$mc")" "podman $(podman --version | awk '{print $3}')" "$(fmt_s "$mp")" "curl | tar (raw)" "$(fmt_s "$mr")"
 echo "  cabin / podman = $(ratio "$mc" "$mp")   (target <= 0.5)"
 echo "  cabin / raw    = $(ratio "$mc" "$mr")   (target <= 1.5)"

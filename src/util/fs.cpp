@@ -53,7 +53,7 @@ static std::string random_suffix() {
   return fmt::format("{:012x}", rng() & 0xffffffffffffULL);
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Sync sync) {
   std::string tmp = path + ".tmp-" + random_suffix();
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd) throw_errno("create {}", tmp);
@@ -67,7 +67,7 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) throw_errno("fsync {}", tmp);
+  if (sync == Sync::Data && ::fsync(fd.get()) != 0) throw_errno("fsync {}", tmp);
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename {} to {}", tmp, path);
   cleanup.dismiss();

@@ -16,7 +16,12 @@ std::string read_file(const std::string& path);
 // nullopt when the file does not exist; other errors throw.
 std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes to PATH.tmp-XXXX then renames over path, so readers see old or new.
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Sync::Data fsyncs the file before the rename: on ext4 (data=ordered) that
+// commits the whole journal, flushing every dirty file of the filesystem, so
+// it is only for records whose loss would lose user data.
+enum class Sync { None, Data };
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                       Sync sync = Sync::None);
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool exists(const std::string& path);
 bool is_dir(const std::string& path);
