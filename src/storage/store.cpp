@@ -196,7 +196,7 @@ std::vector<ImageRecord> Store::read_images() const {
 void Store::write_images(const std::vector<ImageRecord>& images) {
   json arr = json::array();
   for (const auto& r : images) arr.push_back(to_json(r));
-  fs::write_file_atomic(path(kImagesFile), json{{"images", arr}}.dump() + "\n", 0600, fs::Sync::Data);
+  fs::write_file_atomic(path(kImagesFile), json{{"images", arr}}.dump() + "\n", 0600, fs::Sync::Filesystem);
 }
 
 template <typename Fn>

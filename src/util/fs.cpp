@@ -67,7 +67,7 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
     }
     off += static_cast<size_t>(n);
   }
-  if (sync == Sync::Data && ::fsync(fd.get()) != 0) throw_errno("fsync {}", tmp);
+  if (sync == Sync::Filesystem && ::syncfs(fd.get()) != 0) throw_errno("sync {}", tmp);
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename {} to {}", tmp, path);
   cleanup.dismiss();

@@ -16,10 +16,12 @@ std::string read_file(const std::string& path);
 // nullopt when the file does not exist; other errors throw.
 std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes to PATH.tmp-XXXX then renames over path, so readers see old or new.
-// Sync::Data fsyncs the file before the rename: on ext4 (data=ordered) that
-// commits the whole journal, flushing every dirty file of the filesystem, so
-// it is only for records whose loss would lose user data.
-enum class Sync { None, Data };
+// Sync::Filesystem flushes the whole filesystem (syncfs) before the rename:
+// a record written that way never reaches the disk ahead of the files it
+// points to (unpacked layers), whatever the filesystem's journal mode. It
+// costs the writeback of everything dirty, so it is only for records whose
+// loss or dangling would lose user data.
+enum class Sync { None, Filesystem };
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                        Sync sync = Sync::None);
 void mkdir_p(const std::string& path, mode_t mode = 0755);
