@@ -61,5 +61,6 @@ Runner bind_image_prune(CLI::App&, Globals&);
 Runner bind_history(CLI::App&, Globals&);
 Runner bind_import(CLI::App&, Globals&);
 Runner bind_unshare(CLI::App&, Globals&);
+Runner bind_run(CLI::App&, Globals&);
 
 }  // namespace cabin::cmd

@@ -35,6 +35,7 @@ constexpr std::array kCommands = {
     Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_image_inspect},
     Command{"pull", "Pull an image from a registry", Needs::UserNS, bind_pull},
     Command{"rmi", "Remove one or more images from local storage", Needs::UserNS, bind_rmi},
+    Command{"run", "Run a command in a new container", Needs::UserNS, bind_run},
     Command{"tag", "Add an additional name to a local image", Needs::Host, bind_tag},
     Command{"unshare", "Run a command in a modified user namespace", Needs::UserNS, bind_unshare},
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},

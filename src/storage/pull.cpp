@@ -249,15 +249,6 @@ std::string one_line(const std::exception& e) {
 
 }  // namespace
 
-PullPolicy parse_pull_policy(std::string_view text) {
-  std::string t = to_lower(text);
-  if (t == "always" || t == "true") return PullPolicy::Always;
-  if (t == "missing" || t == "ifmissing" || t == "notpresent") return PullPolicy::Missing;
-  if (t == "never" || t == "false") return PullPolicy::Never;
-  if (t == "newer" || t == "ifnewer") return PullPolicy::Newer;
-  fail("unsupported pull policy {:?}: must be always, missing, never or newer", std::string(text));
-}
-
 ImageRecord pull_image(Store& store, std::string_view input, const PullOptions& o) {
   std::string_view name = input;
   if (name.rfind("docker://", 0) == 0) name.remove_prefix(9);

@@ -1,34 +1,74 @@
 #include "util/digest.h"
 
+#include <dlfcn.h>
 #include <openssl/evp.h>
+
+#include <mutex>
 
 #include "util/error.h"
 
 namespace cabin {
+namespace {
+
+// libcrypto is opened on the first hash rather than linked: most commands
+// never hash, and loading it costs every process several milliseconds.
+struct Crypto {
+  EVP_MD_CTX* (*ctx_new)();
+  void (*ctx_free)(EVP_MD_CTX*);
+  const EVP_MD* (*sha256)();
+  int (*init)(EVP_MD_CTX*, const EVP_MD*, ENGINE*);
+  int (*update)(EVP_MD_CTX*, const void*, size_t);
+  int (*final)(EVP_MD_CTX*, unsigned char*, unsigned int*);
+};
+
+const Crypto& crypto() {
+  static Crypto c;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* h = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_GLOBAL);
+    if (!h) fail("load libcrypto.so.3 (OpenSSL 3): {}", ::dlerror());
+    auto sym = [&](const char* name) {
+      void* p = ::dlsym(h, name);
+      if (!p) fail("libcrypto.so.3 has no {}", name);
+      return p;
+    };
+    c.ctx_new = reinterpret_cast<decltype(c.ctx_new)>(sym("EVP_MD_CTX_new"));
+    c.ctx_free = reinterpret_cast<decltype(c.ctx_free)>(sym("EVP_MD_CTX_free"));
+    c.sha256 = reinterpret_cast<decltype(c.sha256)>(sym("EVP_sha256"));
+    c.init = reinterpret_cast<decltype(c.init)>(sym("EVP_DigestInit_ex"));
+    c.update = reinterpret_cast<decltype(c.update)>(sym("EVP_DigestUpdate"));
+    c.final = reinterpret_cast<decltype(c.final)>(sym("EVP_DigestFinal_ex"));
+  });
+  return c;
+}
+
+}  // namespace
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  ~Impl() {
+    if (ctx) crypto().ctx_free(ctx);
+  }
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  impl_->ctx = EVP_MD_CTX_new();
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
-    fail("initialise sha256");
+  const Crypto& c = crypto();
+  impl_->ctx = c.ctx_new();
+  if (!impl_->ctx || c.init(impl_->ctx, c.sha256(), nullptr) != 1) fail("initialise sha256");
 }
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(const void* data, size_t len) {
-  EVP_DigestUpdate(impl_->ctx, data, len);
+  crypto().update(impl_->ctx, data, len);
   bytes_ += len;
 }
 
 std::string Sha256::finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  crypto().final(impl_->ctx, md, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "sha256:";
   for (unsigned i = 0; i < len; ++i) {

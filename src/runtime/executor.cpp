@@ -1,0 +1,583 @@
+// The container child: a flat list of named steps (see start_container).
+//
+// Everything the child needs is prepared by the parent (C strings, the
+// seccomp program); the child allocates nothing, throws nothing, and reports
+// the first failure as {step, errno, detail} over a CLOEXEC pipe, whose EOF
+// tells the parent that exec succeeded.
+#include "runtime/executor.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "runtime/supervise.h"
+#include "runtime/terminal.h"
+#include "util/error.h"
+
+namespace cabin::runtime {
+namespace {
+
+// The steps, named for the error message: "mount /proc: Permission denied".
+enum class Step : uint32_t {
+  MakePrivate,
+  MountRootfs,
+  MountProc,
+  MountSys,
+  MountDev,
+  MountUser,
+  MaskPath,
+  ReadonlyPath,
+  CreateWorkdir,
+  RemountReadonly,
+  PivotRoot,
+  SetHostname,
+  SetupTerminal,
+  Rlimit,
+  NoNewPrivs,
+  Seccomp,
+  DropCaps,
+  SetUser,
+  ChangeDir,
+  Init,
+  Exec,
+};
+
+const char* step_name(Step s) {
+  switch (s) {
+    case Step::MakePrivate: return "make mounts private";
+    case Step::MountRootfs: return "mount the root filesystem";
+    case Step::MountProc: return "mount /proc";
+    case Step::MountSys: return "mount /sys";
+    case Step::MountDev: return "set up /dev";
+    case Step::MountUser: return "mount";
+    case Step::MaskPath: return "mask";
+    case Step::ReadonlyPath: return "make read-only";
+    case Step::CreateWorkdir: return "create working directory";
+    case Step::RemountReadonly: return "make the root filesystem read-only";
+    case Step::PivotRoot: return "pivot_root";
+    case Step::SetHostname: return "set hostname";
+    case Step::SetupTerminal: return "set up the terminal";
+    case Step::Rlimit: return "set rlimit";
+    case Step::NoNewPrivs: return "set no_new_privs";
+    case Step::Seccomp: return "load the seccomp filter";
+    case Step::DropCaps: return "set capabilities";
+    case Step::SetUser: return "set user";
+    case Step::ChangeDir: return "change to the working directory";
+    case Step::Init: return "start init";
+    case Step::Exec: return "exec";
+  }
+  return "set up";
+}
+
+struct Report {
+  Step step;
+  int err;
+  char detail[512];
+};
+
+// What the child reads: the plan as C strings, built before clone.
+struct ChildPlan {
+  const ContainerSpec* spec;
+  const security::SeccompFilter* filter;
+  sigset_t mask;
+  int report_fd;
+  int tty_sock;
+  std::vector<const char*> argv, envp;
+  std::vector<std::string> path_dirs;  // PATH inside, for a bare command name
+};
+
+// ---- child helpers: no allocation, return 0 or -errno ----
+
+[[noreturn]] void child_fail(const ChildPlan& p, Step step, int err, const char* detail) {
+  Report r{};
+  r.step = step;
+  r.err = err < 0 ? -err : err;
+  if (detail) {
+    std::strncpy(r.detail, detail, sizeof r.detail - 1);
+  }
+  ssize_t ignored = ::write(p.report_fd, &r, sizeof r);
+  (void)ignored;
+  ::_exit(kExitError);
+}
+
+#define CHECK(step, expr, detail)                          \
+  do {                                                     \
+    if ((expr) < 0) child_fail(p, (step), errno, (detail)); \
+  } while (0)
+
+long openat2_in(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
+  open_how how{};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = resolve;
+  long fd;
+  do fd = ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+// Opens (O_PATH) the container path `path` under root, resolving symlinks as
+// if root were "/", so nothing outside the root can be reached. With
+// create, missing directories are made, and the last component becomes a
+// directory (as_dir) or an empty file. Returns an fd or -1 with errno.
+int open_in_root(int root, const char* path, bool create, bool as_dir) {
+  constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = openat2_in(root, path, O_PATH, kInRoot);
+  if (fd >= 0 || errno != ENOENT || !create) return static_cast<int>(fd);
+  // Walk the components, creating what is missing.
+  char buf[4096];
+  size_t len = std::strlen(path);
+  if (len >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  std::memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; ++i) {
+    if (buf[i] != '/' && buf[i] != '\0') continue;
+    bool last = buf[i] == '\0';
+    char saved = buf[i];
+    buf[i] = '\0';
+    long probe = openat2_in(root, buf, O_PATH, kInRoot);
+    if (probe >= 0) {
+      ::close(static_cast<int>(probe));
+    } else if (errno == ENOENT) {
+      // Create the component in its (already resolved) parent.
+      char* slash = std::strrchr(buf, '/');
+      *slash = '\0';
+      long parent = openat2_in(root, slash == buf ? "/" : buf, O_PATH | O_DIRECTORY, kInRoot);
+      *slash = '/';
+      if (parent < 0) return -1;
+      int r;
+      if (!last || as_dir) {
+        r = ::mkdirat(static_cast<int>(parent), slash + 1, 0755);
+      } else {
+        r = ::mknodat(static_cast<int>(parent), slash + 1, S_IFREG | 0644, 0);
+      }
+      int e = errno;
+      ::close(static_cast<int>(parent));
+      if (r < 0 && e != EEXIST) {
+        errno = e;
+        return -1;
+      }
+    } else {
+      return -1;
+    }
+    buf[i] = saved;
+  }
+  return static_cast<int>(openat2_in(root, path, O_PATH, kInRoot));
+}
+
+// "/proc/self/fd/N": a mount target that is exactly the opened file.
+struct FdPath {
+  char s[32];
+  explicit FdPath(int fd) { std::snprintf(s, sizeof s, "/proc/self/fd/%d", fd); }
+};
+
+int set_attr(int fd, uint64_t set, bool recursive) {
+  mount_attr attr{};
+  attr.attr_set = set;
+  return ::mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
+// Bind-mounts source (a host path) onto the opened target.
+int bind_onto(const char* source, int target, bool recursive, bool read_only) {
+  int tree = ::open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) return -1;
+  int r = read_only ? set_attr(tree, MOUNT_ATTR_RDONLY, recursive) : 0;
+  if (r == 0) r = ::move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int e = errno;
+  ::close(tree);
+  errno = e;
+  return r;
+}
+
+// The kernel's overlay, mounted in our user namespace with userxattr, each
+// layer added with "lowerdir+" (Linux 6.8) so the number of layers is not
+// limited by the page-sized option string.
+int mount_overlay(const ContainerSpec& s) {
+  int fs = ::fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) return -1;
+  int r = 0;
+  for (const auto& dir : s.lower_dirs) {
+    if ((r = ::fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", dir.c_str(), 0)) < 0) break;
+  }
+  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", s.upper_dir.c_str(), 0);
+  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_STRING, "workdir", s.work_dir.c_str(), 0);
+  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0);
+  if (r == 0) r = ::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
+  int m = r == 0 ? ::fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+  if (m >= 0) {
+    r = ::move_mount(m, "", AT_FDCWD, s.rootfs.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
+    int e = errno;
+    ::close(m);
+    errno = e;
+  } else {
+    r = -1;
+  }
+  int e = errno;
+  ::close(fs);
+  errno = e;
+  return r;
+}
+
+void mount_rootfs(const ChildPlan& p) {
+  const ContainerSpec& s = *p.spec;
+  if (s.rootfs_is_dir) {
+    CHECK(Step::MountRootfs, ::mount(s.rootfs.c_str(), s.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
+          s.rootfs.c_str());
+  } else {
+    CHECK(Step::MountRootfs, mount_overlay(s), s.rootfs.c_str());
+  }
+}
+
+// A new procfs for the new pid namespace.
+void mount_proc(const ChildPlan& p, int root) {
+  int t = open_in_root(root, "/proc", true, true);
+  CHECK(Step::MountProc, t, "/proc");
+  FdPath fp(t);
+  CHECK(Step::MountProc, ::mount("proc", fp.s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "/proc");
+  ::close(t);
+}
+
+// sysfs can only be mounted by the owner of the network namespace; with the
+// host's network (--network host) the host's /sys is bound read-only
+// instead, as rootless Podman does.
+void mount_sys(const ChildPlan& p, int root) {
+  int t = open_in_root(root, "/sys", true, true);
+  CHECK(Step::MountSys, t, "/sys");
+  FdPath fp(t);
+  unsigned long ro = p.spec->mount_sysfs_ro ? MS_RDONLY : 0;
+  if (::mount("sysfs", fp.s, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, nullptr) < 0) {
+    CHECK(Step::MountSys, bind_onto("/sys", t, true, p.spec->mount_sysfs_ro), "/sys");
+  }
+  ::close(t);
+}
+
+// /dev: a small tmpfs with the host's harmless devices bound in (a user
+// namespace cannot mknod them), a private devpts, /dev/shm and /dev/mqueue.
+void mount_dev(const ChildPlan& p, int root) {
+  const ContainerSpec& s = *p.spec;
+  int dev = open_in_root(root, "/dev", true, true);
+  CHECK(Step::MountDev, dev, "/dev");
+  if (s.dev_from_host) {
+    CHECK(Step::MountDev, bind_onto("/dev", dev, true, false), "/dev");
+    ::close(dev);
+    return;
+  }
+  FdPath fp(dev);
+  CHECK(Step::MountDev, ::mount("tmpfs", fp.s, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"), "/dev");
+  ::close(dev);
+  dev = open_in_root(root, "/dev", false, true);
+  CHECK(Step::MountDev, dev, "/dev");
+  static const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+  char host[64];
+  for (const char* name : kDevices) {
+    int f = ::openat(dev, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+    CHECK(Step::MountDev, f, name);
+    std::snprintf(host, sizeof host, "/dev/%s", name);
+    CHECK(Step::MountDev, bind_onto(host, f, false, false), host);
+    ::close(f);
+  }
+  static const char* const kLinks[][2] = {{"/proc/self/fd", "fd"},      {"/proc/self/fd/0", "stdin"},
+                                          {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+                                          {"/proc/kcore", "core"},       {"pts/ptmx", "ptmx"}};
+  for (const auto& l : kLinks) CHECK(Step::MountDev, ::symlinkat(l[0], dev, l[1]), l[1]);
+  for (const char* d : {"pts", "shm", "mqueue"}) CHECK(Step::MountDev, ::mkdirat(dev, d, 0755), d);
+  // gid=5 (tty) only exists when the mapping has it; a single-id mapping has not.
+  int pts = ::openat(dev, "pts", O_PATH | O_CLOEXEC);
+  FdPath pp(pts);
+  if (::mount("devpts", pp.s, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0) {
+    CHECK(Step::MountDev, ::mount("devpts", pp.s, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+          "/dev/pts");
+  }
+  ::close(pts);
+  int shm = ::openat(dev, "shm", O_PATH | O_CLOEXEC);
+  FdPath sp(shm);
+  CHECK(Step::MountDev, ::mount("shm", sp.s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"),
+        "/dev/shm");
+  ::close(shm);
+  int mq = ::openat(dev, "mqueue", O_PATH | O_CLOEXEC);
+  FdPath mp(mq);
+  CHECK(Step::MountDev, ::mount("mqueue", mp.s, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "/dev/mqueue");
+  ::close(mq);
+  ::close(dev);
+}
+
+void mount_user(const ChildPlan& p, int root) {
+  for (const auto& m : p.spec->mounts) {
+    const char* dst = m.destination.c_str();
+    bool dir = true;
+    if (m.kind == MountSpec::Kind::Bind) {
+      struct stat st{};
+      CHECK(Step::MountUser, ::stat(m.source.c_str(), &st), m.source.c_str());
+      dir = S_ISDIR(st.st_mode);
+    }
+    int t = open_in_root(root, dst, true, dir);
+    CHECK(Step::MountUser, t, dst);
+    if (m.kind == MountSpec::Kind::Bind) {
+      CHECK(Step::MountUser, bind_onto(m.source.c_str(), t, m.recursive, m.read_only), dst);
+    } else {
+      FdPath fp(t);
+      unsigned long ro = m.read_only ? MS_RDONLY : 0;
+      CHECK(Step::MountUser, ::mount("tmpfs", fp.s, "tmpfs", m.flags | ro, m.data.c_str()), dst);
+    }
+    ::close(t);
+  }
+}
+
+// Masked paths: /dev/null over files, an empty read-only tmpfs over
+// directories; paths this kernel does not have are skipped.
+void mask_paths(const ChildPlan& p, int root) {
+  for (const auto& path : p.spec->masked_paths) {
+    int t = open_in_root(root, path.c_str(), false, false);
+    if (t < 0 && errno == ENOENT) continue;
+    CHECK(Step::MaskPath, t, path.c_str());
+    struct stat st{};
+    CHECK(Step::MaskPath, ::fstatat(t, "", &st, AT_EMPTY_PATH), path.c_str());
+    if (S_ISDIR(st.st_mode)) {
+      FdPath fp(t);
+      CHECK(Step::MaskPath, ::mount("tmpfs", fp.s, "tmpfs", MS_RDONLY, "size=0"), path.c_str());
+    } else {
+      CHECK(Step::MaskPath, bind_onto("/dev/null", t, false, false), path.c_str());
+    }
+    ::close(t);
+  }
+}
+
+// Read-only paths: a read-only copy of the subtree mounted over itself.
+void readonly_paths(const ChildPlan& p, int root) {
+  for (const auto& path : p.spec->readonly_paths) {
+    int t = open_in_root(root, path.c_str(), false, false);
+    if (t < 0 && errno == ENOENT) continue;
+    CHECK(Step::ReadonlyPath, t, path.c_str());
+    int tree = ::open_tree(t, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    CHECK(Step::ReadonlyPath, tree, path.c_str());
+    CHECK(Step::ReadonlyPath, set_attr(tree, MOUNT_ATTR_RDONLY, true), path.c_str());
+    CHECK(Step::ReadonlyPath, ::move_mount(tree, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
+          path.c_str());
+    ::close(tree);
+    ::close(t);
+  }
+}
+
+// pivot_root(".", ".") stacks the old root under the new one; detaching it
+// leaves only the container's mounts (no path back to the host).
+void pivot_into(const ChildPlan& p) {
+  const char* rootfs = p.spec->rootfs.c_str();
+  CHECK(Step::PivotRoot, ::chdir(rootfs), rootfs);
+  CHECK(Step::PivotRoot, ::syscall(SYS_pivot_root, ".", "."), rootfs);
+  CHECK(Step::PivotRoot, ::umount2(".", MNT_DETACH), "old root");
+  CHECK(Step::PivotRoot, ::chdir("/"), "/");
+}
+
+// Runs the command: a bare name is looked up in the container's PATH.
+[[noreturn]] void exec_command(const ChildPlan& p) {
+  const char* file = p.argv[0];
+  auto* argv = const_cast<char* const*>(p.argv.data());
+  auto* envp = const_cast<char* const*>(p.envp.data());
+  if (std::strchr(file, '/')) {
+    ::execve(file, argv, envp);
+    child_fail(p, Step::Exec, errno, file);
+  }
+  int err = ENOENT;
+  char path[4096];
+  for (const auto& dir : p.path_dirs) {
+    if (std::snprintf(path, sizeof path, "%s/%s", dir.c_str(), file) >= static_cast<int>(sizeof path)) continue;
+    ::execve(path, argv, envp);
+    if (errno == EACCES) err = EACCES;  // remember, keep looking (as execvp)
+    else if (errno != ENOENT && errno != ENOTDIR) err = errno;
+  }
+  child_fail(p, Step::Exec, err, file);
+}
+
+[[noreturn]] void container_main(const ChildPlan& p) {
+  const ContainerSpec& s = *p.spec;
+  // Nothing mounted here may propagate back to cabin's namespace.
+  CHECK(Step::MakePrivate, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "/");
+  mount_rootfs(p);
+  int root = ::open(s.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  CHECK(Step::MountRootfs, root, s.rootfs.c_str());
+  // Order: /proc and /sys before the paths masked in them; /dev before user
+  // mounts so that a -v onto /dev/x lands on the tmpfs; masks last so no user
+  // mount can uncover them.
+  mount_proc(p, root);
+  mount_sys(p, root);
+  mount_dev(p, root);
+  mount_user(p, root);
+  mask_paths(p, root);
+  readonly_paths(p, root);
+  if (s.create_cwd && s.cwd != "/") {
+    int t = open_in_root(root, s.cwd.c_str(), true, true);
+    CHECK(Step::CreateWorkdir, t, s.cwd.c_str());
+    ::close(t);
+  }
+  if (s.read_only) CHECK(Step::RemountReadonly, set_attr(root, MOUNT_ATTR_RDONLY, false), s.rootfs.c_str());
+  ::close(root);
+  pivot_into(p);
+
+  if (!s.hostname.empty())
+    CHECK(Step::SetHostname, ::sethostname(s.hostname.data(), s.hostname.size()), s.hostname.c_str());
+  if (s.terminal) {
+    int r = setup_container_tty(p.tty_sock);
+    if (r < 0) child_fail(p, Step::SetupTerminal, r, "/dev/ptmx");
+    ::close(p.tty_sock);
+  }
+  for (const auto& rl : s.rlimits) CHECK(Step::Rlimit, ::setrlimit(static_cast<__rlimit_resource>(rl.resource), &rl.value), nullptr);
+
+  // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on
+  // before the capabilities are dropped; with it, as late as possible.
+  if (s.no_new_privileges) CHECK(Step::NoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), nullptr);
+  if (!p.filter->empty() && !s.no_new_privileges) {
+    int r = p.filter->load();
+    if (r < 0) child_fail(p, Step::Seccomp, r, nullptr);
+  }
+  int r = security::drop_bounding(s.caps);
+  if (r < 0) child_fail(p, Step::DropCaps, r, "bounding set");
+  CHECK(Step::SetUser, ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), nullptr);
+  if (::setgroups(s.user.groups.size(), s.user.groups.data()) < 0 && errno != EPERM)
+    child_fail(p, Step::SetUser, errno, "setgroups");
+  CHECK(Step::SetUser, ::setresgid(s.user.gid, s.user.gid, s.user.gid), "setgid");
+  CHECK(Step::SetUser, ::setresuid(s.user.uid, s.user.uid, s.user.uid), "setuid");
+  r = security::apply_caps(s.caps);
+  if (r < 0) child_fail(p, Step::DropCaps, r, nullptr);
+  CHECK(Step::ChangeDir, ::chdir(s.cwd.c_str()), s.cwd.c_str());
+  if (!p.filter->empty() && s.no_new_privileges) {
+    r = p.filter->load();
+    if (r < 0) child_fail(p, Step::Seccomp, r, nullptr);
+  }
+  // Every fd cabin holds, except the report pipe, closes at exec.
+  ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+
+  if (s.init) {
+    // cabin stays as PID 1 and reaps; the command runs as its child.
+    pid_t child = ::fork();
+    CHECK(Step::Init, child, "fork");
+    if (child == 0) {
+      ::sigprocmask(SIG_SETMASK, &p.mask, nullptr);
+      exec_command(p);
+    }
+    ::close(p.report_fd);  // EOF for the parent once the command has exec'd
+    ::_exit(init_loop(child));
+  }
+  ::sigprocmask(SIG_SETMASK, &p.mask, nullptr);
+  exec_command(p);
+}
+
+#undef CHECK
+
+// The error for a child's report, with Podman's exit codes for exec.
+Error report_error(const Report& r) {
+  std::string detail(r.detail, strnlen(r.detail, sizeof r.detail));
+  if (r.step == Step::Exec) {
+    if (r.err == ENOENT)
+      return Error(detail.find('/') == std::string::npos
+                       ? fmt::format("exec {:?}: executable file not found in $PATH", detail)
+                       : fmt::format("exec {:?}: no such file or directory", detail),
+                   kExitNotFound);
+    return Error(r.err, fmt::format("exec {:?}", detail), kExitCannotInvoke);
+  }
+  std::string what = step_name(r.step);
+  if (!detail.empty()) what += " " + detail;
+  return Error(r.err, what);
+}
+
+pid_t clone_child(uint64_t flags, int* pidfd) {
+  clone_args args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS) {
+    *pidfd = -1;
+    pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  }
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace
+
+Started start_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
+                        const sigset_t& child_mask) {
+  ChildPlan p;
+  p.spec = &spec;
+  p.filter = &filter;
+  p.mask = child_mask;
+  for (const auto& a : spec.args) p.argv.push_back(a.c_str());
+  p.argv.push_back(nullptr);
+  for (const auto& e : spec.env) p.envp.push_back(e.c_str());
+  p.envp.push_back(nullptr);
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : spec.env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    p.path_dirs.push_back(end > start ? path.substr(start, end - start) : ".");
+    start = end + 1;
+  }
+  if (spec.args.empty()) fail("no command specified");
+
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd report_rd(fds[0]), report_wr(fds[1]);
+  UniqueFd tty_parent, tty_child;
+  if (spec.terminal) {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    tty_parent.reset(fds[0]);
+    tty_child.reset(fds[1]);
+  }
+  p.report_fd = report_wr.get();
+  p.tty_sock = tty_child.get();
+
+  uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (spec.new_netns) flags |= CLONE_NEWNET;
+  if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
+  std::fflush(nullptr);
+  int pidfd = -1;
+  pid_t pid = clone_child(flags, &pidfd);
+  if (pid < 0) throw_errno("create the container's namespaces");
+  if (pid == 0) container_main(p);
+
+  Started started;
+  started.pid = pid;
+  started.pidfd.reset(pidfd);
+  report_wr.reset();
+  tty_child.reset();
+  if (spec.terminal) {
+    // The child sends the pty just before exec; it closes the socket
+    // without sending when it fails earlier.
+    int master = recv_fd(tty_parent.get());
+    if (master >= 0) started.pty_master.reset(master);
+  }
+  Report r{};
+  ssize_t n;
+  do n = ::read(report_rd.get(), &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+  // A report (written atomically: it is smaller than PIPE_BUF) means the
+  // child failed and exited; EOF means exec closed the pipe.
+  bool failed = n == static_cast<ssize_t>(sizeof r);
+  if (failed || (spec.terminal && !started.pty_master)) {
+    int status;
+    if (!failed) ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (failed) throw report_error(r);
+    fail("set up the terminal: the container sent no pty");
+  }
+  return started;
+}
+
+}  // namespace cabin::runtime

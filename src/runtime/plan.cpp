@@ -1,0 +1,506 @@
+#include "runtime/plan.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fs.h"
+#include "util/strings.h"
+
+namespace cabin::runtime {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kDefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::vector<std::string> strings_of(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+uint32_t to_id(const std::string& s) { return static_cast<uint32_t>(std::stoul(s)); }
+
+// Sets KEY=VALUE in env, replacing an earlier KEY.
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  auto key = kv.substr(0, kv.find('='));
+  for (auto& e : env)
+    if (e.compare(0, key.size() + 1, key + "=") == 0) {
+      e = kv;
+      return;
+    }
+  env.push_back(kv);
+}
+
+bool has_env(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& e : env)
+    if (e.compare(0, key.size() + 1, key + "=") == 0) return true;
+  return false;
+}
+
+// "-e KEY": the host's value, or nothing when the host has none.
+std::optional<std::string> env_entry(const std::string& text) {
+  if (text.find('=') != std::string::npos) return text;
+  if (const char* v = std::getenv(text.c_str())) return text + "=" + v;
+  return std::nullopt;
+}
+
+void check_destination(const std::string& dst) {
+  if (dst.empty() || dst[0] != '/') fail("invalid container path {:?}, must be an absolute path", dst);
+}
+
+void check_source(const std::string& src) {
+  struct stat st {};
+  if (::stat(src.c_str(), &st) != 0) throw_errno("statfs {}", src);
+}
+
+// tmpfs options as the kernel takes them, from Podman's spelling.
+void apply_tmpfs_option(MountSpec& m, const std::string& opt) {
+  if (opt == "ro") m.read_only = true;
+  else if (opt == "rw") m.read_only = false;
+  else if (opt == "noexec") m.flags |= MS_NOEXEC;
+  else if (opt == "exec") m.flags &= ~static_cast<uint64_t>(MS_NOEXEC);
+  else if (opt == "nosuid") m.flags |= MS_NOSUID;
+  else if (opt == "suid") m.flags &= ~static_cast<uint64_t>(MS_NOSUID);
+  else if (opt == "nodev") m.flags |= MS_NODEV;
+  else if (opt == "dev") m.flags &= ~static_cast<uint64_t>(MS_NODEV);
+  else if (opt == "tmpcopyup" || opt == "notmpcopyup" || opt == "z" || opt == "Z") return;
+  else if (opt.rfind("size=", 0) == 0 || opt.rfind("mode=", 0) == 0 || opt.rfind("nr_inodes=", 0) == 0 ||
+           opt.rfind("uid=", 0) == 0 || opt.rfind("gid=", 0) == 0)
+    m.data += (m.data.empty() ? "" : ",") + opt;
+  else fail("invalid mount option {:?}", opt);
+}
+
+MountSpec tmpfs_at(const std::string& dst) {
+  check_destination(dst);
+  MountSpec m;
+  m.kind = MountSpec::Kind::Tmpfs;
+  m.destination = dst;
+  m.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  return m;
+}
+
+std::string read_text(const std::string& path) {
+  auto t = fs::read_file_if_exists(path);
+  return t ? *t : std::string();
+}
+
+// /etc/hosts as Podman writes it for a container without its own network
+// address: localhost, the container's names, then --add-host entries.
+std::string hosts_file(const RunOptions& o, const std::string& hostname, const std::string& name) {
+  std::string out;
+  if (o.network == "host") out = read_text("/etc/hosts");
+  else
+    out = "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
+          "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n";
+  for (const auto& h : o.add_hosts) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == h.size())
+      fail("invalid value for --add-host {:?}: use HOST:IP", h);
+    out += fmt::format("{}\t{}\n", h.substr(colon + 1), h.substr(0, colon));
+  }
+  out += fmt::format("127.0.1.1\t{} {}\n", hostname, name);
+  return out;
+}
+
+// The host's resolv.conf, with --dns, --dns-search and --dns-option
+// replacing its parts.
+std::string resolv_file(const RunOptions& o) {
+  std::string host = read_text("/etc/resolv.conf");
+  std::vector<std::string> ns, search, opts;
+  std::istringstream in(host);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key, val;
+    words >> key;
+    if (key == "nameserver" && words >> val) ns.push_back(val);
+    else if (key == "search" || key == "domain")
+      while (words >> val) search.push_back(val);
+    else if (key == "options")
+      while (words >> val) opts.push_back(val);
+  }
+  if (!o.dns.empty()) ns = o.dns;
+  if (!o.dns_search.empty()) search = o.dns_search;
+  if (!o.dns_options.empty()) opts = o.dns_options;
+  std::string out;
+  if (!search.empty() && search != std::vector<std::string>{"."}) out += "search " + join(search, " ") + "\n";
+  for (const auto& n : ns) out += "nameserver " + n + "\n";
+  if (!opts.empty()) out += "options " + join(opts, " ") + "\n";
+  return out;
+}
+
+// Finds NAME in a passwd/group text: the fields of the first line whose
+// key field (0 = name, 2 = id) equals value.
+std::optional<std::vector<std::string>> find_entry(const std::string& text, size_t field, const std::string& value) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto f = split(line, ':');
+    if (f.size() > field && f[field] == value) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::string> default_masked_paths() {
+  return {"/proc/acpi",        "/proc/kcore",      "/proc/keys",  "/proc/latency_stats",
+          "/proc/timer_list",  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+          "/sys/firmware",     "/sys/fs/selinux",  "/sys/dev/block"};
+}
+
+std::vector<std::string> default_readonly_paths() {
+  return {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+}
+
+ImageDefaults ImageDefaults::from_config(const json& config) {
+  ImageDefaults d;
+  const json& c = config.contains("config") && config["config"].is_object() ? config["config"] : json::object();
+  d.entrypoint = strings_of(c.value("Entrypoint", json()));
+  d.cmd = strings_of(c.value("Cmd", json()));
+  d.env = strings_of(c.value("Env", json()));
+  if (c.contains("WorkingDir") && c["WorkingDir"].is_string()) d.workdir = c["WorkingDir"];
+  if (c.contains("User") && c["User"].is_string()) d.user = c["User"];
+  if (c.contains("StopSignal") && c["StopSignal"].is_string()) d.stop_signal = c["StopSignal"];
+  return d;
+}
+
+std::vector<std::string> resolve_command(const ImageDefaults& image, const RunOptions& o) {
+  std::vector<std::string> entrypoint = image.entrypoint;
+  std::vector<std::string> cmd = image.cmd;
+  if (o.entrypoint) {
+    cmd.clear();
+    const std::string& e = *o.entrypoint;
+    auto j = json::parse(e, nullptr, false);
+    if (!e.empty() && e[0] == '[' && !j.is_discarded() && j.is_array()) entrypoint = strings_of(j);
+    else if (e.empty()) entrypoint.clear();
+    else entrypoint = {e};
+  }
+  if (!o.command.empty()) cmd = o.command;
+  entrypoint.insert(entrypoint.end(), cmd.begin(), cmd.end());
+  if (entrypoint.empty()) fail("no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+  return entrypoint;
+}
+
+std::vector<std::string> parse_env_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw_errno("open env file {}", path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    auto start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    if (auto e = env_entry(line)) out.push_back(*e);
+  }
+  return out;
+}
+
+MountSpec parse_volume(const std::string& text) {
+  auto parts = split(text, ':');
+  if (parts.empty() || parts.size() > 3 || parts[0].empty()) fail("invalid volume specification {:?}", text);
+  if (parts.size() == 1) fail("anonymous volumes (-v {}) are not supported yet", text);
+  const std::string& src = parts[0];
+  if (src[0] != '/' && src[0] != '.') fail("named volumes (-v {}) are not supported yet", text);
+  MountSpec m;
+  m.source = src[0] == '/' ? src : std::string(::realpath(src.c_str(), nullptr) ?: src.c_str());
+  m.destination = parts[1];
+  check_destination(m.destination);
+  if (parts.size() == 3) {
+    for (const auto& opt : split(parts[2], ',')) {
+      if (opt == "ro") m.read_only = true;
+      else if (opt == "rw") m.read_only = false;
+      else if (opt == "bind") m.recursive = false;
+      else if (opt == "rbind") m.recursive = true;
+      else if (opt == "z" || opt == "Z" || opt == "private" || opt == "rprivate" || opt == "shared" ||
+               opt == "rshared" || opt == "slave" || opt == "rslave" || opt == "nosuid" || opt == "nodev" ||
+               opt == "noexec" || opt == "exec" || opt == "suid" || opt == "dev")
+        continue;
+      else if (opt == "U") fail("volume option U is not supported yet");
+      else fail("invalid option type {:?}", opt);
+    }
+  }
+  check_source(m.source);
+  return m;
+}
+
+MountSpec parse_mount(const std::string& text) {
+  std::map<std::string, std::string> kv;
+  std::vector<std::string> flags;
+  for (const auto& field : split(text, ',')) {
+    auto eq = field.find('=');
+    if (eq == std::string::npos) flags.push_back(field);
+    else kv[field.substr(0, eq)] = field.substr(eq + 1);
+  }
+  std::string type = kv.count("type") ? kv["type"] : "volume";
+  std::string dst;
+  for (const char* k : {"destination", "dst", "target"})
+    if (kv.count(k)) dst = kv[k];
+  if (dst.empty()) fail("invalid mount {:?}: must set a destination", text);
+  bool ro = false;
+  for (const auto& f : flags) {
+    if (f == "ro" || f == "readonly") ro = true;
+    else if (f == "rw") ro = false;
+    else if (f != "z" && f != "Z") fail("invalid mount option {:?}", f);
+  }
+  if (kv.count("readonly")) ro = kv["readonly"] != "false";
+  if (kv.count("ro")) ro = kv["ro"] != "false";
+  if (type == "bind") {
+    std::string src;
+    for (const char* k : {"source", "src"})
+      if (kv.count(k)) src = kv[k];
+    if (src.empty()) fail("invalid mount {:?}: must set a source", text);
+    MountSpec m;
+    m.source = src;
+    m.destination = dst;
+    m.read_only = ro;
+    check_destination(dst);
+    if (kv.count("bind-nonrecursive")) m.recursive = kv["bind-nonrecursive"] == "false";
+    check_source(src);
+    return m;
+  }
+  if (type == "tmpfs") {
+    MountSpec m = tmpfs_at(dst);
+    m.read_only = ro;
+    if (kv.count("tmpfs-size")) m.data += "size=" + kv["tmpfs-size"];
+    if (kv.count("tmpfs-mode")) m.data += (m.data.empty() ? "" : ",") + std::string("mode=") + kv["tmpfs-mode"];
+    return m;
+  }
+  if (type == "volume") fail("--mount type=volume is not supported yet");
+  fail("invalid filesystem type {:?}", type);
+}
+
+MountSpec parse_tmpfs(const std::string& text) {
+  auto colon = text.find(':');
+  MountSpec m = tmpfs_at(text.substr(0, colon));
+  if (colon != std::string::npos)
+    for (const auto& opt : split(text.substr(colon + 1), ',')) apply_tmpfs_option(m, opt);
+  return m;
+}
+
+Rlimit parse_ulimit(const std::string& text) {
+  static const std::map<std::string, int> kNames = {
+      {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+      {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},
+      {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}};
+  auto eq = text.find('=');
+  if (eq == std::string::npos) fail("invalid ulimit argument {:?}: use NAME=SOFT[:HARD]", text);
+  auto name = text.substr(0, eq);
+  auto it = kNames.find(name);
+  if (it == kNames.end()) fail("invalid ulimit type: {}", name);
+  auto value = [&](const std::string& v) -> rlim_t {
+    if (v == "-1" || v == "unlimited") return RLIM_INFINITY;
+    if (!is_number(v)) fail("invalid ulimit argument {:?}: {:?} is not a number", text, v);
+    return std::stoull(v);
+  };
+  auto vals = split(text.substr(eq + 1), ':');
+  if (vals.empty() || vals.size() > 2) fail("invalid ulimit argument {:?}: use NAME=SOFT[:HARD]", text);
+  Rlimit r;
+  r.resource = it->second;
+  r.value.rlim_cur = value(vals[0]);
+  r.value.rlim_max = vals.size() == 2 ? value(vals[1]) : r.value.rlim_cur;
+  if (r.value.rlim_cur > r.value.rlim_max)
+    fail("ulimit error: {} soft limit {} must be less than or equal to hard limit {}", name, vals[0],
+         vals.size() == 2 ? vals[1] : vals[0]);
+  return r;
+}
+
+UserSpec resolve_user(const std::string& spec, const std::string& passwd, const std::string& group,
+                      std::string* home) {
+  UserSpec u;
+  if (home) *home = "/";
+  std::string user = spec.empty() ? "0" : spec.substr(0, spec.find(':'));
+  std::optional<std::string> grp;
+  if (auto c = spec.find(':'); c != std::string::npos) grp = spec.substr(c + 1);
+  std::optional<std::vector<std::string>> pw;
+  if (is_number(user)) {
+    u.uid = to_id(user);
+    pw = find_entry(passwd, 2, user);
+  } else {
+    pw = find_entry(passwd, 0, user);
+    if (!pw) fail("unable to find user {}: no matching entries in passwd file", user);
+    u.uid = to_id((*pw)[2]);
+  }
+  if (pw && pw->size() > 3 && is_number((*pw)[3])) u.gid = to_id((*pw)[3]);
+  if (pw && pw->size() > 5 && home) *home = (*pw)[5];
+  if (grp) {
+    if (is_number(*grp)) {
+      u.gid = to_id(*grp);
+    } else {
+      auto g = find_entry(group, 0, *grp);
+      if (!g || g->size() < 3) fail("unable to find group {}: no matching entries in group file", *grp);
+      u.gid = to_id((*g)[2]);
+    }
+  }
+  // Supplementary groups: every group that lists the user by name.
+  if (pw) {
+    std::istringstream in(group);
+    for (std::string line; std::getline(in, line);) {
+      auto f = split(line, ':');
+      if (f.size() < 4 || !is_number(f[2])) continue;
+      for (const auto& member : split(f[3], ','))
+        if (member == (*pw)[0] && to_id(f[2]) != u.gid) u.groups.push_back(to_id(f[2]));
+    }
+  }
+  return u;
+}
+
+std::optional<std::string> read_image_file(const Layout& layout, const std::string& path) {
+  std::vector<std::string> roots = layout.lower_dirs;
+  if (!layout.rootfs_dir.empty()) roots = {layout.rootfs_dir};
+  for (const auto& root : roots) {
+    UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) continue;
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    long fd = ::syscall(SYS_openat2, dir.get(), path.c_str(), &how, sizeof how);
+    if (fd < 0) continue;  // not in this layer (or a lower one has it)
+    UniqueFd f(static_cast<int>(fd));
+    struct stat st {};
+    if (::fstat(f.get(), &st) != 0) continue;
+    if (S_ISCHR(st.st_mode) && st.st_rdev == 0) return std::nullopt;  // whiteout
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return fs::read_file(fmt::format("/proc/self/fd/{}", f.get()));
+  }
+  return std::nullopt;
+}
+
+Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& layout,
+               const std::string& hostname, const std::string& name) {
+  Plan plan;
+  ContainerSpec& s = plan.spec;
+  s.args = resolve_command(image, o);
+  s.lower_dirs = layout.lower_dirs;
+  s.upper_dir = layout.upper_dir;
+  s.work_dir = layout.work_dir;
+  if (!layout.rootfs_dir.empty()) {
+    s.rootfs = layout.rootfs_dir;
+    s.rootfs_is_dir = true;
+  } else {
+    s.rootfs = layout.merged_dir;
+  }
+  s.read_only = o.read_only;
+  s.terminal = o.tty;
+  s.init = o.init;
+  s.hostname = hostname;
+  if (o.network == "host") {
+    s.new_netns = false;
+  } else if (o.network != "none") {
+    fail("network {:?} is not supported yet: use --network none or --network host", o.network);
+  }
+
+  // User and environment.
+  std::string home;
+  std::string user = o.user.empty() ? image.user : o.user;
+  s.user = resolve_user(user, read_image_file(layout, "/etc/passwd").value_or(""),
+                        read_image_file(layout, "/etc/group").value_or(""), &home);
+  s.env = {kDefaultPath};
+  if (o.tty) s.env.push_back("TERM=xterm");
+  s.env.push_back("container=cabin");
+  if (o.env_host)
+    for (char** e = environ; *e; ++e) set_env(s.env, *e);
+  for (const auto& e : image.env) set_env(s.env, e);
+  for (const auto& f : o.env_files)
+    for (const auto& e : parse_env_file(f)) set_env(s.env, e);
+  for (const auto& e : o.env)
+    if (auto v = env_entry(e)) set_env(s.env, *v);
+  if (!has_env(s.env, "HOSTNAME")) set_env(s.env, "HOSTNAME=" + hostname);
+  if (!has_env(s.env, "HOME")) set_env(s.env, "HOME=" + home);
+  s.cwd = !o.workdir.empty() ? o.workdir : !image.workdir.empty() ? image.workdir : "/";
+  if (s.cwd[0] != '/') fail("invalid working directory {:?}: it must be an absolute path", s.cwd);
+  for (const auto& u : o.ulimits) s.rlimits.push_back(parse_ulimit(u));
+
+  // Mounts: the user's, then the generated /etc files unless the user
+  // mounted their own.
+  for (const auto& v : o.volumes) s.mounts.push_back(parse_volume(v));
+  for (const auto& m : o.mounts) s.mounts.push_back(parse_mount(m));
+  for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs(t));
+  if (o.read_only && o.read_only_tmpfs) {
+    for (const char* dir : {"/tmp", "/var/tmp", "/run"}) {
+      MountSpec m = tmpfs_at(dir);
+      m.flags = MS_NOSUID | MS_NODEV;
+      m.data = "mode=1777";
+      s.mounts.push_back(m);
+    }
+  }
+  auto user_mounted = [&](const std::string& dst) {
+    for (const auto& m : s.mounts)
+      if (m.destination == dst) return true;
+    return false;
+  };
+  fs::mkdir_p(layout.userdata_dir, 0700);
+  const std::pair<const char*, std::string> files[] = {
+      {"hosts", hosts_file(o, hostname, name)}, {"hostname", hostname + "\n"}, {"resolv.conf", resolv_file(o)}};
+  for (const auto& [file, content] : files) {
+    std::string dst = std::string("/etc/") + file;
+    if (user_mounted(dst)) continue;
+    std::string src = fs::join(layout.userdata_dir, file);
+    fs::write_file_atomic(src, content, 0644);
+    MountSpec m;
+    m.source = src;
+    m.destination = dst;
+    m.recursive = false;
+    s.mounts.push_back(m);
+  }
+
+  // Security: Podman's defaults, then --privileged, --cap-*, --security-opt.
+  security::CapSet caps = o.privileged ? security::all_caps() : security::default_caps();
+  caps = security::adjust_caps(caps, o.cap_add, o.cap_drop);
+  s.caps = security::process_caps(caps, s.user.uid == 0, o.cap_add);
+  if (!o.privileged) {
+    s.masked_paths = default_masked_paths();
+    s.readonly_paths = default_readonly_paths();
+  } else {
+    s.dev_from_host = true;
+    s.mount_sysfs_ro = false;
+    plan.seccomp_profile = "unconfined";
+  }
+  for (const auto& opt : o.security_opts) {
+    auto eq = opt.find_first_of("=:");
+    std::string key = opt.substr(0, eq), val = eq == std::string::npos ? "" : opt.substr(eq + 1);
+    if (key == "no-new-privileges") {
+      s.no_new_privileges = val.empty() || val == "true";
+    } else if (key == "seccomp") {
+      if (val == "unconfined") plan.seccomp_profile = "unconfined";
+      else plan.seccomp_profile = fs::read_file(val);
+    } else if (key == "label" || key == "apparmor") {
+      continue;  // no SELinux or AppArmor here: accepted, as Podman on such hosts
+    } else if (key == "mask") {
+      for (const auto& p : split(val, ':')) s.masked_paths.push_back(p);
+    } else if (key == "unmask") {
+      for (const auto& p : split(val, ':')) {
+        if (p == "ALL") {
+          s.masked_paths.clear();
+          s.readonly_paths.clear();
+        }
+        std::erase(s.masked_paths, p);
+        std::erase(s.readonly_paths, p);
+      }
+    } else {
+      fail("invalid --security-opt {:?}", opt);
+    }
+  }
+  s.seccomp = plan.seccomp_profile != "unconfined";
+  plan.stop_signal = image.stop_signal;
+  return plan;
+}
+
+}  // namespace cabin::runtime

@@ -1,0 +1,91 @@
+// From what the user asked (`cabin run` flags) and the image's config to a
+// ContainerSpec: Docker's rules for ENTRYPOINT/CMD, Env, WorkingDir and
+// User; Podman's security defaults; mounts parsed and checked. Pure data in,
+// data out (apart from reading the image's /etc/passwd and /etc/group), so it
+// is unit-tested without privileges.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/spec.h"
+
+namespace cabin::runtime {
+
+// The run/create flags that shape the container (cmd/run.cpp binds them).
+struct RunOptions {
+  std::vector<std::string> command;               // after the image
+  std::optional<std::string> entrypoint;          // --entrypoint ("" clears; a JSON array allowed)
+  std::vector<std::string> env, env_files;        // -e, --env-file
+  bool env_host = false;                          // --env-host
+  std::string workdir;                            // -w
+  std::string user;                               // -u
+  std::string hostname;
+  std::string network = "none";                   // none | host
+  bool tty = false, interactive = false;
+  bool read_only = false, read_only_tmpfs = true;
+  bool privileged = false, init = false;
+  std::vector<std::string> volumes, mounts, tmpfs;  // -v, --mount, --tmpfs
+  std::vector<std::string> cap_add, cap_drop;
+  std::vector<std::string> security_opts;
+  std::vector<std::string> ulimits;
+  std::vector<std::string> add_hosts;             // --add-host
+  std::vector<std::string> dns, dns_search, dns_options;
+};
+
+// The image's Config section (ENTRYPOINT, CMD, Env, WorkingDir, User).
+struct ImageDefaults {
+  std::vector<std::string> entrypoint, cmd, env;
+  std::string workdir, user, stop_signal;
+  static ImageDefaults from_config(const nlohmann::json& config);
+};
+
+// Where the container's files are, decided by the caller.
+struct Layout {
+  std::vector<std::string> lower_dirs;  // image layers, top first (empty with --rootfs)
+  std::string rootfs_dir;               // --rootfs DIR
+  std::string upper_dir, work_dir, merged_dir;
+  std::string userdata_dir;             // hosts, hostname, resolv.conf are written here
+};
+
+struct Plan {
+  ContainerSpec spec;
+  std::string seccomp_profile;  // "" = default, "unconfined", or JSON text
+  std::string stop_signal;
+};
+
+// Docker's rule: --entrypoint replaces ENTRYPOINT and clears CMD; arguments
+// after the image replace CMD. Throws when nothing is left to run.
+std::vector<std::string> resolve_command(const ImageDefaults& image, const RunOptions& o);
+
+// KEY=VALUE lines of an --env-file (comments and blank lines skipped; KEY
+// alone takes the host's value, dropped when unset).
+std::vector<std::string> parse_env_file(const std::string& path);
+
+// -v HOST:CTR[:OPTS] and --mount type=bind|tmpfs,… and --tmpfs PATH[:OPTS].
+MountSpec parse_volume(const std::string& text);
+MountSpec parse_mount(const std::string& text);
+MountSpec parse_tmpfs(const std::string& text);
+// --ulimit NAME=SOFT[:HARD].
+Rlimit parse_ulimit(const std::string& text);
+
+// Resolves -u / USER ("name", "uid", "name:group", "uid:gid") against the
+// image's /etc/passwd and /etc/group (their text; empty when absent), with
+// supplementary groups from /etc/group; home gets the user's home directory.
+UserSpec resolve_user(const std::string& spec, const std::string& passwd, const std::string& group,
+                      std::string* home);
+
+// Reads a file of the image as the container will see it: from the top
+// layer down, stopping at a whiteout. nullopt when absent.
+std::optional<std::string> read_image_file(const Layout& layout, const std::string& path);
+
+// The whole plan. hostname/name are the container's (the short id unless
+// --hostname); writes the /etc files into layout.userdata_dir.
+Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& layout,
+               const std::string& hostname, const std::string& name);
+
+}  // namespace cabin::runtime

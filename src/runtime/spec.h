@@ -1,0 +1,79 @@
+// A container's start plan as plain data: built and validated by cabin in
+// the parent (src/runtime/plan.cpp), carried out by the executor in the
+// child (src/runtime/executor.cpp), which only applies it.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "security/caps.h"
+
+namespace cabin::runtime {
+
+// A mount made inside the container's root, in order. Destinations are
+// absolute container paths, resolved under the root without following
+// symlinks out of it.
+struct MountSpec {
+  enum class Kind { Bind, Tmpfs };
+  Kind kind = Kind::Bind;
+  std::string source;       // host path (Bind)
+  std::string destination;  // container path
+  bool read_only = false;
+  bool recursive = true;    // rbind (Bind)
+  std::string data;         // tmpfs options ("size=…,mode=…")
+  uint64_t flags = 0;       // MS_NOSUID | MS_NODEV | MS_NOEXEC for tmpfs
+};
+
+struct UserSpec {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups
+};
+
+struct Rlimit {
+  int resource = 0;
+  rlimit value{};
+};
+
+struct ContainerSpec {
+  // Root filesystem: an overlay of layer directories (top first), or a
+  // directory bind-mounted as it is (--rootfs, vfs).
+  std::vector<std::string> lower_dirs;  // top layer first
+  std::string upper_dir, work_dir;      // overlay only
+  std::string rootfs;                   // where the root is assembled (mount point)
+  bool rootfs_is_dir = false;           // bind rootfs onto itself, no overlay
+  bool read_only = false;               // --read-only
+
+  // Process
+  std::vector<std::string> args;  // args[0] resolved in PATH inside when not absolute
+  std::vector<std::string> env;   // KEY=VALUE
+  std::string cwd = "/";
+  bool create_cwd = true;
+  UserSpec user;
+  std::vector<Rlimit> rlimits;
+  bool terminal = false;   // -t
+  bool init = false;       // --init: cabin is PID 1
+
+  // Isolation
+  std::string hostname;
+  bool new_netns = true;   // false for --network host
+  bool new_cgroupns = true;
+  std::vector<MountSpec> mounts;  // user mounts (-v, --mount, --tmpfs) and /etc files
+  std::vector<std::string> masked_paths, readonly_paths;
+  bool mount_sysfs_ro = true;
+  bool dev_from_host = false;  // --privileged: bind the host's /dev
+
+  security::ProcessCaps caps;
+  bool no_new_privileges = false;
+  bool seccomp = true;  // the filter itself is passed separately (prepared)
+};
+
+// Podman's defaults (containers/common pkg/config default masked/read-only paths).
+std::vector<std::string> default_masked_paths();
+std::vector<std::string> default_readonly_paths();
+
+}  // namespace cabin::runtime

@@ -1,0 +1,172 @@
+#include "storage/containers.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <random>
+
+#include "format/units.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace cabin::storage {
+namespace {
+
+using nlohmann::json;
+
+std::string random_id() {
+  std::array<unsigned char, 32> bytes{};
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::read(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    throw_errno("read /dev/urandom");
+  ::close(fd);
+  std::string hex;
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+}  // namespace
+
+json to_json(const ContainerRecord& r) {
+  return json{{"id", r.id},
+              {"name", r.name},
+              {"image", r.image},
+              {"image_id", r.image_id},
+              {"rootfs", r.rootfs},
+              {"command", r.command},
+              {"created", r.created},
+              {"state", r.state},
+              {"exit_code", r.exit_code},
+              {"pid", r.pid},
+              {"started_at", r.started_at},
+              {"finished_at", r.finished_at},
+              {"labels", r.labels},
+              {"annotations", r.annotations},
+              {"config", r.config}};
+}
+
+ContainerRecord container_from_json(const json& j) {
+  ContainerRecord r;
+  r.id = j.value("id", "");
+  r.name = j.value("name", "");
+  r.image = j.value("image", "");
+  r.image_id = j.value("image_id", "");
+  r.rootfs = j.value("rootfs", "");
+  r.command = j.value("command", std::vector<std::string>{});
+  r.created = j.value("created", "");
+  r.state = j.value("state", "created");
+  r.exit_code = j.value("exit_code", 0);
+  r.pid = j.value("pid", 0);
+  r.started_at = j.value("started_at", "");
+  r.finished_at = j.value("finished_at", "");
+  r.labels = j.value("labels", std::map<std::string, std::string>{});
+  r.annotations = j.value("annotations", std::map<std::string, std::string>{});
+  r.config = j.value("config", json::object());
+  return r;
+}
+
+ContainerStore::ContainerStore(const config::StorePaths& paths)
+    : root_(fs::join(paths.graphroot, "containers")) {
+  fs::mkdir_p(root_, 0700);
+}
+
+std::string ContainerStore::path(std::string_view rel) const { return fs::join(root_, rel); }
+std::string ContainerStore::dir(const std::string& id) const { return path(id); }
+
+std::vector<ContainerRecord> ContainerStore::read() const {
+  auto text = fs::read_file_if_exists(path("containers.json"));
+  std::vector<ContainerRecord> out;
+  if (!text) return out;
+  auto doc = json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("containers"))
+    fail("container store {} is corrupt: cannot parse it", path("containers.json"));
+  for (const auto& j : doc["containers"]) out.push_back(container_from_json(j));
+  return out;
+}
+
+void ContainerStore::write(const std::vector<ContainerRecord>& records) {
+  json arr = json::array();
+  for (const auto& r : records) arr.push_back(to_json(r));
+  fs::write_file_atomic(path("containers.json"), json{{"containers", arr}}.dump() + "\n", 0600);
+}
+
+std::vector<ContainerRecord> ContainerStore::list() const {
+  auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Shared);
+  return read();
+}
+
+std::optional<ContainerRecord> ContainerStore::find(std::string_view key) const {
+  auto all = list();
+  for (const auto& r : all)
+    if (r.id == key || r.name == key) return r;
+  std::optional<ContainerRecord> found;
+  for (const auto& r : all) {
+    if (key.size() < 3 || r.id.compare(0, key.size(), key) != 0) continue;
+    if (found) fail("more than one result for container ID {}", std::string(key));
+    found = r;
+  }
+  return found;
+}
+
+ContainerRecord ContainerStore::create(ContainerRecord record) {
+  auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
+  auto all = read();
+  if (record.id.empty()) record.id = random_id();
+  if (record.name.empty()) {
+    do record.name = generate_name();
+    while (std::any_of(all.begin(), all.end(), [&](const auto& r) { return r.name == record.name; }));
+  }
+  for (const auto& r : all)
+    if (r.name == record.name)
+      fail("creating container storage: the container name {:?} is already in use by {}. You have to remove that "
+           "container to be able to reuse that name: that name is already in use",
+           record.name, r.id);
+  if (record.created.empty()) record.created = format::rfc3339_nano(std::chrono::system_clock::now());
+  fs::mkdir_p(dir(record.id), 0700);
+  all.push_back(record);
+  write(all);
+  return record;
+}
+
+void ContainerStore::update(const ContainerRecord& record) {
+  auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
+  auto all = read();
+  for (auto& r : all)
+    if (r.id == record.id) r = record;
+  write(all);
+}
+
+void ContainerStore::remove(const std::string& id) {
+  {
+    auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
+    auto all = read();
+    std::erase_if(all, [&](const auto& r) { return r.id == id; });
+    write(all);
+  }
+  fs::remove_all(dir(id));
+}
+
+std::vector<ContainerRecord> ContainerStore::using_image(const std::string& image_id) const {
+  std::vector<ContainerRecord> out;
+  for (auto& r : list())
+    if (r.image_id == image_id) out.push_back(r);
+  return out;
+}
+
+std::string generate_name() {
+  static constexpr std::array kLeft = {"admiring", "brave",   "clever", "dreamy", "eager",   "festive",
+                                       "gallant",  "happy",   "jolly",  "keen",   "loving",  "modest",
+                                       "nifty",    "optimistic", "quirky", "relaxed", "serene", "trusting",
+                                       "upbeat",   "vibrant", "wizardly", "youthful", "zealous", "bold"};
+  static constexpr std::array kRight = {"archimedes", "babbage", "curie",   "darwin",  "euler",    "fermi",
+                                        "galileo",    "hopper",  "hypatia", "johnson", "kepler",   "lovelace",
+                                        "meitner",    "newton",  "noether", "pascal",  "ritchie",  "shannon",
+                                        "thompson",   "turing",  "volta",   "wozniak", "yalow",    "zuse"};
+  std::random_device rd;
+  return fmt::format("{}_{}", kLeft[rd() % kLeft.size()], kRight[rd() % kRight.size()]);
+}
+
+}  // namespace cabin::storage

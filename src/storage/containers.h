@@ -1,0 +1,73 @@
+// Container records, per user, next to the image store.
+//
+// Layout under graphroot/containers:
+//   containers.json   the records (id, name, image, command, state…), replaced atomically
+//   containers.lock   serialises read-modify-write of containers.json
+//   ID/               the container's directory: upper/ and work/ (overlay),
+//                     merged/ (where its root is assembled), userdata/
+//                     (generated /etc/hosts, /etc/hostname, /etc/resolv.conf)
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/paths.h"
+
+namespace cabin::storage {
+
+struct ContainerRecord {
+  std::string id;          // 64 hex
+  std::string name;
+  std::string image;       // the name as given ("busybox")
+  std::string image_id;    // hex of the image's config digest, empty for --rootfs
+  std::string rootfs;      // --rootfs DIR, else empty
+  std::vector<std::string> command;  // the full argv it runs
+  std::string created;     // RFC 3339
+  std::string state = "created";  // created | running | exited
+  int exit_code = 0;
+  int pid = 0;
+  std::string started_at, finished_at;
+  std::map<std::string, std::string> labels, annotations;
+  nlohmann::json config;   // the plan's user-visible parts (for inspect)
+};
+
+nlohmann::json to_json(const ContainerRecord& r);
+ContainerRecord container_from_json(const nlohmann::json& j);
+
+class ContainerStore {
+ public:
+  explicit ContainerStore(const config::StorePaths& paths);
+
+  std::vector<ContainerRecord> list() const;
+  // By full id, unique id prefix or name; nullopt when none.
+  std::optional<ContainerRecord> find(std::string_view name_or_id) const;
+  // Adds a record with a fresh id and, when record.name is empty, a generated
+  // name. Fails when the name is taken (Podman's message). Creates its
+  // directory. Returns the stored record.
+  ContainerRecord create(ContainerRecord record);
+  // Replaces the record with the same id.
+  void update(const ContainerRecord& record);
+  // Removes the record and the container's directory.
+  void remove(const std::string& id);
+
+  std::string dir(const std::string& id) const;
+  // Whether any container uses the image.
+  std::vector<ContainerRecord> using_image(const std::string& image_id) const;
+
+ private:
+  std::string path(std::string_view rel) const;
+  std::vector<ContainerRecord> read() const;
+  void write(const std::vector<ContainerRecord>& records);
+
+  std::string root_;
+};
+
+// A Docker-style "adjective_surname" name.
+std::string generate_name();
+
+}  // namespace cabin::storage

@@ -1,0 +1,29 @@
+// The parts of cabin that talk to registries and unpack archives live in a
+// module (cabin-remote.so, linked with libcurl, libarchive and OpenSSL)
+// that the executable loads the first time it needs one of them. Commands
+// that only work on local state — run with a stored image, ps, images —
+// thus never pay for loading those libraries (about 50 ms per process).
+//
+// The functions keep their declarations (storage/pull.h, storage/unpack.h);
+// in the executable they are thunks (remote_stub.cpp) into this table.
+#pragma once
+
+#include <string_view>
+
+#include "storage/pull.h"
+#include "storage/unpack.h"
+
+namespace cabin::storage {
+
+struct RemoteApi {
+  int version;
+  ImageRecord (*pull_image)(Store&, std::string_view, const PullOptions&);
+  UnpackResult (*unpack_layer_fd)(int, const Store::Staging&, const ExtractOptions&, std::string_view);
+  ExtractOptions (*default_extract_options)();
+};
+inline constexpr int kRemoteApiVersion = 1;
+
+}  // namespace cabin::storage
+
+// Exported by the module.
+extern "C" const cabin::storage::RemoteApi* cabin_remote_api();

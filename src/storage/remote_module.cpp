@@ -1,0 +1,10 @@
+// The entry point of cabin-remote.so (see storage/remote.h). Linked with
+// -Bsymbolic, so the addresses below are this module's own definitions, not
+// the executable's thunks of the same name.
+#include "storage/remote.h"
+
+extern "C" __attribute__((visibility("default"))) const cabin::storage::RemoteApi* cabin_remote_api() {
+  using namespace cabin::storage;
+  static const RemoteApi api{kRemoteApiVersion, &pull_image, &unpack_layer_fd, &default_extract_options};
+  return &api;
+}

@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <sys/mount.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "runtime/plan.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+using namespace cabin;
+using namespace cabin::runtime;
+
+namespace {
+
+ImageDefaults image(std::vector<std::string> entrypoint, std::vector<std::string> cmd) {
+  ImageDefaults d;
+  d.entrypoint = std::move(entrypoint);
+  d.cmd = std::move(cmd);
+  return d;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("ENTRYPOINT and CMD follow Docker's rules", "[plan]") {
+  RunOptions o;
+  CHECK(resolve_command(image({}, {"sh"}), o) == std::vector<std::string>{"sh"});
+  CHECK(resolve_command(image({"/e"}, {"a", "b"}), o) == std::vector<std::string>{"/e", "a", "b"});
+  o.command = {"x"};
+  CHECK(resolve_command(image({"/e"}, {"a"}), o) == std::vector<std::string>{"/e", "x"});
+  // --entrypoint replaces ENTRYPOINT and clears CMD.
+  o.command.clear();
+  o.entrypoint = "/bin/date";
+  CHECK(resolve_command(image({"/e"}, {"a"}), o) == std::vector<std::string>{"/bin/date"});
+  o.entrypoint = R"(["/bin/sh","-c"])";
+  o.command = {"echo hi"};
+  CHECK(resolve_command(image({"/e"}, {"a"}), o) == std::vector<std::string>{"/bin/sh", "-c", "echo hi"});
+  o.entrypoint = "";
+  o.command.clear();
+  CHECK(error_of([&] { resolve_command(image({"/e"}, {"a"}), o); }) ==
+        "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+}
+
+TEST_CASE("the image config's Config section", "[plan]") {
+  auto j = nlohmann::json::parse(R"({"config":{"Entrypoint":["/e"],"Cmd":null,"Env":["A=1"],
+    "WorkingDir":"/w","User":"tester","StopSignal":"SIGINT"}})");
+  auto d = ImageDefaults::from_config(j);
+  CHECK(d.entrypoint == std::vector<std::string>{"/e"});
+  CHECK(d.cmd.empty());
+  CHECK(d.env == std::vector<std::string>{"A=1"});
+  CHECK(d.workdir == "/w");
+  CHECK(d.user == "tester");
+  CHECK(d.stop_signal == "SIGINT");
+  CHECK(ImageDefaults::from_config(nlohmann::json::object()).cmd.empty());
+}
+
+TEST_CASE("users resolve through the image's passwd and group files", "[plan]") {
+  std::string passwd = "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000::/home/tester:/bin/sh\n";
+  std::string group = "root:x:0:\ntester:x:1000:\nextra:x:1001:tester,other\nwheel:x:10:root\n";
+  std::string home;
+  auto u = resolve_user("tester", passwd, group, &home);
+  CHECK(u.uid == 1000);
+  CHECK(u.gid == 1000);
+  CHECK(u.groups == std::vector<gid_t>{1001});
+  CHECK(home == "/home/tester");
+  u = resolve_user("", passwd, group, &home);
+  CHECK(u.uid == 0);
+  CHECK(u.groups == std::vector<gid_t>{10});
+  CHECK(home == "/root");
+  u = resolve_user("4242:77", passwd, group, &home);
+  CHECK((u.uid == 4242 && u.gid == 77 && u.groups.empty() && home == "/"));
+  u = resolve_user("1000:extra", passwd, group, nullptr);
+  CHECK((u.uid == 1000 && u.gid == 1001));
+  CHECK(error_of([&] { resolve_user("nobody2", passwd, group, nullptr); }) ==
+        "unable to find user nobody2: no matching entries in passwd file");
+  CHECK(error_of([&] { resolve_user("tester:nogroup", passwd, group, nullptr); }) ==
+        "unable to find group nogroup: no matching entries in group file");
+}
+
+TEST_CASE("-v, --mount and --tmpfs", "[plan]") {
+  auto tmp = std::filesystem::temp_directory_path().string();
+  auto m = parse_volume(tmp + ":/data:ro,z");
+  CHECK(m.kind == MountSpec::Kind::Bind);
+  CHECK(m.source == tmp);
+  CHECK(m.destination == "/data");
+  CHECK(m.read_only);
+  CHECK(error_of([] { parse_volume("/nonexistent-cabin:/x"); }) ==
+        "statfs /nonexistent-cabin: No such file or directory");
+  CHECK(error_of([&] { parse_volume(tmp + ":relative"); }) == "invalid container path \"relative\", must be an absolute path");
+  CHECK(error_of([&] { parse_volume(tmp + ":/x:bogus"); }) == "invalid option type \"bogus\"");
+
+  m = parse_mount("type=bind,src=" + tmp + ",dst=/d,readonly");
+  CHECK((m.source == tmp && m.destination == "/d" && m.read_only));
+  m = parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=0700");
+  CHECK(m.kind == MountSpec::Kind::Tmpfs);
+  CHECK(m.data == "size=1m,mode=0700");
+  CHECK(error_of([] { parse_mount("type=bind,dst=/d"); }) == "invalid mount \"type=bind,dst=/d\": must set a source");
+  CHECK(error_of([] { parse_mount("type=foo,dst=/d"); }) == "invalid filesystem type \"foo\"");
+
+  m = parse_tmpfs("/run:rw,size=10m,exec");
+  CHECK(m.destination == "/run");
+  CHECK(m.data == "size=10m");
+  CHECK((m.flags & MS_NOEXEC) == 0);
+  CHECK((m.flags & MS_NOSUID) != 0);
+  CHECK(error_of([] { parse_tmpfs("/run:bogus"); }) == "invalid mount option \"bogus\"");
+}
+
+TEST_CASE("--ulimit", "[plan]") {
+  auto r = parse_ulimit("nofile=1024:2048");
+  CHECK(r.resource == RLIMIT_NOFILE);
+  CHECK((r.value.rlim_cur == 1024 && r.value.rlim_max == 2048));
+  CHECK(parse_ulimit("core=-1").value.rlim_max == RLIM_INFINITY);
+  CHECK(error_of([] { parse_ulimit("bogus=1"); }) == "invalid ulimit type: bogus");
+  CHECK(error_of([] { parse_ulimit("nofile=10:5"); }) ==
+        "ulimit error: nofile soft limit 10 must be less than or equal to hard limit 5");
+  CHECK(error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number");
+}
+
+TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
+  auto dir = std::filesystem::temp_directory_path() / "cabin-plan-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "layer/etc");
+  fs::write_file_atomic((dir / "layer/etc/passwd").string(), "root:x:0:0:root:/root:/bin/sh\n");
+  Layout layout;
+  layout.lower_dirs = {(dir / "layer").string()};
+  layout.merged_dir = (dir / "merged").string();
+  layout.userdata_dir = (dir / "userdata").string();
+  RunOptions o;
+  o.tty = true;
+  o.env = {"B=2", "CABIN_PLAN_UNSET_VAR"};
+  ImageDefaults d = image({}, {"sh"});
+  d.env = {"PATH=/bin", "A=1", "B=1"};
+  auto plan = make_plan(o, d, layout, "abc123", "name");
+  const auto& env = plan.spec.env;
+  CHECK(env == std::vector<std::string>{"PATH=/bin", "TERM=xterm", "container=cabin", "A=1", "B=2",
+                                        "HOSTNAME=abc123", "HOME=/root"});
+  CHECK(plan.spec.hostname == "abc123");
+  CHECK(plan.spec.caps.bounding == security::default_caps());
+  CHECK(plan.spec.seccomp);
+  CHECK(!plan.spec.masked_paths.empty());
+  REQUIRE(plan.spec.mounts.size() == 3);
+  CHECK(plan.spec.mounts[0].destination == "/etc/hosts");
+  CHECK(fs::read_file(layout.userdata_dir + "/hostname") == "abc123\n");
+
+  o.privileged = true;
+  plan = make_plan(o, d, layout, "abc123", "name");
+  CHECK(plan.spec.caps.bounding == security::adjust_caps(security::all_caps(), {}, {}));
+  CHECK(!plan.spec.seccomp);
+  CHECK(plan.spec.masked_paths.empty());
+  o.privileged = false;
+  o.security_opts = {"seccomp=unconfined", "no-new-privileges"};
+  plan = make_plan(o, d, layout, "abc123", "name");
+  CHECK((!plan.spec.seccomp && plan.spec.no_new_privileges));
+  o.security_opts = {"bogus=1"};
+  CHECK(error_of([&] { make_plan(o, d, layout, "h", "n"); }) == "invalid --security-opt \"bogus=1\"");
+  std::filesystem::remove_all(dir);
+}
