@@ -17,6 +17,7 @@
 #include "security/seccomp.h"
 #include "storage/containers.h"
 #include "storage/pull.h"
+#include "storage/rootfs.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -157,6 +158,11 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
   std::string hostname = o.run.hostname.empty() ? short_id(rec.id) : o.run.hostname;
   auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name);
   check_user_mapped(plan.spec.user);
+  storage::MountedRootfs rootfs;
+  if (layout.rootfs_dir.empty()) {
+    storage::RootfsRequest req{layout.lower_dirs, layout.upper_dir, layout.work_dir, layout.merged_dir, {}};
+    rootfs = storage::mount_rootfs(storage::choose_driver(g.paths.graphroot, g.paths.driver), req);
+  }
   auto filter = plan.spec.seccomp
                     ? security::make_filter(plan.seccomp_profile, security::CapSet{plan.spec.caps.bounding})
                     : security::SeccompFilter{};

@@ -204,43 +204,11 @@ int bind_onto(const char* source, int target, bool recursive, bool read_only) {
   return r;
 }
 
-// The kernel's overlay, mounted in our user namespace with userxattr, each
-// layer added with "lowerdir+" (Linux 6.8) so the number of layers is not
-// limited by the page-sized option string.
-int mount_overlay(const ContainerSpec& s) {
-  int fs = ::fsopen("overlay", FSOPEN_CLOEXEC);
-  if (fs < 0) return -1;
-  int r = 0;
-  for (const auto& dir : s.lower_dirs) {
-    if ((r = ::fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", dir.c_str(), 0)) < 0) break;
-  }
-  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", s.upper_dir.c_str(), 0);
-  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_STRING, "workdir", s.work_dir.c_str(), 0);
-  if (r == 0) r = ::fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", nullptr, 0);
-  if (r == 0) r = ::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0);
-  int m = r == 0 ? ::fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
-  if (m >= 0) {
-    r = ::move_mount(m, "", AT_FDCWD, s.rootfs.c_str(), MOVE_MOUNT_F_EMPTY_PATH);
-    int e = errno;
-    ::close(m);
-    errno = e;
-  } else {
-    r = -1;
-  }
-  int e = errno;
-  ::close(fs);
-  errno = e;
-  return r;
-}
-
+// The root was assembled by cabin before the clone (storage/rootfs.h); it
+// is bound onto itself so that pivot_root gets a mount point of its own.
 void mount_rootfs(const ChildPlan& p) {
-  const ContainerSpec& s = *p.spec;
-  if (s.rootfs_is_dir) {
-    CHECK(Step::MountRootfs, ::mount(s.rootfs.c_str(), s.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
-          s.rootfs.c_str());
-  } else {
-    CHECK(Step::MountRootfs, mount_overlay(s), s.rootfs.c_str());
-  }
+  const char* rootfs = p.spec->rootfs.c_str();
+  CHECK(Step::MountRootfs, ::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr), rootfs);
 }
 
 // A new procfs for the new pid namespace.

@@ -388,15 +388,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   Plan plan;
   ContainerSpec& s = plan.spec;
   s.args = resolve_command(image, o);
-  s.lower_dirs = layout.lower_dirs;
-  s.upper_dir = layout.upper_dir;
-  s.work_dir = layout.work_dir;
-  if (!layout.rootfs_dir.empty()) {
-    s.rootfs = layout.rootfs_dir;
-    s.rootfs_is_dir = true;
-  } else {
-    s.rootfs = layout.merged_dir;
-  }
+  s.rootfs = layout.rootfs_dir.empty() ? layout.merged_dir : layout.rootfs_dir;
   s.read_only = o.read_only;
   s.terminal = o.tty;
   s.init = o.init;

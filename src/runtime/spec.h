@@ -40,13 +40,10 @@ struct Rlimit {
 };
 
 struct ContainerSpec {
-  // Root filesystem: an overlay of layer directories (top first), or a
-  // directory bind-mounted as it is (--rootfs, vfs).
-  std::vector<std::string> lower_dirs;  // top layer first
-  std::string upper_dir, work_dir;      // overlay only
-  std::string rootfs;                   // where the root is assembled (mount point)
-  bool rootfs_is_dir = false;           // bind rootfs onto itself, no overlay
-  bool read_only = false;               // --read-only
+  // Root filesystem: a directory cabin has assembled (storage/rootfs.h) or
+  // the user gave (--rootfs); bound onto itself in the container.
+  std::string rootfs;
+  bool read_only = false;  // --read-only
 
   // Process
   std::vector<std::string> args;  // args[0] resolved in PATH inside when not absolute
