@@ -87,8 +87,7 @@ struct Prepared {
 static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> args) {
   if (args.empty()) fail("requires at least 1 arg(s), only received 0");
   if (o.detach) fail("--detach is not supported yet: containers run in the foreground");
-  if (!o.userns.empty() && o.userns != "host")
-    fail("--userns={} is not supported yet", o.userns);
+  o.run.userns = o.userns;
   if (!o.uidmap.empty() || !o.gidmap.empty()) fail("--uidmap and --gidmap are not supported yet");
   check_cgroup_flags(o);
   if (!o.cidfile.empty() && fs::exists(o.cidfile))
@@ -156,11 +155,26 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
   layout.userdata_dir = fs::join(dir, "userdata");
   for (const auto& d : {layout.upper_dir, layout.work_dir, layout.merged_dir}) fs::mkdir_p(d, 0755);
   std::string hostname = o.run.hostname.empty() ? short_id(rec.id) : o.run.hostname;
-  auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name);
-  check_user_mapped(plan.spec.user);
+  runtime::HostUser host{::getuid(), ::getgid(), rootless::userns_state().user_name, config::home_dir()};
+  const auto& ns = rootless::userns_state();
+  if (ns.entered) host = {static_cast<uid_t>(rootless::to_host(ns.mapping.uids, 0)),
+                          static_cast<gid_t>(rootless::to_host(ns.mapping.gids, 0)), ns.user_name, config::home_dir()};
+  auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name, host);
+  std::optional<rootless::IdMapping> shift;
+  if (auto keep = runtime::parse_keep_id(o.userns, host)) {
+    rootless::IdMapping m;
+    m.uids = runtime::keep_id_ranges(keep->uid, ns.entered ? ns.mapping.uid_count() : 1);
+    m.gids = runtime::keep_id_ranges(keep->gid, ns.entered ? ns.mapping.gid_count() : 1);
+    plan.spec.userns = m;
+    // Layers store owners as cabin's namespace sees them; with more than the
+    // user's own id, the root must present them shifted.
+    if (!ns.mapping.single_id()) shift = m;
+  } else {
+    check_user_mapped(plan.spec.user);
+  }
   storage::MountedRootfs rootfs;
   if (layout.rootfs_dir.empty()) {
-    storage::RootfsRequest req{layout.lower_dirs, layout.upper_dir, layout.work_dir, layout.merged_dir, {}};
+    storage::RootfsRequest req{layout.lower_dirs, layout.upper_dir, layout.work_dir, layout.merged_dir, shift};
     rootfs = storage::mount_rootfs(storage::choose_driver(g.paths.graphroot, g.paths.driver), req);
   }
   auto filter = plan.spec.seccomp

@@ -33,6 +33,7 @@ namespace {
 
 // The steps, named for the error message: "mount /proc: Permission denied".
 enum class Step : uint32_t {
+  UserNamespace,
   MakePrivate,
   MountRootfs,
   MountProc,
@@ -58,6 +59,7 @@ enum class Step : uint32_t {
 
 const char* step_name(Step s) {
   switch (s) {
+    case Step::UserNamespace: return "enter the container's user namespace";
     case Step::MakePrivate: return "make mounts private";
     case Step::MountRootfs: return "mount the root filesystem";
     case Step::MountProc: return "mount /proc";
@@ -96,6 +98,8 @@ struct ChildPlan {
   sigset_t mask;
   int report_fd;
   int tty_sock;
+  int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
+  bool userns_has_root = false;
   std::vector<const char*> argv, envp;
   std::vector<std::string> path_dirs;  // PATH inside, for a bare command name
 };
@@ -371,8 +375,24 @@ void pivot_into(const ChildPlan& p) {
   child_fail(p, Step::Exec, err, file);
 }
 
+// keep-id: wait until cabin has written this namespace's id maps, then
+// become its root (when the mapping has one) so setup runs as root.
+void join_user_namespace(const ChildPlan& p) {
+  char byte;
+  ssize_t n;
+  do n = ::read(p.userns_sync, &byte, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(kExitError);  // cabin failed and reports why
+  ::close(p.userns_sync);
+  if (p.userns_has_root) {
+    CHECK(Step::UserNamespace, ::setresgid(0, 0, 0), "setgid 0");
+    CHECK(Step::UserNamespace, ::setresuid(0, 0, 0), "setuid 0");
+  }
+}
+
 [[noreturn]] void container_main(const ChildPlan& p) {
   const ContainerSpec& s = *p.spec;
+  if (s.userns) join_user_namespace(p);
   // Nothing mounted here may propagate back to cabin's namespace.
   CHECK(Step::MakePrivate, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "/");
   mount_rootfs(p);
@@ -462,6 +482,14 @@ Error report_error(const Report& r) {
   return Error(r.err, what);
 }
 
+// An id map file takes the whole map in one write.
+void write_map(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) throw_errno("open {}", path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw_errno("write {:?} to {}", text, path);
+}
+
 pid_t clone_child(uint64_t flags, int* pidfd) {
   clone_args args{};
   args.flags = flags | CLONE_PIDFD;
@@ -509,8 +537,17 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   }
   p.report_fd = report_wr.get();
   p.tty_sock = tty_child.get();
+  UniqueFd sync_rd, sync_wr;
+  if (spec.userns) {
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
+    sync_rd.reset(fds[0]);
+    sync_wr.reset(fds[1]);
+    p.userns_sync = sync_rd.get();
+    p.userns_has_root = rootless::to_host(spec.userns->uids, 0) >= 0;
+  }
 
   uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  if (spec.userns) flags |= CLONE_NEWUSER;
   if (spec.new_netns) flags |= CLONE_NEWNET;
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
   std::fflush(nullptr);
@@ -524,6 +561,22 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   started.pidfd.reset(pidfd);
   report_wr.reset();
   tty_child.reset();
+  if (spec.userns) {
+    // As root of cabin's namespace we may map any of its ids into the child's.
+    try {
+      write_map(fmt::format("/proc/{}/uid_map", pid), rootless::map_text(spec.userns->uids));
+      write_map(fmt::format("/proc/{}/gid_map", pid), rootless::map_text(spec.userns->gids));
+    } catch (Error& e) {
+      ::kill(pid, SIGKILL);
+      int status;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      throw e.add_context("set up the container's user namespace");
+    }
+    if (::write(sync_wr.get(), "1", 1) != 1) throw_errno("start the container");
+    sync_wr.reset();
+    sync_rd.reset();
+  }
   if (spec.terminal) {
     // The child sends the pty just before exec; it closes the socket
     // without sending when it fails earlier.

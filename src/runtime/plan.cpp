@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -383,8 +384,37 @@ std::optional<std::string> read_image_file(const Layout& layout, const std::stri
   return std::nullopt;
 }
 
+std::optional<KeepId> parse_keep_id(const std::string& userns, const HostUser& host) {
+  if (userns.empty() || userns == "host") return std::nullopt;
+  if (userns != "keep-id" && userns.rfind("keep-id:", 0) != 0)
+    fail("--userns={} is not supported: use keep-id or host", userns);
+  KeepId k{host.uid, host.gid};
+  if (userns.size() > 8) {
+    for (const auto& opt : split(userns.substr(8), ',')) {
+      auto eq = opt.find('=');
+      std::string key = opt.substr(0, eq), val = eq == std::string::npos ? "" : opt.substr(eq + 1);
+      if (!is_number(val)) fail("invalid --userns option {:?}: want uid=N or gid=N", opt);
+      if (key == "uid") k.uid = to_id(val);
+      else if (key == "gid") k.gid = to_id(val);
+      else fail("unknown --userns keep-id option {:?}", key);
+    }
+  }
+  return k;
+}
+
+std::vector<rootless::IdRange> keep_id_ranges(uint32_t uid, uint64_t ns_ids) {
+  std::vector<rootless::IdRange> out;
+  if (ns_ids <= 1) return {{uid, 0, 1}};
+  uint32_t below = static_cast<uint32_t>(std::min<uint64_t>(uid, ns_ids - 1));
+  if (below > 0) out.push_back({0, 1, below});
+  out.push_back({uid, 0, 1});
+  if (ns_ids > static_cast<uint64_t>(uid) + 1)
+    out.push_back({uid + 1, uid + 1, static_cast<uint32_t>(ns_ids - uid - 1)});
+  return out;
+}
+
 Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& layout,
-               const std::string& hostname, const std::string& name) {
+               const std::string& hostname, const std::string& name, const HostUser& host) {
   Plan plan;
   ContainerSpec& s = plan.spec;
   s.args = resolve_command(image, o);
@@ -402,8 +432,26 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   // User and environment.
   std::string home;
   std::string user = o.user.empty() ? image.user : o.user;
-  s.user = resolve_user(user, read_image_file(layout, "/etc/passwd").value_or(""),
-                        read_image_file(layout, "/etc/group").value_or(""), &home);
+  std::string passwd = read_image_file(layout, "/etc/passwd").value_or("");
+  std::string group = read_image_file(layout, "/etc/group").value_or("");
+  auto keep_id = parse_keep_id(o.userns, host);
+  std::vector<std::pair<std::string, std::string>> etc_files;  // generated /etc files
+  if (keep_id) {
+    // The user's own entry, as Podman adds it, unless the image has the uid.
+    if (!find_entry(passwd, 2, std::to_string(keep_id->uid))) {
+      if (!passwd.empty() && passwd.back() != '\n') passwd += '\n';
+      passwd += fmt::format("{}:*:{}:{}:{}:{}:/bin/sh\n", host.name, keep_id->uid, keep_id->gid, host.name,
+                            host.home.empty() ? "/" : host.home);
+      etc_files.emplace_back("passwd", passwd);
+    }
+    if (!find_entry(group, 2, std::to_string(keep_id->gid))) {
+      if (!group.empty() && group.back() != '\n') group += '\n';
+      group += fmt::format("{}:x:{}:\n", host.name, keep_id->gid);
+      etc_files.emplace_back("group", group);
+    }
+    if (o.user.empty()) user = fmt::format("{}:{}", keep_id->uid, keep_id->gid);
+  }
+  s.user = resolve_user(user, passwd, group, &home);
   s.env = {kDefaultPath};
   if (o.tty) s.env.push_back("TERM=xterm");
   s.env.push_back("container=cabin");
@@ -439,9 +487,10 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
     return false;
   };
   fs::mkdir_p(layout.userdata_dir, 0700);
-  const std::pair<const char*, std::string> files[] = {
-      {"hosts", hosts_file(o, hostname, name)}, {"hostname", hostname + "\n"}, {"resolv.conf", resolv_file(o)}};
-  for (const auto& [file, content] : files) {
+  etc_files.emplace_back("hosts", hosts_file(o, hostname, name));
+  etc_files.emplace_back("hostname", hostname + "\n");
+  etc_files.emplace_back("resolv.conf", resolv_file(o));
+  for (const auto& [file, content] : etc_files) {
     std::string dst = std::string("/etc/") + file;
     if (user_mounted(dst)) continue;
     std::string src = fs::join(layout.userdata_dir, file);

@@ -35,7 +35,30 @@ struct RunOptions {
   std::vector<std::string> ulimits;
   std::vector<std::string> add_hosts;             // --add-host
   std::vector<std::string> dns, dns_search, dns_options;
+  std::string userns;                             // "", "host", "keep-id[:uid=N,gid=N]"
 };
+
+// The user running cabin, as the host knows them (for keep-id).
+struct HostUser {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name, home;
+};
+
+// --userns=keep-id[:uid=N,gid=N]: the container ids the user appears as.
+struct KeepId {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+// nullopt for "" and "host"; throws for other values.
+std::optional<KeepId> parse_keep_id(const std::string& userns, const HostUser& host);
+
+// Podman's keep-id mapping for a user who is `uid` in the container, when
+// cabin's namespace has `ns_ids` ids (0 = the user, 1.. = subordinate ids):
+// container 0..uid-1 -> 1..uid, container uid -> 0, the rest 1:1 above.
+// With a single id only the user's own is mapped. Ranges are container id
+// -> id in cabin's namespace.
+std::vector<rootless::IdRange> keep_id_ranges(uint32_t uid, uint64_t ns_ids);
 
 // The image's Config section (ENTRYPOINT, CMD, Env, WorkingDir, User).
 struct ImageDefaults {
@@ -86,6 +109,6 @@ std::optional<std::string> read_image_file(const Layout& layout, const std::stri
 // The whole plan. hostname/name are the container's (the short id unless
 // --hostname); writes the /etc files into layout.userdata_dir.
 Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& layout,
-               const std::string& hostname, const std::string& name);
+               const std::string& hostname, const std::string& name, const HostUser& host = {});
 
 }  // namespace cabin::runtime

@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rootless/idmap.h"
 #include "security/caps.h"
 
 namespace cabin::runtime {
@@ -56,6 +58,9 @@ struct ContainerSpec {
   bool init = false;       // --init: cabin is PID 1
 
   // Isolation
+  // A user namespace of the container's own inside cabin's (keep-id): its
+  // mapping, container ids -> ids in cabin's namespace. Unset: cabin's.
+  std::optional<rootless::IdMapping> userns;
   std::string hostname;
   bool new_netns = true;   // false for --network host
   bool new_cgroupns = true;
