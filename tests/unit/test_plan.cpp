@@ -165,3 +165,22 @@ TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
   CHECK(error_of([&] { make_plan(o, d, layout, "h", "n"); }) == "invalid --security-opt \"bogus=1\"");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("keep-id maps the user's uid to cabin's root, the rest around it", "[plan]") {
+  using R = rootless::IdRange;
+  CHECK(keep_id_ranges(1000, 65537) == std::vector<R>{{0, 1, 1000}, {1000, 0, 1}, {1001, 1001, 64536}});
+  CHECK(keep_id_ranges(1000, 1) == std::vector<R>{{1000, 0, 1}});
+  CHECK(keep_id_ranges(0, 65537) == std::vector<R>{{0, 0, 1}, {1, 1, 65536}});
+  // More uids than cabin's namespace has: all it has below, nothing above.
+  CHECK(keep_id_ranges(70000, 65537) == std::vector<R>{{0, 1, 65536}, {70000, 0, 1}});
+
+  HostUser host{1001, 1001, "me", "/home/me"};
+  CHECK(!parse_keep_id("", host));
+  CHECK(!parse_keep_id("host", host));
+  auto k = parse_keep_id("keep-id", host);
+  CHECK((k && k->uid == 1001 && k->gid == 1001));
+  k = parse_keep_id("keep-id:uid=5,gid=6", host);
+  CHECK((k && k->uid == 5 && k->gid == 6));
+  CHECK(error_of([&] { parse_keep_id("auto", host); }) == "--userns=auto is not supported: use keep-id or host");
+  CHECK(error_of([&] { parse_keep_id("keep-id:uid=x", host); }) == "invalid --userns option \"uid=x\": want uid=N or gid=N");
+}
