@@ -178,7 +178,8 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
     rootfs = storage::mount_rootfs(storage::choose_driver(g.paths.graphroot, g.paths.driver), req);
   }
   auto filter = plan.spec.seccomp
-                    ? security::make_filter(plan.seccomp_profile, security::CapSet{plan.spec.caps.bounding})
+                    ? security::cached_filter(fs::join(g.paths.graphroot, "cache"), plan.seccomp_profile,
+                                              security::CapSet{plan.spec.caps.bounding})
                     : security::SeccompFilter{};
   if (!o.cidfile.empty()) fs::write_file_atomic(o.cidfile, rec.id, 0644);
 

@@ -18,6 +18,7 @@
 
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 namespace cabin::security {
@@ -365,6 +366,39 @@ SeccompFilter make_filter(const std::string& profile_json, const CapSet& caps) {
       add_syscalls(ctx.get(), (*syscalls)[i], default_action, caps, fmt::format("syscalls[{}]: ", i));
   filter.prog_ = export_bpf(ctx.get());
   return filter;
+}
+
+SeccompFilter cached_filter(const std::string& cache_dir, const std::string& profile_json, const CapSet& caps) {
+  // FNV-1a: a cache key in the user's own store, not a security boundary.
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view bytes) {
+    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ULL;
+  };
+  const scmp_version* v = ::seccomp_version();
+  mix(profile_json.empty() ? default_profile_json() : profile_json);
+  mix(fmt::format("|{}|{}.{}.{}|{}", caps.bits, v->major, v->minor, v->micro, sizeof(sock_filter)));
+  std::string path = fmt::format("{}/seccomp-{:016x}.bpf", cache_dir, h);
+
+  // Layout: flags (4 bytes), then the instructions.
+  if (auto data = fs::read_file_if_exists(path);
+      data && data->size() >= sizeof(unsigned) && (data->size() - sizeof(unsigned)) % sizeof(sock_filter) == 0) {
+    SeccompFilter f;
+    std::memcpy(&f.flags_, data->data(), sizeof(unsigned));
+    f.prog_.resize((data->size() - sizeof(unsigned)) / sizeof(sock_filter));
+    std::memcpy(f.prog_.data(), data->data() + sizeof(unsigned), data->size() - sizeof(unsigned));
+    if (!f.prog_.empty()) return f;
+  }
+  SeccompFilter f = make_filter(profile_json, caps);
+  if (f.empty()) return f;
+  std::string data(reinterpret_cast<const char*>(&f.flags_), sizeof(unsigned));
+  data.append(reinterpret_cast<const char*>(f.prog_.data()), f.prog_.size() * sizeof(sock_filter));
+  try {
+    fs::mkdir_p(cache_dir, 0700);
+    fs::write_file_atomic(path, data, 0600);
+  } catch (const Error& e) {
+    log::debug("seccomp cache {}: {}", path, e.what());
+  }
+  return f;
 }
 
 }  // namespace cabin::security

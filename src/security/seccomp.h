@@ -38,6 +38,7 @@ class SeccompFilter {
 
  private:
   friend SeccompFilter make_filter(const std::string&, const CapSet&);
+  friend SeccompFilter cached_filter(const std::string&, const std::string&, const CapSet&);
   std::vector<sock_filter> prog_;
   unsigned flags_ = 0;  // SECCOMP_FILTER_FLAG_* from the profile's "flags"
 };
@@ -57,6 +58,12 @@ class SeccompFilter {
 // CAP_SYS_ADMIN allows sethostname, setns, …). Throws cabin::Error
 // "seccomp profile: …" (one line) on a malformed profile.
 SeccompFilter make_filter(const std::string& profile_json, const CapSet& caps);
+
+// make_filter through a cache of compiled programs in cache_dir, keyed by
+// the profile text, the capabilities and libseccomp's version: compiling the
+// default profile costs several milliseconds of every container start,
+// reading it back a few microseconds. A missing or damaged entry is rebuilt.
+SeccompFilter cached_filter(const std::string& cache_dir, const std::string& profile_json, const CapSet& caps);
 
 // The built-in default profile as JSON text (for tests and `--security-opt
 // seccomp=` documentation).

@@ -371,3 +371,27 @@ TEST_CASE("seccomp filters are move-only owners", "[seccomp]") {
   CHECK(c.size() == n);
   STATIC_REQUIRE(!std::is_copy_constructible_v<SeccompFilter>);
 }
+
+TEST_CASE("compiled filters are cached and read back unchanged", "[seccomp]") {
+  auto dir = std::filesystem::temp_directory_path() / "cabin-seccomp-cache-test";
+  std::filesystem::remove_all(dir);
+  auto caps = cabin::security::default_caps();
+  auto fresh = cabin::security::make_filter("", caps);
+  auto first = cabin::security::cached_filter(dir.string(), "", caps);
+  auto again = cabin::security::cached_filter(dir.string(), "", caps);
+  auto same = [](const auto& a, const auto& b) {
+    return a.size() == b.size() && std::memcmp(a.program().data(), b.program().data(), a.size() * sizeof(sock_filter)) == 0;
+  };
+  CHECK(same(fresh, first));
+  CHECK(same(fresh, again));
+  REQUIRE(std::distance(std::filesystem::directory_iterator(dir), {}) == 1);
+  // Other capabilities make another program, under another key.
+  auto more = caps;
+  more.add(21);  // CAP_SYS_ADMIN
+  auto admin = cabin::security::cached_filter(dir.string(), "", more);
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), {}) == 2);
+  // A damaged entry is rebuilt.
+  for (auto& e : std::filesystem::directory_iterator(dir)) std::filesystem::resize_file(e.path(), 5);
+  CHECK(same(fresh, cabin::security::cached_filter(dir.string(), "", caps)));
+  std::filesystem::remove_all(dir);
+}
