@@ -114,22 +114,31 @@ const UsernsState& enter_user_namespace() {
       msg_rd.reset();
       char c;
       if (::read(go_rd.get(), &c, 1) != 1) _exit(1);
-      for (auto argv : {tool_args(newuidmap.c_str(), self, want.uids),
-                        tool_args(newgidmap.c_str(), self, want.gids)}) {
+      // newuidmap and newgidmap run side by side: each is an exec of a
+      // setuid program, and nothing orders them.
+      auto run_tool = [&](const std::vector<std::string>& argv) {
         try {
           auto r = run_process(argv);
-          if (!r.exited_ok()) {
-            std::string text = fmt::format("{} failed ({}): {}", argv[0].substr(argv[0].rfind('/') + 1),
-                                           r.describe(), std::string(trim(r.output)));
-            (void)!::write(msg_wr.get(), text.data(), text.size());
-            _exit(1);
-          }
+          if (r.exited_ok()) return;
+          std::string text = fmt::format("{} failed ({}): {}", argv[0].substr(argv[0].rfind('/') + 1),
+                                         r.describe(), std::string(trim(r.output)));
+          (void)!::write(msg_wr.get(), text.data(), text.size());
         } catch (const std::exception& e) {
           (void)!::write(msg_wr.get(), e.what(), std::strlen(e.what()));
-          _exit(1);
         }
+        _exit(1);
+      };
+      pid_t gid_helper = ::fork();
+      if (gid_helper == 0) {
+        run_tool(tool_args(newgidmap.c_str(), self, want.gids));
+        _exit(0);
       }
-      _exit(0);
+      run_tool(tool_args(newuidmap.c_str(), self, want.uids));
+      int status = 1;
+      if (gid_helper < 0) run_tool(tool_args(newgidmap.c_str(), self, want.gids));
+      else while (::waitpid(gid_helper, &status, 0) < 0 && errno == EINTR) {
+        }
+      _exit(gid_helper < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : 1);
     }
     go_rd.reset();
     msg_wr.reset();
@@ -162,9 +171,13 @@ const UsernsState& enter_user_namespace() {
     }
   }
   if (!mapped) {
-    // newgidmap may have succeeded before newuidmap failed (it runs second, so
-    // not here), so gid_map is still unwritten.
-    write_single_id_maps("/proc/self", uid, gid);
+    // Both maps are written only once, so when one tool succeeded and the
+    // other failed the single-id fallback cannot be written: say so.
+    try {
+      write_single_id_maps("/proc/self", uid, gid);
+    } catch (Error& e) {
+      throw e.add_context(fmt::format("cannot set up the user namespace ({})", reason));
+    }
     want.uids = {{0, uid, 1}};
     want.gids = {{0, gid, 1}};
   }
