@@ -116,29 +116,21 @@ const UsernsState& enter_user_namespace() {
       if (::read(go_rd.get(), &c, 1) != 1) _exit(1);
       // newuidmap and newgidmap run side by side: each is an exec of a
       // setuid program, and nothing orders them.
-      auto run_tool = [&](const std::vector<std::string>& argv) {
-        try {
-          auto r = run_process(argv);
-          if (r.exited_ok()) return;
-          std::string text = fmt::format("{} failed ({}): {}", argv[0].substr(argv[0].rfind('/') + 1),
-                                         r.describe(), std::string(trim(r.output)));
+      try {
+        auto results = run_processes({tool_args(newuidmap.c_str(), self, want.uids),
+                                      tool_args(newgidmap.c_str(), self, want.gids)});
+        for (size_t i = 0; i < results.size(); ++i) {
+          if (results[i].exited_ok()) continue;
+          std::string text = fmt::format("{} failed ({}): {}", i == 0 ? "newuidmap" : "newgidmap",
+                                         results[i].describe(), std::string(trim(results[i].output)));
           (void)!::write(msg_wr.get(), text.data(), text.size());
-        } catch (const std::exception& e) {
-          (void)!::write(msg_wr.get(), e.what(), std::strlen(e.what()));
+          _exit(1);
         }
+      } catch (const std::exception& e) {
+        (void)!::write(msg_wr.get(), e.what(), std::strlen(e.what()));
         _exit(1);
-      };
-      pid_t gid_helper = ::fork();
-      if (gid_helper == 0) {
-        run_tool(tool_args(newgidmap.c_str(), self, want.gids));
-        _exit(0);
       }
-      run_tool(tool_args(newuidmap.c_str(), self, want.uids));
-      int status = 1;
-      if (gid_helper < 0) run_tool(tool_args(newgidmap.c_str(), self, want.gids));
-      else while (::waitpid(gid_helper, &status, 0) < 0 && errno == EINTR) {
-        }
-      _exit(gid_helper < 0 || (WIFEXITED(status) && WEXITSTATUS(status) == 0) ? 0 : 1);
+      _exit(0);
     }
     go_rd.reset();
     msg_wr.reset();

@@ -19,6 +19,9 @@ struct ProcessResult {
 // capture is true; otherwise they go to cabin's own.
 ProcessResult run_process(const std::vector<std::string>& argv, bool capture = true);
 
+// Runs several at once and waits for all (output captured, each small).
+std::vector<ProcessResult> run_processes(const std::vector<std::vector<std::string>>& argvs);
+
 // Finds an executable in PATH; empty when not found.
 std::string find_in_path(const std::string& name);
 
