@@ -26,7 +26,13 @@ constexpr std::array kImageCommands = {
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},
 };
 
+// `cabin container …`: the container group; `run` is also top-level.
+constexpr std::array kContainerCommands = {
+    Command{"run", "Run a command in a new container", Needs::UserNS, bind_run},
+};
+
 constexpr std::array kCommands = {
+    Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"image", "Manage images", Needs::Host, nullptr, kImageCommands},
     Command{"images", "List images in local storage", Needs::Host, bind_images},
