@@ -12,6 +12,7 @@
 #include "config/registries.h"
 #include "format/output.h"
 #include "rootless/idmap.h"
+#include "storage/rootfs.h"
 #include "util/fs.h"
 #include "util/process.h"
 #include "util/strings.h"
@@ -166,7 +167,7 @@ ordered_json build_info(const Globals& g) {
   fs::mkdir_p(g.paths.graphroot, 0700);
   ::statfs(g.paths.graphroot.c_str(), &sfs);
   store["containerStore"] = {{"number", 0}, {"paused", 0}, {"running", 0}, {"stopped", 0}};
-  store["graphDriverName"] = g.paths.driver.empty() ? "overlay" : g.paths.driver;
+  store["graphDriverName"] = storage::reported_driver(g.paths.graphroot, g.paths.driver);
   store["graphRoot"] = g.paths.graphroot;
   store["graphRootAllocated"] = static_cast<uint64_t>(sfs.f_blocks) * sfs.f_bsize;
   store["graphRootUsed"] = static_cast<uint64_t>(sfs.f_blocks - sfs.f_bfree) * sfs.f_bsize;

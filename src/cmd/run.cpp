@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 
 #include <CLI/CLI.hpp>
@@ -27,7 +28,7 @@ namespace cabin::cmd {
 struct RunCmdOptions {
   runtime::RunOptions run;
   bool rm = false, detach = false, quiet = false;
-  bool sig_proxy = true;
+  std::optional<bool> sig_proxy;
   bool rootfs = false;
   std::string name, pull = "missing", platform, arch, os, userns, cidfile;
   std::vector<std::string> uidmap, gidmap, labels, annotations;
@@ -86,12 +87,22 @@ struct Prepared {
 
 static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> args) {
   if (args.empty()) fail("requires at least 1 arg(s), only received 0");
+  // Flags end at the image; one before it that CLI11 did not know lands here.
+  if (args[0].size() > 1 && args[0][0] == '-') {
+    fmt::print(stderr, "Error: unknown flag: {}\nSee 'cabin run --help'\n", args[0].substr(0, args[0].find('=')));
+    return kExitError;
+  }
   if (o.detach) fail("--detach is not supported yet: containers run in the foreground");
   o.run.userns = o.userns;
   if (!o.uidmap.empty() || !o.gidmap.empty()) fail("--uidmap and --gidmap are not supported yet");
   check_cgroup_flags(o);
   if (!o.cidfile.empty() && fs::exists(o.cidfile))
     fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
+  if (!o.name.empty()) {
+    bool ok = std::isalnum(static_cast<unsigned char>(o.name[0]));
+    for (char c : o.name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok) fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+  }
   std::string image_name = args[0];
   o.run.command.assign(args.begin() + 1, args.end());
 
@@ -120,6 +131,15 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
     std::optional<storage::ImageRecord> local;
     if (po.policy == storage::PullPolicy::Missing || po.policy == storage::PullPolicy::Never)
       local = store.find_image(image_name);
+    // A stored image for another platform than --platform asks for is pulled again.
+    if (local && po.platform && po.policy == storage::PullPolicy::Missing) {
+      auto config = nlohmann::json::parse(store.get_blob(local->config_digest()), nullptr, false);
+      if (config.is_discarded() || config.value("architecture", "") != po.platform->architecture ||
+          config.value("os", "") != po.platform->os) {
+        local.reset();
+        po.policy = storage::PullPolicy::Always;
+      }
+    }
     auto image = local ? *local : storage::pull_image(store, image_name, po);
     defaults = runtime::ImageDefaults::from_config(nlohmann::json::parse(store.get_blob(image.config_digest())));
     for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it)
@@ -197,7 +217,7 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
   so.pidfd = started.pidfd.get();
   so.pty_master = started.pty_master.get();
   so.stdin_open = o.run.interactive;
-  so.sig_proxy = o.sig_proxy;
+  so.sig_proxy = o.sig_proxy.value_or(true);
   int status = runtime::supervise(so);
   int code = runtime::exit_code_of(status);
 
@@ -248,7 +268,7 @@ Runner bind_run(CLI::App& app, Globals& g) {
   app.add_option("--pull", o->pull, "Pull image policy (always, missing, never, newer)");
   app.add_option("--platform", o->platform, "Specify the platform for selecting the image");
   app.add_option("--ulimit", r.ulimits, "Ulimit options");
-  app.add_option("--sig-proxy", o->sig_proxy, "Proxy received signals to the process");
+  add_bool_flag(app, "--sig-proxy", o->sig_proxy, "Proxy received signals to the process");
   app.add_option("--cidfile", o->cidfile, "Write the container ID to the file");
   app.add_option("-l,--label", o->labels, "Set metadata on container");
   app.add_option("--annotation", o->annotations, "Add annotations to container (key=value)");

@@ -356,6 +356,15 @@ void pivot_into(const ChildPlan& p) {
   CHECK(Step::PivotRoot, ::chdir("/"), "/");
 }
 
+// The command starts with default dispositions, whatever cabin inherited
+// (a shell's background job ignores SIGINT and SIGQUIT).
+void reset_signals() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+}
+
 // Runs the command: a bare name is looked up in the container's PATH.
 [[noreturn]] void exec_command(const ChildPlan& p) {
   const char* file = p.argv[0];
@@ -422,7 +431,21 @@ void join_user_namespace(const ChildPlan& p) {
   if (s.terminal) {
     int r = setup_container_tty(p.tty_sock);
     if (r < 0) child_fail(p, Step::SetupTerminal, r, "/dev/ptmx");
+    // Wait until cabin has given the pty its window size, so the command
+    // starts with the right one.
+    char ready;
+    while (::read(p.tty_sock, &ready, 1) < 0 && errno == EINTR) {
+    }
     ::close(p.tty_sock);
+  } else {
+    // PID 1 leads its own session, as under runc.
+    ::setsid();
+    if (!s.stdin_open) {
+      int null = ::open("/dev/null", O_RDONLY);
+      CHECK(Step::SetupTerminal, null, "/dev/null");
+      CHECK(Step::SetupTerminal, ::dup2(null, 0), "/dev/null");
+      if (null != 0) ::close(null);
+    }
   }
   for (const auto& rl : s.rlimits) CHECK(Step::Rlimit, ::setrlimit(static_cast<__rlimit_resource>(rl.resource), &rl.value), nullptr);
 
@@ -455,12 +478,14 @@ void join_user_namespace(const ChildPlan& p) {
     pid_t child = ::fork();
     CHECK(Step::Init, child, "fork");
     if (child == 0) {
+      reset_signals();
       ::sigprocmask(SIG_SETMASK, &p.mask, nullptr);
       exec_command(p);
     }
     ::close(p.report_fd);  // EOF for the parent once the command has exec'd
     ::_exit(init_loop(child));
   }
+  reset_signals();
   ::sigprocmask(SIG_SETMASK, &p.mask, nullptr);
   exec_command(p);
 }
@@ -478,6 +503,11 @@ Error report_error(const Report& r) {
                    kExitNotFound);
     return Error(r.err, fmt::format("exec {:?}", detail), kExitCannotInvoke);
   }
+  if (r.step == Step::ChangeDir && (r.err == ENOENT || r.err == ENOTDIR))
+    return Error(r.err == ENOENT ? fmt::format("workdir {:?} does not exist", detail)
+                                 : fmt::format("workdir {:?} exists, but is not a directory", detail),
+                 kExitCannotInvoke);
+  if (r.step == Step::ChangeDir) return Error(r.err, fmt::format("workdir {:?}", detail), kExitCannotInvoke);
   std::string what = step_name(r.step);
   if (!detail.empty()) what += " " + detail;
   return Error(r.err, what);
@@ -497,7 +527,8 @@ int child_entry(void* arg) { container_main(*static_cast<const ChildPlan*>(arg))
 // (CLONE_VM | CLONE_VFORK, as posix_spawn): no page tables are copied and
 // no page is copied on write, which is most of what a fork costs. The child
 // writes only to its own stack. Not when the child must wait for cabin
-// (keep-id: cabin writes its id maps) or forks itself (--init).
+// (keep-id: cabin writes its id maps; -t: cabin sets the window size) or
+// forks itself (--init).
 pid_t clone_child(const ChildPlan& p, uint64_t flags, int* pidfd, bool share_memory) {
   constexpr size_t kStack = 256 * 1024;
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -563,7 +594,7 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
   std::fflush(nullptr);
   int pidfd = -1;
-  pid_t pid = clone_child(p, flags, &pidfd, !spec.userns && !spec.init);
+  pid_t pid = clone_child(p, flags, &pidfd, !spec.userns && !spec.init && !spec.terminal);
   if (pid < 0) throw_errno("create the container's namespaces");
 
   Started started;
@@ -591,7 +622,11 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
     // The child sends the pty just before exec; it closes the socket
     // without sending when it fails earlier.
     int master = recv_fd(tty_parent.get());
-    if (master >= 0) started.pty_master.reset(master);
+    if (master >= 0) {
+      started.pty_master.reset(master);
+      if (!copy_window_size(STDIN_FILENO, master)) copy_window_size(STDOUT_FILENO, master);
+      (void)!::write(tty_parent.get(), "1", 1);
+    }
   }
   Report r{};
   ssize_t n;

@@ -57,6 +57,7 @@ bool has_env(const std::vector<std::string>& env, const std::string& key) {
 
 // "-e KEY": the host's value, or nothing when the host has none.
 std::optional<std::string> env_entry(const std::string& text) {
+  if (text.empty() || text[0] == '=') fail("invalid environment variable: {:?}", text);
   if (text.find('=') != std::string::npos) return text;
   if (const char* v = std::getenv(text.c_str())) return text + "=" + v;
   return std::nullopt;
@@ -336,7 +337,9 @@ UserSpec resolve_user(const std::string& spec, const std::string& passwd, const 
     pw = find_entry(passwd, 2, user);
   } else {
     pw = find_entry(passwd, 0, user);
-    if (!pw) fail("unable to find user {}: no matching entries in passwd file", user);
+    // Podman finds out when the container starts: 126, "cannot invoke".
+    if (!pw)
+      throw Error(fmt::format("unable to find user {}: no matching entries in passwd file", user), kExitCannotInvoke);
     u.uid = to_id((*pw)[2]);
   }
   if (pw && pw->size() > 3 && is_number((*pw)[3])) u.gid = to_id((*pw)[3]);
@@ -346,12 +349,16 @@ UserSpec resolve_user(const std::string& spec, const std::string& passwd, const 
       u.gid = to_id(*grp);
     } else {
       auto g = find_entry(group, 0, *grp);
-      if (!g || g->size() < 3) fail("unable to find group {}: no matching entries in group file", *grp);
+      if (!g || g->size() < 3)
+        throw Error(fmt::format("unable to find group {}: no matching entries in group file", *grp),
+                    kExitCannotInvoke);
       u.gid = to_id((*g)[2]);
     }
   }
-  // Supplementary groups: every group that lists the user by name.
-  if (pw) {
+  // Groups: the primary one, then every group that lists the user by name
+  // (not when a group was given: "uid:gid" means just that group).
+  u.groups.push_back(u.gid);
+  if (pw && !grp) {
     std::istringstream in(group);
     for (std::string line; std::getline(in, line);) {
       auto f = split(line, ':');
@@ -465,6 +472,15 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   if (!has_env(s.env, "HOSTNAME")) set_env(s.env, "HOSTNAME=" + hostname);
   if (!has_env(s.env, "HOME")) set_env(s.env, "HOME=" + home);
   s.cwd = !o.workdir.empty() ? o.workdir : !image.workdir.empty() ? image.workdir : "/";
+  // The image's WORKDIR is created when missing; a -w that does not exist is
+  // an error, so that a typo does not go unnoticed (as Podman).
+  s.create_cwd = o.workdir.empty();
+  s.stdin_open = o.interactive;
+  // Open files: the soft limit raised to the hard one, as Podman does.
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    s.rlimits.push_back({RLIMIT_NOFILE, nofile});
+  }
   if (s.cwd[0] != '/') fail("invalid working directory {:?}: it must be an absolute path", s.cwd);
   for (const auto& u : o.ulimits) s.rlimits.push_back(parse_ulimit(u));
 
@@ -504,8 +520,17 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
 
   // Security: Podman's defaults, then --privileged, --cap-*, --security-opt.
   security::CapSet caps = o.privileged ? security::all_caps() : security::default_caps();
-  caps = security::adjust_caps(caps, o.cap_add, o.cap_drop);
-  s.caps = security::process_caps(caps, s.user.uid == 0, o.cap_add);
+  // --cap-add NET_ADMIN,SYS_PTRACE: several in one value, as Podman takes them.
+  auto names = [](const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values)
+      for (const auto& n : split(v, ','))
+        if (!n.empty()) out.push_back(n);
+    return out;
+  };
+  auto cap_add = names(o.cap_add), cap_drop = names(o.cap_drop);
+  caps = security::adjust_caps(caps, cap_add, cap_drop);
+  s.caps = security::process_caps(caps, s.user.uid == 0, cap_add);
   if (!o.privileged) {
     s.masked_paths = default_masked_paths();
     s.readonly_paths = default_readonly_paths();
@@ -521,7 +546,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
       s.no_new_privileges = val.empty() || val == "true";
     } else if (key == "seccomp") {
       if (val == "unconfined") plan.seccomp_profile = "unconfined";
-      else plan.seccomp_profile = fs::read_file(val);
+      else plan.seccomp_profile = with_context(fmt::format("seccomp profile {}", val), [&] { return fs::read_file(val); });
     } else if (key == "label" || key == "apparmor") {
       continue;  // no SELinux or AppArmor here: accepted, as Podman on such hosts
     } else if (key == "mask") {

@@ -55,6 +55,7 @@ struct ContainerSpec {
   UserSpec user;
   std::vector<Rlimit> rlimits;
   bool terminal = false;   // -t
+  bool stdin_open = false; // -i; without it (and -t) stdin is /dev/null
   bool init = false;       // --init: cabin is PID 1
 
   // Isolation

@@ -3,13 +3,17 @@
 // the container is cloned; the mount lives in cabin's private mount
 // namespace, so it disappears with the last process in it.
 //
-//   overlay         the kernel's overlay with userxattr (Linux 5.11+), layers
-//                   added with fsconfig "lowerdir+" (6.8+) or a lowerdir=
-//                   option string on older kernels: O(1) in image size
+//   overlay         the kernel's overlay with userxattr, layers added with
+//                   fsconfig "lowerdir+" (Linux 6.8+; on older kernels the
+//                   probe finds it unusable): O(1) in image size
 //   fuse-overlayfs  the fuse-overlayfs program, where native overlay cannot
 //                   be mounted in a user namespace; also the keep-id driver,
 //                   since it can present file owners shifted (uidmapping=)
 //   vfs             a full copy of the layers into the container directory
+//
+// The layers are the same for all three (overlay's whiteouts: 0/0 character
+// devices and user.overlay.opaque, see extract.cpp); only the containers'
+// directories differ, so a store keeps the driver it started with.
 #pragma once
 
 #include <sys/types.h>
@@ -34,6 +38,21 @@ Driver choose_driver(const std::string& graphroot, const std::string& requested)
 // What `cabin info` shows: the remembered or requested driver, without
 // probing (info runs outside the user namespace); "overlay" when unknown.
 std::string reported_driver(const std::string& graphroot, const std::string& requested);
+
+// Where choose_driver remembers the store's driver: {"driver": NAME, ...}.
+std::string driver_record_path(const std::string& graphroot);
+
+// Why fuse-overlayfs cannot be used here, naming the fix; empty when it can
+// (the program is in $PATH and /dev/fuse opens read-write).
+std::string fuse_overlayfs_unusable();
+
+// The value of fuse-overlayfs's uidmapping=/gidmapping= options for a shift
+// (ranges: container id -> id in cabin's namespace): "0:1:1000:1000:0:1".
+// fuse-overlayfs reads STORED:SHOWN:COUNT, presenting a file stored with
+// owner STORED+i as owned by SHOWN+i and storing SHOWN+i as STORED+i (ids
+// outside every range show as the overflow id, 65534) -- found by experiment
+// with fuse-overlayfs 1.10; containers/storage passes the same triples.
+std::string fuse_overlayfs_mapping(const std::vector<rootless::IdRange>& ranges);
 
 struct RootfsRequest {
   std::vector<std::string> lower_dirs;  // image layers, top first

@@ -36,6 +36,23 @@ load helpers
   is "$output" "$BATS_TEST_TMPDIR/g" "the flag wins over storage.conf"
 }
 
+@test "info: the store's storage driver" {
+  # A storage.conf without a driver (root's test config names one).
+  local g=$BATS_TEST_TMPDIR/g
+  printf '[storage]\ngraphroot = "%s"\nrunroot = "%s"\n' "$g" "$BATS_TEST_TMPDIR/r" >"$BATS_TEST_TMPDIR/storage.conf"
+  export CONTAINERS_STORAGE_CONF=$BATS_TEST_TMPDIR/storage.conf
+  run_cabin info --format '{{.Store.GraphDriverName}}'
+  is "$output" overlay "a new store: overlay until the first container probes"
+  [[ ! -e $g/driver.json ]] || die "info probed the store"
+  run_cabin --storage-driver vfs info --format '{{.Store.GraphDriverName}}'
+  is "$output" vfs "--storage-driver"
+  printf '{"driver":"fuse-overlayfs"}\n' >"$g/driver.json"
+  run_cabin info --format '{{.Store.GraphDriverName}}'
+  is "$output" fuse-overlayfs "the driver remembered in graphroot/driver.json"
+  run_cabin 125 --storage-driver bogus info
+  is "$stderr" 'Error: unknown storage driver "bogus": cabin supports overlay, fuse-overlayfs and vfs'
+}
+
 @test "info --format: host" {
   run_cabin info --format '{{.Host.Arch}} {{.Host.OS}}'
   is "$output" "(amd64|arm64|ppc64le|s390x|riscv64) linux"

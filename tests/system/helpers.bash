@@ -305,3 +305,237 @@ push_layout() {
 SHORT_ID='[0-9a-f]{12}'
 FULL_ID='[0-9a-f]{64}'
 DIGEST='sha256:[0-9a-f]{64}'
+
+# ---------------------------------------------------------------- run
+# The probe images (make-images.sh; tests/system/probe/probe.c is /bin/probe):
+# busybox + the probe, users root, tester (1000:1000, also in extra 2000) and
+# nobody; Env PATH, PROBE_IMAGE=probe, PROBE_OVERRIDE=from-image.
+PROBE_IMAGE=$REGISTRY/probe:latest                 # CMD probe args from-cmd, WorkingDir /srv
+PROBE_ENTRYPOINT_IMAGE=$REGISTRY/probe:entrypoint  # ENTRYPOINT ["/bin/probe","args"], CMD ["default"]
+PROBE_USER_IMAGE=$REGISTRY/probe:user              # USER tester, CMD probe ids, WorkingDir /home/tester
+PROBE_WORKDIR_IMAGE=$REGISTRY/probe:workdir        # WorkingDir /work/created (not in the image)
+PROBE_STOPSIGNAL_IMAGE=$REGISTRY/probe:stopsignal  # STOPSIGNAL SIGUSR1
+PROBE_NOCMD_IMAGE=$REGISTRY/probe:nocmd            # neither ENTRYPOINT nor CMD
+
+# pull_probe [TAG…]: pulls probe images (default: latest) quietly.
+pull_probe() {
+  require_registry
+  [[ -n ${IMG_PROBE_ID:-} ]] || die "no probe image in images.env: rerun make-images.sh"
+  local t
+  for t in "${@:-latest}"; do run_cabin pull -q "$REGISTRY/probe:$t"; done
+}
+
+# run_probe [RC] [RUN-OPTIONS…] -- [PROBE-ARGS…]: cabin run --rm --network none
+# RUN-OPTIONS… $PROBE_IMAGE /bin/probe PROBE-ARGS…, checked as run_cabin does.
+run_probe() {
+  local rc=0
+  case ${1:-} in '?' | [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) rc=$1; shift ;; esac
+  local opts=()
+  while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
+  [[ ${1:-} == -- ]] || die "run_probe: no -- before the probe's arguments"
+  shift
+  run_cabin "$rc" run --rm --network none "${opts[@]}" "$PROBE_IMAGE" /bin/probe "$@"
+}
+
+# Capabilities, as /proc/PID/status prints sets: 16 hex digits.
+declare -gA CAP_NUMBERS=(
+  [CHOWN]=0 [DAC_OVERRIDE]=1 [DAC_READ_SEARCH]=2 [FOWNER]=3 [FSETID]=4 [KILL]=5 [SETGID]=6
+  [SETUID]=7 [SETPCAP]=8 [LINUX_IMMUTABLE]=9 [NET_BIND_SERVICE]=10 [NET_BROADCAST]=11
+  [NET_ADMIN]=12 [NET_RAW]=13 [IPC_LOCK]=14 [IPC_OWNER]=15 [SYS_MODULE]=16 [SYS_RAWIO]=17
+  [SYS_CHROOT]=18 [SYS_PTRACE]=19 [SYS_PACCT]=20 [SYS_ADMIN]=21 [SYS_BOOT]=22 [SYS_NICE]=23
+  [SYS_RESOURCE]=24 [SYS_TIME]=25 [SYS_TTY_CONFIG]=26 [MKNOD]=27 [LEASE]=28 [AUDIT_WRITE]=29
+  [AUDIT_CONTROL]=30 [SETFCAP]=31 [MAC_OVERRIDE]=32 [MAC_ADMIN]=33 [SYSLOG]=34 [WAKE_ALARM]=35
+  [BLOCK_SUSPEND]=36 [AUDIT_READ]=37 [PERFMON]=38 [BPF]=39 [CHECKPOINT_RESTORE]=40
+)
+# Podman's default set (containers.conf default_capabilities).
+DEFAULT_CAP_NAMES=(CHOWN DAC_OVERRIDE FOWNER FSETID KILL NET_BIND_SERVICE SETFCAP SETGID SETPCAP SETUID SYS_CHROOT)
+
+# caps_hex NAME…: the set of these capabilities (names without CAP_).
+caps_hex() {
+  local mask=0 n
+  for n; do mask=$((mask | (1 << CAP_NUMBERS[$n]))); done
+  printf '%016x' "$mask"
+}
+DEFAULT_CAPS=$(caps_hex "${DEFAULT_CAP_NAMES[@]}") # 00000000800405fb
+
+# all_caps_hex: every capability this kernel knows.
+all_caps_hex() {
+  local last
+  last=$(</proc/sys/kernel/cap_last_cap)
+  printf '%016x' $(((1 << (last + 1)) - 1))
+}
+
+# probe_field NAME: the value of "NAME=value" in $output (probe caps, …).
+probe_field() {
+  local l
+  for l in "${lines[@]}"; do
+    l=${l%$'\r'}
+    [[ $l == "$1="* ]] && { printf '%s' "${l#*=}"; return 0; }
+  done
+  die "no $1= in the probe's output"
+}
+
+# ---------------------------------------------------------------- run: nothing left behind
+# Where cabin keeps container records. # layout: confirm with run
+CONTAINERS_JSON_REL=containers/containers.json
+
+# container_ids: the ids of the container records in the store.
+container_ids() {
+  local f=$GRAPHROOT/$CONTAINERS_JSON_REL
+  [[ -s $f ]] || return 0
+  jq -r '.containers[]?.id' "$f"
+}
+
+# store_state: every path in the store (graphroot and runroot, listed from
+# inside cabin's user namespace so that no directory is unreadable), except
+# lock files, which may appear on first use.
+store_state() {
+  "$CABIN" unshare find "$GRAPHROOT" "$RUNROOT" -mindepth 1 ! -name '*.lock' ! -name lock \
+    -printf '%y %p\n' 2>/dev/null | sort
+}
+
+# container_processes: this test's containers (and cabin commands) still
+# running: processes of this user in a user namespace other than ours whose
+# mounts or environment name the test's directory (the store is in there),
+# so that other users of the same account do not count.
+container_processes() {
+  local me p ns dir=${BATS_TEST_TMPDIR:?}
+  me=$(readlink /proc/self/ns/user)
+  for p in /proc/[0-9]*; do
+    [[ -O $p ]] || continue
+    ns=$(readlink "$p/ns/user" 2>/dev/null) || continue
+    [[ $ns == "$me" ]] && continue
+    grep -qF -- "$dir" "$p/mountinfo" 2>/dev/null || tr '\0' '\n' <"$p/environ" 2>/dev/null | grep -qF -- "$dir" ||
+      continue
+    echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+  done
+}
+
+# wait_no_container_processes [SECONDS]: waits (default 10 s) until
+# container_processes is empty; fails otherwise.
+wait_no_container_processes() {
+  local left i
+  for ((i = 0; i < ${1:-10} * 10; i++)); do
+    left=$(container_processes)
+    [[ -z $left ]] && return 0
+    sleep 0.1
+  done
+  die "processes left running: $left"
+}
+
+# assert_nothing_left BEFORE: the store is as store_state printed BEFORE, no
+# container record, process or mount is left (after a failed or --rm run).
+assert_nothing_left() {
+  local before=$1 after
+  after=$(store_state)
+  if [[ $after != "$before" ]]; then
+    diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/#   /' >&2
+    die "the store changed (< before, > after)"
+  fi
+  is "$(container_ids)" "" "container records"
+  is "$(container_processes)" "" "container processes still running"
+  local m
+  m=$(grep -F -e "$GRAPHROOT" -e "$RUNROOT" /proc/self/mountinfo || true)
+  is "$m" "" "mounts of the store on the host"
+  m=$("$CABIN" unshare cat /proc/self/mountinfo 2>/dev/null | grep -F -e "$GRAPHROOT" -e "$RUNROOT" || true)
+  is "$m" "" "mounts of the store in cabin's namespace"
+}
+
+# ---------------------------------------------------------------- run: background and terminals
+# start_cabin OUT ARGS…: starts cabin ARGS in the background (stdin
+# /dev/null, stdout and stderr to OUT); CABIN_PID is its pid. fd 3 is closed
+# so that bats does not wait for it.
+start_cabin() {
+  local out=$1
+  shift
+  echo "# $(date +%T) \$ cabin $* &" >&2
+  "$CABIN" "$@" </dev/null >"$out" 2>&1 3>&- &
+  CABIN_PID=$!
+}
+
+# wait_for_line FILE REGEX [SECONDS]: waits (default 20 s) until a line of
+# FILE (carriage returns removed) matches the ERE.
+wait_for_line() {
+  local i
+  for ((i = 0; i < ${3:-20} * 10; i++)); do
+    tr -d '\r' <"$1" 2>/dev/null | grep -qE -- "$2" && return 0
+    sleep 0.1
+  done
+  sed 's/^/#   /' "$1" >&2
+  die "no line matching '$2' in $1 after ${3:-20}s"
+}
+
+# wait_cabin [SECONDS]: waits (default 20 s) for the background cabin;
+# $status is its exit code (killed with SIGKILL and a failure when it hangs).
+wait_cabin() {
+  local i
+  for ((i = 0; i < ${1:-20} * 10; i++)); do
+    kill -0 "$CABIN_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$CABIN_PID" 2>/dev/null; then
+    kill -KILL "$CABIN_PID" 2>/dev/null
+    wait "$CABIN_PID" 2>/dev/null
+    die "cabin (pid $CABIN_PID) still running after ${1:-20}s"
+  fi
+  status=0
+  wait "$CABIN_PID" || status=$?
+}
+
+# A terminal for `run -t`, with script(1) (util-linux): the command runs on a
+# new pty of 24x80 whose input comes from a fifo (pty_send) and whose output
+# goes to a file (pty_wait, pty_finish).
+# pty_start COMMAND-LINE: starts it (a shell command line: quote with printf %q).
+pty_start() {
+  require_tool script stty
+  PTY_DIR=$(mktemp -d "$BATS_TEST_TMPDIR/pty.XXXXXX")
+  mkfifo "$PTY_DIR/in"
+  exec {PTY_FD}<>"$PTY_DIR/in"
+  echo "# $(date +%T) \$ [pty] $*" >&2
+  script -qefc "tty >$PTY_DIR/tty; stty rows 24 cols 80; $*; echo \"[rc=\$?]\"" /dev/null \
+    <&"$PTY_FD" >"$PTY_DIR/out" 2>&1 3>&- &
+  PTY_PID=$!
+  wait_for_line "$PTY_DIR/tty" '^/dev/' 10
+}
+
+# pty_send TEXT: types TEXT (printf %b escapes: '\003' is Ctrl-C).
+pty_send() { printf '%b' "$1" >&"$PTY_FD"; }
+
+# pty_wait REGEX [SECONDS]: waits until the output has a line matching REGEX.
+pty_wait() { wait_for_line "$PTY_DIR/out" "$1" "${2:-20}"; }
+
+# pty_resize ROWS COLS: resizes the terminal (its foreground process gets SIGWINCH).
+pty_resize() {
+  stty -F "$(<"$PTY_DIR/tty")" rows "$1" cols "$2" && return 0
+  sed 's/^/#   [pty] /' "$PTY_DIR/out" >&2
+  die "cannot resize the terminal: has the command ended already?"
+}
+
+# pty_finish [SECONDS]: waits for the command to end; $pty_output is what it
+# printed (carriage returns removed), $pty_rc its exit code.
+pty_finish() {
+  local i
+  for ((i = 0; i < ${1:-20} * 10; i++)); do
+    kill -0 "$PTY_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$PTY_PID" 2>/dev/null; then
+    local c
+    for c in $(ps -o pid= --ppid "$PTY_PID"); do kill -KILL "$c" 2>/dev/null; done
+    kill -KILL "$PTY_PID" 2>/dev/null
+  fi
+  wait "$PTY_PID" 2>/dev/null || true
+  exec {PTY_FD}>&-
+  pty_output=$(tr -d '\r' <"$PTY_DIR/out")
+  printf '%s\n' "$pty_output" | sed 's/^/#   [pty] /' >&2
+  pty_rc=$(sed -n 's/^\[rc=\([0-9]*\)\]$/\1/p' <<<"$pty_output" | tail -1)
+  [[ -n $pty_rc ]] || die "the command under the pty did not finish"
+}
+
+# store_baseline: one successful `run --rm` (which creates whatever the
+# store's first container needs), then BASELINE=$(store_state): what a failed
+# run must leave exactly as it is (assert_nothing_left "$BASELINE").
+store_baseline() {
+  run_cabin run --rm --network none "$PROBE_IMAGE" /bin/probe exit 0
+  BASELINE=$(store_state)
+}

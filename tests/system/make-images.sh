@@ -12,10 +12,18 @@
 #                                  setuid, 0700 dir, file replaced later
 #   multiarch:latest               OCI index: linux/amd64, linux/arm64/v8
 #   hostile/{dotdot,absolute,symlink,symlink-relative,hardlink}:latest
+#   probe:latest                   busybox + /bin/probe (tests/system/probe, static musl),
+#                                  users tester (1000, also in group extra 2000) and
+#                                  nobody; CMD probe args from-cmd, WorkingDir /srv
+#   probe:entrypoint               ENTRYPOINT ["/bin/probe","args"], CMD ["default"]
+#   probe:user                     USER tester, CMD probe ids
+#   probe:workdir                  WorkingDir /work/created (not in the image)
+#   probe:stopsignal               STOPSIGNAL SIGUSR1, CMD probe wait-signal
+#   probe:nocmd                    neither ENTRYPOINT nor CMD
 #   broken/{truncated,digest,diffid,config,manifest,mediatype,missing-blob}:latest
 # On the TLS (5001) and auth (5002) registries: busybox:latest.
 #
-# Needs: bash, GNU tar, gzip, zstd, jq, curl, skopeo, busybox-static.
+# Needs: bash, GNU tar, gzip, zstd, jq, curl, skopeo, busybox-static, musl-tools.
 # The braces make bash read the whole script before running it, so that
 # editing it while it runs cannot change what a running copy does.
 {
@@ -41,6 +49,7 @@ die() { echo "make-images: $*" >&2; exit 1; }
 for tool in tar gzip zstd jq curl skopeo sha256sum; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
+command -v musl-gcc >/dev/null || die "musl-gcc not found: install musl-tools (it builds tests/system/probe)"
 BUSYBOX=${CABIN_TEST_BUSYBOX:-}
 if [[ -z $BUSYBOX ]]; then
   for b in /bin/busybox /usr/bin/busybox; do [[ -x $b ]] && { BUSYBOX=$b; break; }; done
@@ -53,7 +62,8 @@ fi
 
 # Everything the layouts depend on.
 KEY=$(cat "${BASH_SOURCE[0]}" "$HERE/lib/oci.bash" "$BUSYBOX" <(tar --version | head -1) \
-  <(gzip --version | head -1) <(zstd --version) | sha256sum | cut -c1-16)
+  <(gzip --version | head -1) <(zstd --version) "$HERE/probe/probe.c" <(musl-gcc --version 2>&1 | head -1) \
+  <(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || true) | sha256sum | cut -c1-16)
 IMAGES=$STATE/images/$KEY
 
 # ------------------------------------------------------------------ build
@@ -190,6 +200,53 @@ build() {
   oci_tag "$L" "$md" "$ms" multiarch "$MT_OCI_INDEX"
   fact IMG_MULTIARCH_DIGEST "$md"
 
+  # ---- probe: busybox + a layer with the probe, users and files for `run` tests.
+  # tester is uid/gid 1000 with the supplementary group extra (2000: above the
+  # uids and gids useradd gives the test users, so that keep-id's entries for
+  # them never collide with the image's own).
+  local pr=$work/probe
+  mkdir -p "$pr"/{bin,etc,srv,home}
+  musl-gcc -static -Os -s -Wall -o "$pr/bin/probe" "$HERE/probe/probe.c"
+  chmod 0755 "$pr/bin/probe"
+  cp "$pr/bin/probe" "$out/probe"
+  printf '#!/bin/sh\necho this should not run\n' >"$pr/bin/not-executable"
+  chmod 0644 "$pr/bin/not-executable"
+  printf '#!/nonexistent/interpreter\n' >"$pr/bin/bad-interpreter"
+  chmod 0755 "$pr/bin/bad-interpreter"
+  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'tester:x:1000:1000:Probe Tester:/home/tester:/bin/sh' \
+    'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >"$pr/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'tester:x:1000:' 'extra:x:2000:tester' 'nogroup:x:65534:' >"$pr/etc/group"
+  echo 'hello from the probe image' >"$pr/srv/hello.txt"
+  mkdir -p "$work/probe-home/home/tester"
+  echo 'tester file' >"$work/probe-home/home/tester/file"
+  tar_add "$work/probe.tar" "$pr" -- ./bin ./etc ./home ./srv
+  tar_add "$work/probe.tar" "$work/probe-home" --owner=1000 --group=1000 -- ./home/tester
+  # The whole root filesystem in one tar, for `run --rootfs` and benchmarks.
+  cp "$out/busybox-rootfs.tar" "$out/probe-rootfs.tar"
+  tar_add "$out/probe-rootfs.tar" "$pr" -- ./bin ./etc ./home ./srv
+  tar_add "$out/probe-rootfs.tar" "$work/probe-home" --owner=1000 --group=1000 -- ./home/tester
+  local pl
+  pl=$(oci_add_layer "$L" "$work/probe.tar" gzip)
+  fact IMG_PROBE_LAYER_DIFFID "${pl##* }"
+  local probe_env='"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","PROBE_IMAGE=probe","PROBE_OVERRIDE=from-image"]'
+  local probe_history='[{"created":"2024-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file:busybox-static in / "},{"created":"2024-05-01T00:00:00Z","created_by":"/bin/sh -c #(nop) COPY probe users files / "}]'
+  # probe_image TAG FACT CONFIG-FIELDS: the probe image with these config fields.
+  probe_image() {
+    local pc
+    pc=$(oci_config amd64 linux 2024-05-01T00:00:00Z \
+      "{$probe_env,$3,\"Labels\":{\"cabin.test.image\":\"$1\"}}" "$probe_history" "$bb_diffid" "${pl##* }")
+    read -r md ms cd <<<"$(oci_image "$L" "$pc" "$bb_gzip" "$pl")"
+    oci_tag "$L" "$md" "$ms" "$1"
+    fact "IMG_${2}_ID" "${cd#sha256:}"
+    fact "IMG_${2}_DIGEST" "$md"
+  }
+  probe_image probe PROBE '"Cmd":["/bin/probe","args","from-cmd"],"WorkingDir":"/srv"'
+  probe_image probe-entrypoint PROBE_ENTRYPOINT '"Entrypoint":["/bin/probe","args"],"Cmd":["default"],"WorkingDir":"/srv"'
+  probe_image probe-user PROBE_USER '"User":"tester","Cmd":["/bin/probe","ids"],"WorkingDir":"/home/tester"'
+  probe_image probe-workdir PROBE_WORKDIR '"Cmd":["/bin/probe","cwd"],"WorkingDir":"/work/created"'
+  probe_image probe-stopsignal PROBE_STOPSIGNAL '"Cmd":["/bin/probe","wait-signal"],"StopSignal":"SIGUSR1"'
+  probe_image probe-nocmd PROBE_NOCMD '"WorkingDir":"/"'
+
   # ---- hostile layers: each one layer, each must not write outside the layer.
   # tar -P keeps ../ and leading / that GNU tar would otherwise strip.
   local h=$work/hostile
@@ -256,7 +313,7 @@ build() {
   printf 'this is not JSON' >>"$b/config.json"
 
   rm -rf "$work"
-  unset -f fact hostile broken_layer
+  unset -f fact hostile broken_layer probe_image
 }
 
 if [[ ! -e $IMAGES/.done ]]; then
@@ -359,6 +416,10 @@ if [[ ! -e $MARKER ]]; then
   copy busybox-uncompressed "$CABIN_TEST_REGISTRY/busybox:uncompressed" & pids+=($!)
   copy multilayer "$CABIN_TEST_REGISTRY/multilayer:latest" & pids+=($!)
   copy multiarch "$CABIN_TEST_REGISTRY/multiarch:latest" --all & pids+=($!)
+  copy probe "$CABIN_TEST_REGISTRY/probe:latest" & pids+=($!)
+  for t in entrypoint user workdir stopsignal nocmd; do
+    copy "probe-$t" "$CABIN_TEST_REGISTRY/probe:$t" & pids+=($!)
+  done
   for h in dotdot absolute symlink symlink-relative hardlink; do
     copy "hostile-$h" "$CABIN_TEST_REGISTRY/hostile/$h:latest" & pids+=($!)
   done
@@ -376,7 +437,8 @@ v2s2=$(reg_manifest_digest "$PLAIN" busybox v2s2)
 {
   echo "# Written by tests/system/make-images.sh; sourced by helpers.bash."
   printf '%s=%q\n' CABIN_TEST_IMAGES "$IMAGES" CABIN_TEST_LAYOUT "$L" \
-    CABIN_TEST_ROOTFS_TAR "$IMAGES/busybox-rootfs.tar" IMG_BUSYBOX_V2S2_DIGEST "$v2s2"
+    CABIN_TEST_ROOTFS_TAR "$IMAGES/busybox-rootfs.tar" IMG_BUSYBOX_V2S2_DIGEST "$v2s2" \
+    CABIN_TEST_PROBE "$IMAGES/probe" CABIN_TEST_PROBE_ROOTFS_TAR "$IMAGES/probe-rootfs.tar"
   cat "$IMAGES/facts"
 } >"$STATE/images.env.new"
 chmod 0644 "$STATE/images.env.new"

@@ -71,14 +71,14 @@ TEST_CASE("users resolve through the image's passwd and group files", "[plan]") 
   auto u = resolve_user("tester", passwd, group, &home);
   CHECK(u.uid == 1000);
   CHECK(u.gid == 1000);
-  CHECK(u.groups == std::vector<gid_t>{1001});
+  CHECK(u.groups == std::vector<gid_t>{1000, 1001});
   CHECK(home == "/home/tester");
   u = resolve_user("", passwd, group, &home);
   CHECK(u.uid == 0);
-  CHECK(u.groups == std::vector<gid_t>{10});
+  CHECK(u.groups == std::vector<gid_t>{0, 10});
   CHECK(home == "/root");
   u = resolve_user("4242:77", passwd, group, &home);
-  CHECK((u.uid == 4242 && u.gid == 77 && u.groups.empty() && home == "/"));
+  CHECK((u.uid == 4242 && u.gid == 77 && u.groups == std::vector<gid_t>{77} && home == "/"));
   u = resolve_user("1000:extra", passwd, group, nullptr);
   CHECK((u.uid == 1000 && u.gid == 1001));
   CHECK(error_of([&] { resolve_user("nobody2", passwd, group, nullptr); }) ==
