@@ -27,16 +27,18 @@ as_user() {
     XDG_RUNTIME_DIR= LANG=C.UTF-8 "$@"
 }
 
-# seconds CMD...: wall time of CMD in seconds (stdout/stderr discarded).
-# Dirty pages of an earlier run are written back first (sync), so that no
-# command pays for another's writeback.
-seconds() {
-  local t0 t1
+# user_seconds CMDLINE: wall time in seconds of the shell command line
+# CMDLINE run as the bench user (output discarded). The clock runs inside
+# the user's shell, so runuser and bash themselves (tens of milliseconds
+# here, as much as the floor) are not counted. Dirty pages of an earlier run
+# are written back first (sync), so that no command pays for another's
+# writeback.
+user_seconds() {
   sync
-  t0=$(date +%s.%N)
-  "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; "$@" >&2 || true; exit 1; }
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+  # shellcheck disable=SC2016
+  as_user bash -c 't0=$EPOCHREALTIME; eval "$1" >/dev/null 2>&1 || exit 1; t1=$EPOCHREALTIME
+    echo "$t1 - $t0" | bc -l' bench "$1" ||
+    { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2 || true; exit 1; }
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }

@@ -39,9 +39,9 @@ for i in $(seq "$RUNS"); do
   order=(c p r)
   for k in $(seq 0 2); do
     case ${order[(i + k) % 3]} in
-      c) c+=("$(seconds as_user bash -c "$(cabin_cmd "$work/u/c$i")")") ;;
-      p) p+=("$(seconds as_user bash -c "$(podman_cmd "$work/u/p$i")")") ;;
-      r) r+=("$(seconds as_user bash -c "$(raw_cmd "$work/u/r$i")")") ;;
+      c) c+=("$(user_seconds "$(cabin_cmd "$work/u/c$i")")") ;;
+      p) p+=("$(user_seconds "$(podman_cmd "$work/u/p$i")")") ;;
+      r) r+=("$(user_seconds "$(raw_cmd "$work/u/r$i")")") ;;
     esac
   done
 done

@@ -48,20 +48,22 @@ floor_run="unshare --user --map-root-user --mount --pid --fork $(command -v chro
 # first run, and every tool's files get into the page cache.
 for cmd in "$cabin_run" "$podman_run" "$floor_run"; do quietly "$cmd"; done
 
+# Each run is short: three times as many rounds as the large-image part.
+small_runs=$((RUNS * 3))
 c_t=() p_t=() f_t=()
-for i in $(seq "$RUNS"); do
+for i in $(seq "$small_runs"); do
   order=(c p f)
   for k in 0 1 2; do
     case ${order[(i + k) % 3]} in
-      c) c_t+=("$(seconds as_user bash -c "$cabin_run")") ;;
-      p) p_t+=("$(seconds as_user bash -c "$podman_run")") ;;
-      f) f_t+=("$(seconds as_user bash -c "$floor_run")") ;;
+      c) c_t+=("$(user_seconds "$cabin_run")") ;;
+      p) p_t+=("$(user_seconds "$podman_run")") ;;
+      f) f_t+=("$(user_seconds "$floor_run")") ;;
     esac
   done
 done
 [[ -z ${BENCH_VERBOSE:-} ]] || { echo "cabin: ${c_t[*]}"; echo "podman: ${p_t[*]}"; echo "floor: ${f_t[*]}"; }
 mc=$(median "${c_t[@]}") mp=$(median "${p_t[@]}") mf=$(median "${f_t[@]}")
-echo "run --rm --network none $SMALL true, cached image, median of $RUNS runs, rootless as $BENCH_USER"
+echo "run --rm --network none $SMALL true, cached image, median of $small_runs runs, rootless as $BENCH_USER"
 printf '  %-34s %8ss\n' "cabin" "$(fmt_s "$mc")" \
   "podman $(podman --version | awk '{print $3}') (runc)" "$(fmt_s "$mp")" \
   "unshare + chroot (floor)" "$(fmt_s "$mf")"
@@ -85,9 +87,9 @@ for i in $(seq "$RUNS"); do
     quietly "$($in "$s" pull -q --tls-verify=false "$LARGE")"
     normal=$($in "$s" run --rm --network none "$LARGE" true)
     keepid=$($in "$s" run --rm --network none --userns=keep-id "$LARGE" true)
-    t_n=$(seconds as_user bash -c "$normal")
-    t_k1=$(seconds as_user bash -c "$keepid")
-    t_k2=$(seconds as_user bash -c "$keepid")
+    t_n=$(user_seconds "$normal")
+    t_k1=$(user_seconds "$keepid")
+    t_k2=$(user_seconds "$keepid")
     if [[ $tool == c ]]; then
       cn+=("$t_n") ck1+=("$t_k1") ck2+=("$t_k2")
     else

@@ -181,10 +181,10 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
                           static_cast<gid_t>(rootless::to_host(ns.mapping.gids, 0)), ns.user_name, config::home_dir()};
   auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name, host);
   std::optional<rootless::IdMapping> shift;
-  if (auto keep = runtime::parse_keep_id(o.userns, host)) {
+  if (auto kid = runtime::parse_keep_id(o.userns, host)) {
     rootless::IdMapping m;
-    m.uids = runtime::keep_id_ranges(keep->uid, ns.entered ? ns.mapping.uid_count() : 1);
-    m.gids = runtime::keep_id_ranges(keep->gid, ns.entered ? ns.mapping.gid_count() : 1);
+    m.uids = runtime::keep_id_ranges(kid->uid, ns.entered ? ns.mapping.uid_count() : 1);
+    m.gids = runtime::keep_id_ranges(kid->gid, ns.entered ? ns.mapping.gid_count() : 1);
     plan.spec.userns = m;
     // Layers store owners as cabin's namespace sees them; with more than the
     // user's own id, the root must present them shifted.
@@ -194,7 +194,7 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
   }
   storage::MountedRootfs rootfs;
   if (layout.rootfs_dir.empty()) {
-    storage::RootfsRequest req{layout.lower_dirs, layout.upper_dir, layout.work_dir, layout.merged_dir, shift};
+    storage::RootfsRequest req{layout.lower_dirs, layout.upper_dir, layout.work_dir, layout.merged_dir, shift, o.rm};
     rootfs = storage::mount_rootfs(storage::choose_driver(g.paths.graphroot, g.paths.driver), req);
   }
   auto filter = plan.spec.seccomp

@@ -200,10 +200,14 @@ void note_mapping_for_store(const std::string& graphroot, const UsernsState& sta
   if (old) {
     auto prev = nlohmann::json::parse(*old, nullptr, false);
     if (!prev.is_discarded() && prev == now) return;
-    if (!prev.is_discarded())
+    if (!prev.is_discarded()) {
+      uint64_t was = 0;
+      for (const auto& r : prev.value("uids", nlohmann::json::array()))
+        if (r.is_array() && r.size() == 3 && r[2].is_number_unsigned()) was += r[2].get<uint64_t>();
       log::warn("the user namespace mapping changed since this store was made "
                 "(now {} uids, was {}): files unpacked before appear owned by other ids",
-                state.mapping.uid_count(), prev["uids"].size());
+                state.mapping.uid_count(), was);
+    }
   } else if (!state.single_id_reason.empty()) {
     log::warn("{}: using a single-id mapping, every file in images is owned by you "
               "(fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {})",

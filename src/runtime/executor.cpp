@@ -13,10 +13,12 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <grp.h>
 #include <unistd.h>
 
@@ -137,23 +139,27 @@ long openat2_in(int dirfd, const char* path, uint64_t flags, uint64_t resolve) {
 // Opens (O_PATH) the container path `path` under root, resolving symlinks as
 // if root were "/", so nothing outside the root can be reached. With
 // create, missing directories are made, and the last component becomes a
-// directory (as_dir) or an empty file. Returns an fd or -1 with errno.
+// directory (as_dir) or an empty file; a dangling symlink on the way is
+// followed (inside root) and what it names is created, as runc does.
+// Returns an fd or -1 with errno.
 int open_in_root(int root, const char* path, bool create, bool as_dir) {
   constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   long fd = openat2_in(root, path, O_PATH, kInRoot);
   if (fd >= 0 || errno != ENOENT || !create) return static_cast<int>(fd);
   // Walk the components, creating what is missing.
-  char buf[4096];
+  char buf[4096], link[4096], next[4096];
   size_t len = std::strlen(path);
   if (len >= sizeof buf) {
     errno = ENAMETOOLONG;
     return -1;
   }
   std::memcpy(buf, path, len + 1);
+  int hops = 0;
+restart:
+  len = std::strlen(buf);
   for (size_t i = 1; i <= len; ++i) {
     if (buf[i] != '/' && buf[i] != '\0') continue;
     bool last = buf[i] == '\0';
-    char saved = buf[i];
     buf[i] = '\0';
     long probe = openat2_in(root, buf, O_PATH, kInRoot);
     if (probe >= 0) {
@@ -165,11 +171,34 @@ int open_in_root(int root, const char* path, bool create, bool as_dir) {
       long parent = openat2_in(root, slash == buf ? "/" : buf, O_PATH | O_DIRECTORY, kInRoot);
       *slash = '/';
       if (parent < 0) return -1;
+      const char* name = slash + 1;
+      ssize_t n = ::readlinkat(static_cast<int>(parent), name, link, sizeof link - 1);
+      if (n >= 0) {
+        // A dangling symlink: go on from where it points, within root.
+        ::close(static_cast<int>(parent));
+        if (++hops > 40) {
+          errno = ELOOP;
+          return -1;
+        }
+        link[n] = '\0';
+        *slash = '\0';
+        const char* rest = last ? "" : buf + i + 1;
+        int w = link[0] == '/' ? std::snprintf(next, sizeof next, "%s/%s", link, rest)
+                               : std::snprintf(next, sizeof next, "%s/%s/%s", buf, link, rest);
+        if (w < 0 || static_cast<size_t>(w) >= sizeof next) {
+          errno = ENAMETOOLONG;
+          return -1;
+        }
+        // Without a trailing slash, so the last component is created as asked.
+        while (w > 1 && next[w - 1] == '/') next[--w] = '\0';
+        std::memcpy(buf, next, static_cast<size_t>(w) + 1);  // starts with '/'
+        goto restart;
+      }
       int r;
       if (!last || as_dir) {
-        r = ::mkdirat(static_cast<int>(parent), slash + 1, 0755);
+        r = ::mkdirat(static_cast<int>(parent), name, 0755);
       } else {
-        r = ::mknodat(static_cast<int>(parent), slash + 1, S_IFREG | 0644, 0);
+        r = ::mknodat(static_cast<int>(parent), name, S_IFREG | 0644, 0);
       }
       int e = errno;
       ::close(static_cast<int>(parent));
@@ -180,9 +209,9 @@ int open_in_root(int root, const char* path, bool create, bool as_dir) {
     } else {
       return -1;
     }
-    buf[i] = saved;
+    if (!last) buf[i] = '/';
   }
-  return static_cast<int>(openat2_in(root, path, O_PATH, kInRoot));
+  return static_cast<int>(openat2_in(root, buf, O_PATH, kInRoot));
 }
 
 // "/proc/self/fd/N": a mount target that is exactly the opened file.
@@ -289,6 +318,78 @@ void mount_dev(const ChildPlan& p, int root) {
   ::close(dev);
 }
 
+// Kept out of copy_tree's frame, which recursion multiplies.
+[[gnu::noinline]] int copy_symlink(int from, int to, const char* name) {
+  char target[4096];
+  ssize_t len = ::readlinkat(from, name, target, sizeof target - 1);
+  if (len < 0) return -1;
+  target[len] = '\0';
+  return ::symlinkat(target, to, name);
+}
+
+// Copies the directory `from` into `to`, owners, modes and times kept
+// (tmpcopyup). Sockets, and devices a user namespace cannot create, are
+// skipped. Returns 0 or -1 with errno.
+int copy_tree(int from, int to, int depth) {
+  if (depth > 48) {  // 48 frames of ~2.3 KiB on the 256 KiB setup stack
+    errno = ELOOP;
+    return -1;
+  }
+  char entries[2048];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, from, entries, sizeof entries);
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(entries + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+      struct stat st{};
+      if (::fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+      int r = 0;
+      if (S_ISDIR(st.st_mode)) {
+        int sub = ::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0 || ::mkdirat(to, name, 0700) < 0) return -1;
+        int dsub = ::openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = dsub < 0 ? -1 : copy_tree(sub, dsub, depth + 1);
+        int e = errno;
+        ::close(sub);
+        if (dsub >= 0) ::close(dsub);
+        errno = e;
+      } else if (S_ISREG(st.st_mode)) {
+        int in = ::openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int out = in < 0 ? -1 : ::openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (out < 0) r = -1;
+        for (off_t left = st.st_size; r == 0 && left > 0;) {
+          ssize_t c = ::copy_file_range(in, nullptr, out, nullptr, static_cast<size_t>(left), 0);
+          if (c <= 0) {
+            if (c < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP))
+              c = ::sendfile(out, in, nullptr, static_cast<size_t>(left));
+            if (c <= 0) r = -1;
+          }
+          if (c > 0) left -= c;
+        }
+        int e = errno;
+        if (in >= 0) ::close(in);
+        if (out >= 0) ::close(out);
+        errno = e;
+      } else if (S_ISLNK(st.st_mode)) {
+        r = copy_symlink(from, to, name);
+      } else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+        if (::mknodat(to, name, st.st_mode, st.st_rdev) < 0) continue;  // EPERM for devices
+      } else {
+        continue;  // sockets
+      }
+      if (r < 0) return -1;
+      if (::fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL) return -1;
+      if (!S_ISLNK(st.st_mode) && ::fchmodat(to, name, st.st_mode & 07777, 0) < 0) return -1;
+      timespec times[2] = {st.st_atim, st.st_mtim};
+      ::utimensat(to, name, times, AT_SYMLINK_NOFOLLOW);
+    }
+  }
+}
+
 void mount_user(const ChildPlan& p, int root) {
   for (const auto& m : p.spec->mounts) {
     const char* dst = m.destination.c_str();
@@ -303,9 +404,23 @@ void mount_user(const ChildPlan& p, int root) {
     if (m.kind == MountSpec::Kind::Bind) {
       CHECK(Step::MountUser, bind_onto(m.source.c_str(), t, m.recursive, m.read_only), dst);
     } else {
+      // tmpcopyup: what the root has there, read through an fd opened
+      // before the tmpfs hides it.
+      int below = m.copy_up ? ::openat(t, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
       FdPath fp(t);
       unsigned long ro = m.read_only ? MS_RDONLY : 0;
-      CHECK(Step::MountUser, ::mount("tmpfs", fp.s, "tmpfs", m.flags | ro, m.data.c_str()), dst);
+      // Read-only tmpfs: filled first, made read-only after.
+      CHECK(Step::MountUser, ::mount("tmpfs", fp.s, "tmpfs", m.flags | (below >= 0 ? 0 : ro), m.data.c_str()), dst);
+      if (below >= 0) {
+        int top = open_in_root(root, dst, false, true);
+        int tdir = top < 0 ? -1 : ::openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(Step::MountUser, tdir, dst);
+        CHECK(Step::MountUser, copy_tree(below, tdir, 0), dst);
+        if (ro) CHECK(Step::MountUser, set_attr(top, MOUNT_ATTR_RDONLY, false), dst);
+        ::close(tdir);
+        ::close(top);
+        ::close(below);
+      }
     }
     ::close(t);
   }

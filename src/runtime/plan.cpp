@@ -82,7 +82,9 @@ void apply_tmpfs_option(MountSpec& m, const std::string& opt) {
   else if (opt == "suid") m.flags &= ~static_cast<uint64_t>(MS_NOSUID);
   else if (opt == "nodev") m.flags |= MS_NODEV;
   else if (opt == "dev") m.flags &= ~static_cast<uint64_t>(MS_NODEV);
-  else if (opt == "tmpcopyup" || opt == "notmpcopyup" || opt == "z" || opt == "Z") return;
+  else if (opt == "tmpcopyup") m.copy_up = true;
+  else if (opt == "notmpcopyup") m.copy_up = false;
+  else if (opt == "z" || opt == "Z") return;
   else if (opt.rfind("size=", 0) == 0 || opt.rfind("mode=", 0) == 0 || opt.rfind("nr_inodes=", 0) == 0 ||
            opt.rfind("uid=", 0) == 0 || opt.rfind("gid=", 0) == 0)
     m.data += (m.data.empty() ? "" : ",") + opt;
@@ -95,6 +97,7 @@ MountSpec tmpfs_at(const std::string& dst) {
   m.kind = MountSpec::Kind::Tmpfs;
   m.destination = dst;
   m.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  m.copy_up = true;  // Podman's default
   return m;
 }
 
@@ -258,6 +261,7 @@ MountSpec parse_mount(const std::string& text) {
   for (const auto& f : flags) {
     if (f == "ro" || f == "readonly") ro = true;
     else if (f == "rw") ro = false;
+    else if (type == "tmpfs" && (f == "tmpcopyup" || f == "notmpcopyup")) continue;
     else if (f != "z" && f != "Z") fail("invalid mount option {:?}", f);
   }
   if (kv.count("readonly")) ro = kv["readonly"] != "false";
@@ -281,6 +285,8 @@ MountSpec parse_mount(const std::string& text) {
     m.read_only = ro;
     if (kv.count("tmpfs-size")) m.data += "size=" + kv["tmpfs-size"];
     if (kv.count("tmpfs-mode")) m.data += (m.data.empty() ? "" : ",") + std::string("mode=") + kv["tmpfs-mode"];
+    for (const auto& f : flags)
+      if (f == "notmpcopyup") m.copy_up = false;
     return m;
   }
   if (type == "volume") fail("--mount type=volume is not supported yet");
@@ -492,6 +498,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   if (o.read_only && o.read_only_tmpfs) {
     for (const char* dir : {"/tmp", "/var/tmp", "/run"}) {
       MountSpec m = tmpfs_at(dir);
+      m.copy_up = false;
       m.flags = MS_NOSUID | MS_NODEV;
       m.data = "mode=1777";
       s.mounts.push_back(m);

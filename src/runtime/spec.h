@@ -28,6 +28,7 @@ struct MountSpec {
   bool recursive = true;    // rbind (Bind)
   std::string data;         // tmpfs options ("size=…,mode=…")
   uint64_t flags = 0;       // MS_NOSUID | MS_NODEV | MS_NOEXEC for tmpfs
+  bool copy_up = false;     // tmpfs: starts with what the root has there (tmpcopyup)
 };
 
 struct UserSpec {

@@ -84,6 +84,8 @@ void mount_overlay(const RootfsRequest& r) {
   set("upperdir", r.upper_dir);
   set("workdir", r.work_dir);
   if (::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) throw_errno("overlay: userxattr");
+  if (r.volatile_upper && ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+    throw_errno("overlay: volatile");
   if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) throw_errno("overlay: mount");
   UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
   if (!mnt) throw_errno("overlay: fsmount");

@@ -69,6 +69,10 @@ struct RootfsRequest {
   // new files land in the upper dir as a normal run would store them. Only
   // fuse-overlayfs (uidmapping=/gidmapping=) does this without copying.
   std::optional<rootless::IdMapping> shift;
+  // The upper dir dies with the container (run --rm): overlay's "volatile"
+  // skips the sync of the whole upper filesystem that unmounting otherwise
+  // does (tens of milliseconds on a busy disk), as Podman does for --rm.
+  bool volatile_upper = false;
 };
 
 // Keeps the root mounted while alive (a fuse-overlayfs process is its

@@ -80,7 +80,6 @@ setup() {
 }
 
 @test "bind mounts: destinations resolve inside the container's root" {
-  skip "not yet: a destination under a symlink whose target is missing in the root is refused (ENOENT) instead of created where the symlink leads"
   # A root filesystem whose /escape points at a host directory: the mount
   # must land in the container's own /…/hostside, never on the host.
   local rootfs=$BATS_TEST_TMPDIR/rootfs hostside=$BATS_TEST_TMPDIR/hostside
@@ -164,8 +163,22 @@ setup() {
     sh -c '/bin/probe stat /s; awk '\''$5 == "/s" { print $NF }'\'' /proc/self/mountinfo'
   is "${lines[0]}" "uid=0 gid=0 mode=0700 type=dir" "tmpfs-mode"
   assert_contains "${lines[1]}" "size=1024k" "tmpfs-size"
-  run_probe --tmpfs /srv -- read /srv
-  is "$output" "dir 0" "a tmpfs hides what the image has there"
+  # Podman copies what the image has at the destination into the tmpfs
+  # (tmpcopyup, the default); notmpcopyup leaves it empty.
+  run_probe --tmpfs /srv -- read /srv/hello.txt
+  is "$output" "ok 27" "tmpcopyup by default"
+  run_probe --mount type=tmpfs,dst=/srv -- read /srv/hello.txt
+  is "$output" "ok 27" "--mount type=tmpfs: tmpcopyup by default"
+  run_probe -- stat /srv/hello.txt
+  local image_stat=$output
+  run_probe --tmpfs /srv -- stat /srv/hello.txt
+  is "$output" "$image_stat" "tmpcopyup keeps owner and mode"
+  run_cabin run --rm --network none --tmpfs /srv:ro "$PROBE_IMAGE" sh -c 'cat /srv/hello.txt >/dev/null && /bin/probe write /srv/new'
+  is "$output" "EROFS" "a read-only tmpfs is filled, then read-only"
+  run_probe --tmpfs /srv:notmpcopyup -- read /srv
+  is "$output" "dir 0" "notmpcopyup"
+  run_probe --mount type=tmpfs,dst=/srv,notmpcopyup -- read /srv
+  is "$output" "dir 0" "--mount type=tmpfs,notmpcopyup"
 }
 
 @test "--read-only" {

@@ -4,6 +4,11 @@
 #include "rootless/userns.h"
 #include "util/fs.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 using namespace cabin::rootless;
 
 TEST_CASE("subuid entries by name and by id, comments and junk skipped") {
@@ -43,4 +48,34 @@ TEST_CASE("single-id maps are written setgroups first") {
   CHECK(cabin::fs::read_file(dir.path() + "/setgroups") == "deny");
   CHECK(cabin::fs::read_file(dir.path() + "/uid_map") == "0 1234 1\n");
   CHECK(cabin::fs::read_file(dir.path() + "/gid_map") == "0 5678 1\n");
+}
+
+namespace {
+// Runs fn with fd 2 sent to a file; returns what it wrote.
+template <typename Fn>
+std::string stderr_of(const std::string& dir, Fn fn) {
+  std::string path = cabin::fs::join(dir, "stderr");
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  int f = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ::dup2(f, 2);
+  ::close(f);
+  fn();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  return cabin::fs::read_file(path);
+}
+}  // namespace
+
+TEST_CASE("a store remembers its mapping and warns, counting ids, when it changes") {
+  cabin::fs::TempDir dir("/tmp", "cabin-idmap-");
+  UsernsState full{mapping_for(1000, 1000, "alice", "alice:100000:65536\n", "alice:100000:65536\n"), true, "", "alice"};
+  UsernsState single{mapping_for(1000, 1000, "alice", "", ""), true, "no subuid ranges", "alice"};
+  CHECK(stderr_of(dir.path(), [&] { note_mapping_for_store(dir.path(), full); }).empty());
+  CHECK(stderr_of(dir.path(), [&] { note_mapping_for_store(dir.path(), full); }).empty());
+  auto changed = stderr_of(dir.path(), [&] { note_mapping_for_store(dir.path(), single); });
+  CHECK(changed.find("mapping changed since this store was made (now 1 uids, was 65537)") != std::string::npos);
+  // Warned once: the new mapping is the store's from now on.
+  CHECK(stderr_of(dir.path(), [&] { note_mapping_for_store(dir.path(), single); }).empty());
 }
