@@ -94,7 +94,16 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
   }
   if (o.detach) fail("--detach is not supported yet: containers run in the foreground");
   o.run.userns = o.userns;
-  if (!o.uidmap.empty() || !o.gidmap.empty()) fail("--uidmap and --gidmap are not supported yet");
+  std::optional<rootless::IdMapping> id_maps;
+  if (!o.uidmap.empty() || !o.gidmap.empty()) {
+    if (!o.userns.empty()) fail("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive");
+    // One given alone serves for both, as in Podman.
+    const auto& ns = rootless::userns_state();
+    uint64_t nu = ns.entered ? ns.mapping.uid_count() : UINT32_MAX, ng = ns.entered ? ns.mapping.gid_count() : UINT32_MAX;
+    id_maps.emplace();
+    id_maps->uids = runtime::parse_id_maps(o.uidmap.empty() ? o.gidmap : o.uidmap, "UID", nu);
+    id_maps->gids = runtime::parse_id_maps(o.gidmap.empty() ? o.uidmap : o.gidmap, "GID", ng);
+  }
   check_cgroup_flags(o);
   if (!o.cidfile.empty() && fs::exists(o.cidfile))
     fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
@@ -189,8 +198,26 @@ static int run_run(const Globals& g, RunCmdOptions& o, std::vector<std::string> 
     // Layers store owners as cabin's namespace sees them; with more than the
     // user's own id, the root must present them shifted.
     if (!ns.mapping.single_id()) shift = m;
+  } else if (id_maps) {
+    const auto& m = *id_maps;
+    const auto& u = plan.spec.user;
+    auto mapped = [](const std::vector<rootless::IdRange>& rs, uint32_t id) {
+      return std::any_of(rs.begin(), rs.end(), [&](const auto& r) { return id >= r.container_id && id - r.container_id < r.size; });
+    };
+    if (!mapped(m.uids, u.uid)) fail("user id {} is not mapped by --uidmap", u.uid);
+    if (!mapped(m.gids, u.gid)) fail("group id {} is not mapped by --gidmap", u.gid);
+    plan.spec.userns = m;
+    if (!ns.mapping.single_id()) shift = m;
   } else {
     check_user_mapped(plan.spec.user);
+  }
+  if (plan.spec.userns) {
+    // The generated /etc files belong to the container's root, as in Podman.
+    long uid = rootless::to_host(plan.spec.userns->uids, 0), gid = rootless::to_host(plan.spec.userns->gids, 0);
+    for (const auto& m : plan.spec.mounts)
+      if (uid >= 0 && gid >= 0 && m.source.rfind(layout.userdata_dir + "/", 0) == 0 &&
+          ::chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
+        throw_errno("chown {}", m.source);
   }
   storage::MountedRootfs rootfs;
   if (layout.rootfs_dir.empty()) {

@@ -101,6 +101,12 @@ struct ChildPlan {
   sigset_t mask;
   int report_fd;
   int tty_sock;
+  int rootfs_fd = -1;       // the assembled root, opened by cabin
+  struct Bind {
+    int tree = -1;  // a detached copy of the source
+    bool is_dir = false;
+  };
+  std::vector<Bind> binds;  // one per spec->mounts entry (tree -1 for tmpfs)
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
   bool userns_has_root = false;
   std::vector<const char*> argv, envp;
@@ -226,23 +232,49 @@ int set_attr(int fd, uint64_t set, bool recursive) {
   return ::mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
 }
 
+// A detached copy of the mount tree at source (a host path), read-only if
+// asked. Returns an fd or -1 with errno.
+int clone_tree(const char* source, bool recursive, bool read_only) {
+  int tree = ::open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  if (tree >= 0 && read_only && set_attr(tree, MOUNT_ATTR_RDONLY, recursive) < 0) {
+    int e = errno;
+    ::close(tree);
+    errno = e;
+    return -1;
+  }
+  return tree;
+}
+
+int attach(int tree, int target) {
+  return ::move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
 // Bind-mounts source (a host path) onto the opened target.
 int bind_onto(const char* source, int target, bool recursive, bool read_only) {
-  int tree = ::open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  int tree = clone_tree(source, recursive, read_only);
   if (tree < 0) return -1;
-  int r = read_only ? set_attr(tree, MOUNT_ATTR_RDONLY, recursive) : 0;
-  if (r == 0) r = ::move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int r = attach(tree, target);
   int e = errno;
   ::close(tree);
   errno = e;
   return r;
 }
 
-// The root was assembled by cabin before the clone (storage/rootfs.h); it
-// is bound onto itself so that pivot_root gets a mount point of its own.
-void mount_rootfs(const ChildPlan& p) {
+// The root was assembled by cabin before the clone (storage/rootfs.h). The
+// child starts in it (cabin's fd, before the mount namespace is its own) and
+// binds it onto itself, so that pivot_root gets a mount point of its own.
+// No path leads there: the container's root may not be allowed through the
+// store's directories (--uidmap). Returns the new mount's root.
+int mount_rootfs(const ChildPlan& p) {
   const char* rootfs = p.spec->rootfs.c_str();
-  CHECK(Step::MountRootfs, ::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr), rootfs);
+  CHECK(Step::MountRootfs, ::fchdir(p.rootfs_fd), rootfs);
+  CHECK(Step::MountRootfs, ::unshare(CLONE_NEWNS), "new mount namespace");
+  // Nothing mounted here may propagate back to cabin's namespace.
+  CHECK(Step::MakePrivate, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "/");
+  int tree = ::open_tree(AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  CHECK(Step::MountRootfs, tree, rootfs);
+  CHECK(Step::MountRootfs, ::move_mount(tree, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH), rootfs);
+  return tree;
 }
 
 // A new procfs for the new pid namespace.
@@ -390,19 +422,17 @@ int copy_tree(int from, int to, int depth) {
   }
 }
 
+// Bind sources come as trees cabin cloned (the container's root may not be
+// allowed to walk the paths to them).
 void mount_user(const ChildPlan& p, int root) {
-  for (const auto& m : p.spec->mounts) {
+  for (size_t i = 0; i < p.spec->mounts.size(); ++i) {
+    const MountSpec& m = p.spec->mounts[i];
     const char* dst = m.destination.c_str();
-    bool dir = true;
-    if (m.kind == MountSpec::Kind::Bind) {
-      struct stat st{};
-      CHECK(Step::MountUser, ::stat(m.source.c_str(), &st), m.source.c_str());
-      dir = S_ISDIR(st.st_mode);
-    }
-    int t = open_in_root(root, dst, true, dir);
+    bool bind = m.kind == MountSpec::Kind::Bind;
+    int t = open_in_root(root, dst, true, !bind || p.binds[i].is_dir);
     CHECK(Step::MountUser, t, dst);
-    if (m.kind == MountSpec::Kind::Bind) {
-      CHECK(Step::MountUser, bind_onto(m.source.c_str(), t, m.recursive, m.read_only), dst);
+    if (bind) {
+      CHECK(Step::MountUser, attach(p.binds[i].tree, t), dst);
     } else {
       // tmpcopyup: what the root has there, read through an fd opened
       // before the tmpfs hides it.
@@ -463,9 +493,9 @@ void readonly_paths(const ChildPlan& p, int root) {
 
 // pivot_root(".", ".") stacks the old root under the new one; detaching it
 // leaves only the container's mounts (no path back to the host).
-void pivot_into(const ChildPlan& p) {
+void pivot_into(const ChildPlan& p, int root) {
   const char* rootfs = p.spec->rootfs.c_str();
-  CHECK(Step::PivotRoot, ::chdir(rootfs), rootfs);
+  CHECK(Step::PivotRoot, ::fchdir(root), rootfs);
   CHECK(Step::PivotRoot, ::syscall(SYS_pivot_root, ".", "."), rootfs);
   CHECK(Step::PivotRoot, ::umount2(".", MNT_DETACH), "old root");
   CHECK(Step::PivotRoot, ::chdir("/"), "/");
@@ -518,11 +548,7 @@ void join_user_namespace(const ChildPlan& p) {
 [[noreturn]] void container_main(const ChildPlan& p) {
   const ContainerSpec& s = *p.spec;
   if (s.userns) join_user_namespace(p);
-  // Nothing mounted here may propagate back to cabin's namespace.
-  CHECK(Step::MakePrivate, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "/");
-  mount_rootfs(p);
-  int root = ::open(s.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  CHECK(Step::MountRootfs, root, s.rootfs.c_str());
+  int root = mount_rootfs(p);
   // Order: /proc and /sys before the paths masked in them; /dev before user
   // mounts so that a -v onto /dev/x lands on the tmpfs; masks last so no user
   // mount can uncover them.
@@ -538,8 +564,8 @@ void join_user_namespace(const ChildPlan& p) {
     ::close(t);
   }
   if (s.read_only) CHECK(Step::RemountReadonly, set_attr(root, MOUNT_ATTR_RDONLY, false), s.rootfs.c_str());
+  pivot_into(p, root);
   ::close(root);
-  pivot_into(p);
 
   if (!s.hostname.empty())
     CHECK(Step::SetHostname, ::sethostname(s.hostname.data(), s.hostname.size()), s.hostname.c_str());
@@ -703,7 +729,24 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
     p.userns_has_root = rootless::to_host(spec.userns->uids, 0) >= 0;
   }
 
-  uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  UniqueFd rootfs(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!rootfs) throw_errno("open the root filesystem {}", spec.rootfs);
+  p.rootfs_fd = rootfs.get();
+  std::vector<UniqueFd> trees;
+  for (const auto& m : spec.mounts) {
+    ChildPlan::Bind b;
+    if (m.kind == MountSpec::Kind::Bind) {
+      trees.emplace_back(clone_tree(m.source.c_str(), m.recursive, m.read_only));
+      if (!trees.back()) throw_errno("mount {}", m.source);
+      struct stat st {};
+      if (::fstat(trees.back().get(), &st) != 0) throw_errno("stat {}", m.source);
+      b = {trees.back().get(), S_ISDIR(st.st_mode)};
+    }
+    p.binds.push_back(b);
+  }
+
+  // The mount namespace comes after the clone (mount_rootfs).
+  uint64_t flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec.userns) flags |= CLONE_NEWUSER;
   if (spec.new_netns) flags |= CLONE_NEWNET;
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;

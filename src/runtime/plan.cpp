@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -423,6 +424,35 @@ std::vector<rootless::IdRange> keep_id_ranges(uint32_t uid, uint64_t ns_ids) {
   out.push_back({uid, 0, 1});
   if (ns_ids > static_cast<uint64_t>(uid) + 1)
     out.push_back({uid + 1, uid + 1, static_cast<uint32_t>(ns_ids - uid - 1)});
+  return out;
+}
+
+std::vector<rootless::IdRange> parse_id_maps(const std::vector<std::string>& entries, const char* kind,
+                                             uint64_t ns_ids) {
+  std::vector<rootless::IdRange> out;
+  for (const auto& e : entries) {
+    auto parts = split(e, ':');
+    uint64_t v[3];
+    bool ok = parts.size() == 3;
+    for (size_t i = 0; ok && i < 3; ++i) {
+      auto [end, ec] = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), v[i]);
+      ok = ec == std::errc() && end == parts[i].data() + parts[i].size() && !parts[i].empty() && v[i] <= UINT32_MAX;
+    }
+    if (!ok || v[2] == 0)
+      fail("initializing ID mappings: {} setting is malformed expected [\"uint32:uint32:uint32\"]: [\"{}\"]", kind, e);
+    if (v[1] + v[2] > ns_ids)
+      fail("{} mapping {:?}: ids {}-{} of your user namespace do not exist, it has {} (0 is you, the rest your "
+           "subordinate ids)",
+           kind, e, v[1], v[1] + v[2] - 1, ns_ids);
+    if (v[0] + v[2] > UINT32_MAX) fail("{} mapping {:?}: container ids past 4294967294", kind, e);
+    rootless::IdRange r{static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]), static_cast<uint32_t>(v[2])};
+    for (const auto& o : out) {
+      bool inside = r.container_id < o.container_id + o.size && o.container_id < r.container_id + r.size;
+      bool outside = r.host_id < o.host_id + o.size && o.host_id < r.host_id + r.size;
+      if (inside || outside) fail("the specified {} mapping {} conflicts with other mappings", kind, e);
+    }
+    out.push_back(r);
+  }
   return out;
 }
 

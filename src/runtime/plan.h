@@ -60,6 +60,14 @@ std::optional<KeepId> parse_keep_id(const std::string& userns, const HostUser& h
 // -> id in cabin's namespace.
 std::vector<rootless::IdRange> keep_id_ranges(uint32_t uid, uint64_t ns_ids);
 
+// --uidmap/--gidmap CONTAINER:FROM:AMOUNT entries (kind "UID" or "GID" for
+// messages), FROM being an id in cabin's namespace (0 = the user, 1.. =
+// subordinate ids), as rootless Podman reads them. Throws when an entry is
+// malformed, reaches past the `ns_ids` ids cabin's namespace has, or
+// overlaps another on either side (the kernel refuses those maps).
+std::vector<rootless::IdRange> parse_id_maps(const std::vector<std::string>& entries, const char* kind,
+                                             uint64_t ns_ids);
+
 // The image's Config section (ENTRYPOINT, CMD, Env, WorkingDir, User).
 struct ImageDefaults {
   std::vector<std::string> entrypoint, cmd, env;

@@ -238,6 +238,11 @@ pid_t start_fuse_overlayfs(const RootfsRequest& r) {
   for (const auto& d : r.lower_dirs) lowers.push_back(spell(d));
   std::string opts =
       fmt::format("lowerdir={},upperdir={},workdir={}", join(lowers, ":"), spell(r.upper_dir), spell(r.work_dir));
+  // FUSE lets only the mounting user in unless allow_other: the container's
+  // non-root users, and its root under --uidmap, are other users. (Only
+  // processes in our user namespace can reach the mount; fuse-overlayfs
+  // turns on default_permissions, so the kernel checks modes as usual.)
+  opts += ",allow_other";
   if (r.shift)
     opts += fmt::format(",uidmapping={},gidmapping={}", fuse_overlayfs_mapping(r.shift->uids),
                         fuse_overlayfs_mapping(r.shift->gids));

@@ -136,7 +136,7 @@ setup() {
 }
 
 @test "--uidmap and --gidmap" {
-  skip "not yet: --uidmap/--gidmap are refused with a clear error; keep-id is the supported mapping"
+  skip_if_root
   skip_if_no_subuid
   chmod 0777 "$DATA"
   local u g
@@ -147,6 +147,47 @@ setup() {
     sh -c 'touch /data/by-root; /bin/probe ids'
   is "$output" "uid=0 gid=0 euid=0 egid=0 groups=.*"
   is "$(stat -c %u:%g "$DATA/by-root")" "${u%:*}:${g%:*}" "root inside is your first subordinate id"
+  # The image's files keep their owners under the new mapping.
+  run_probe -- stat /srv/hello.txt
+  local plain=$output
+  run_probe --uidmap 0:1:65536 -- stat /srv/hello.txt
+  is "$output" "$plain" "the image's files look the same"
+  run_probe --uidmap 0:1:65536 -- stat /etc/hosts
+  is "$output" "uid=0 gid=0 mode=0644 type=file" "the generated /etc files are the container root's"
+  # One of the two serves for both; several ranges; you yourself mapped in.
+  run_cabin run --rm --network none --uidmap 0:1:1000 "$PROBE_IMAGE" cat /proc/self/uid_map /proc/self/gid_map
+  is "$(echo $output)" "0 1 1000 0 1 1000" "--uidmap alone maps gids the same"
+  run_cabin run --rm --network none --gidmap 0:1:10 --gidmap 10:0:1 --user 10:10 -v "$DATA:/data" "$PROBE_IMAGE" \
+    sh -c 'cat /proc/self/gid_map; touch /data/by-ten'
+  is "$(echo $output)" "0 1 10 10 0 1" "--gidmap alone, two ranges"
+  is "$(stat -c %u:%g "$DATA/by-ten")" "$(id -u):$(id -g)" "container 10 is you"
+}
+
+@test "--uidmap and --gidmap: one id" {
+  skip_if_root
+  # Your own id (intermediate 0) exists with or without subordinate ranges.
+  run_cabin run --rm --network none --uidmap 0:0:1 -v "$DATA:/data" "$PROBE_IMAGE" sh -c 'touch /data/mine; /bin/probe ids'
+  is "$output" "uid=0 gid=0 euid=0 egid=0 groups=.*"
+  is "$(stat -c %u:%g "$DATA/mine")" "$(id -u):$(id -g)" "container 0 is you"
+}
+
+@test "--uidmap and --gidmap: bad values" {
+  store_baseline
+  local ids=65537
+  have_subuid || ids=1
+  run_cabin 125 run --rm --network none --uidmap bogus "$PROBE_IMAGE" true
+  is "$stderr" 'Error: initializing ID mappings: UID setting is malformed expected \["uint32:uint32:uint32"\]: \["bogus"\]'
+  run_cabin 125 run --rm --network none --uidmap 0:0:1 --gidmap 0:1 "$PROBE_IMAGE" true
+  expect_error 'initializing ID mappings: GID setting is malformed .*\["0:1"\]'
+  run_cabin 125 run --rm --network none --uidmap 0:0:1 --userns=keep-id "$PROBE_IMAGE" true
+  expect_error "--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive"
+  run_cabin 125 run --rm --network none --uidmap 0:0:1 --uidmap 1:0:1 "$PROBE_IMAGE" true
+  expect_error "the specified UID mapping 1:0:1 conflicts with other mappings"
+  run_cabin 125 run --rm --network none --uidmap "0:0:$((ids + 1))" "$PROBE_IMAGE" true
+  expect_error "UID mapping \"0:0:$((ids + 1))\": ids 0-$ids of your user namespace do not exist, it has $ids .*"
+  run_cabin 125 run --rm --network none --uidmap 0:0:1 --user 5 "$PROBE_IMAGE" true
+  expect_error "user id 5 is not mapped by --uidmap"
+  assert_nothing_left "$BASELINE"
 }
 
 # ------------------------------------------------------------ tmpfs and --read-only

@@ -184,3 +184,32 @@ TEST_CASE("keep-id maps the user's uid to cabin's root, the rest around it", "[p
   CHECK(error_of([&] { parse_keep_id("auto", host); }) == "--userns=auto is not supported: use keep-id or host");
   CHECK(error_of([&] { parse_keep_id("keep-id:uid=x", host); }) == "invalid --userns option \"uid=x\": want uid=N or gid=N");
 }
+
+TEST_CASE("--uidmap/--gidmap entries", "[plan]") {
+  using cabin::rootless::IdRange;
+  auto m = parse_id_maps({"0:1:1000", "1000:0:1"}, "UID", 65537);
+  REQUIRE(m.size() == 2);
+  CHECK(m[0] == IdRange{0, 1, 1000});
+  CHECK(m[1] == IdRange{1000, 0, 1});
+  CHECK(parse_id_maps({"0:65536:1"}, "UID", 65537)[0] == IdRange{0, 65536, 1});
+  auto error_of = [](std::vector<std::string> e, uint64_t ids = 65537) {
+    try {
+      parse_id_maps(e, "GID", ids);
+    } catch (const cabin::Error& err) {
+      return std::string(err.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of({"bogus"}) ==
+        "initializing ID mappings: GID setting is malformed expected [\"uint32:uint32:uint32\"]: [\"bogus\"]");
+  CHECK(error_of({"0:1"}).find("malformed") != std::string::npos);
+  CHECK(error_of({"0:1:-5"}).find("malformed") != std::string::npos);
+  CHECK(error_of({"0:1:0"}).find("malformed") != std::string::npos);
+  CHECK(error_of({"0:1:x1"}).find("malformed") != std::string::npos);
+  CHECK(error_of({"0:1:65537"}) == "GID mapping \"0:1:65537\": ids 1-65537 of your user namespace do not exist, it has "
+                                   "65537 (0 is you, the rest your subordinate ids)");
+  CHECK(error_of({"0:1:1"}, 1).find("do not exist") != std::string::npos);
+  CHECK(error_of({"0:0:10", "5:100:1"}) == "the specified GID mapping 5:100:1 conflicts with other mappings");
+  CHECK(error_of({"0:0:10", "100:5:1"}) == "the specified GID mapping 100:5:1 conflicts with other mappings");
+  CHECK(error_of({"0:0:10", "10:10:5"}) == "no error");
+}
