@@ -8,6 +8,7 @@
 
 #include "cabin-config.h"
 #include "cmd/command.h"
+#include "cmd/common.h"
 #include "cmd/suggest.h"
 #include "rootless/userns.h"
 #include "util/error.h"
@@ -30,6 +31,7 @@ void add_commands(CLI::App& parent, std::span<const Command> table, Globals& glo
   for (const auto& c : table) {
     CLI::App* sub = parent.add_subcommand(std::string(c.name), std::string(c.summary));
     for (auto alias : c.aliases) sub->alias(std::string(alias));
+    if (c.summary.empty()) sub->group("");  // internal (__monitor)
     sub->fallthrough();
     if (c.bind) bound[sub] = Bound{&c, c.bind(*sub, globals)};
     if (!c.subcommands.empty()) {
@@ -122,10 +124,7 @@ int main(int argc, char** argv) {
     cabin::log::set_level(cabin::log::parse_level(globals.log_level));
     globals.paths =
         cabin::config::resolve_store_paths(globals.root, globals.runroot, globals.storage_driver);
-    if (it->second.command->needs == Needs::UserNS) {
-      const auto& state = cabin::rootless::enter_user_namespace();
-      if (state.entered) cabin::rootless::note_mapping_for_store(globals.paths.graphroot, state);
-    }
+    if (it->second.command->needs == Needs::UserNS) cabin::cmd::enter_userns(globals);
     return it->second.run();
   } catch (const cabin::Error& e) {
     fmt::print(stderr, "Error: {}\n", e.what());

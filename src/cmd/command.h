@@ -62,5 +62,22 @@ Runner bind_history(CLI::App&, Globals&);
 Runner bind_import(CLI::App&, Globals&);
 Runner bind_unshare(CLI::App&, Globals&);
 Runner bind_run(CLI::App&, Globals&);
+Runner bind_events(CLI::App&, Globals&);
+Runner bind_create(CLI::App&, Globals&);
+Runner bind_start(CLI::App&, Globals&);
+Runner bind_stop(CLI::App&, Globals&);
+Runner bind_kill(CLI::App&, Globals&);
+Runner bind_restart(CLI::App&, Globals&);
+Runner bind_rm(CLI::App&, Globals&);
+Runner bind_ps(CLI::App&, Globals&);
+Runner bind_wait(CLI::App&, Globals&);
+Runner bind_logs(CLI::App&, Globals&);
+Runner bind_top(CLI::App&, Globals&);
+Runner bind_stats(CLI::App&, Globals&);
+Runner bind_monitor(CLI::App&, Globals&);
+Runner bind_exec(CLI::App&, Globals&);
+Runner bind_container_inspect(CLI::App&, Globals&);
+Runner bind_inspect(CLI::App&, Globals&);
+Runner bind_container_exists(CLI::App&, Globals&);
 
 }  // namespace cabin::cmd

@@ -4,12 +4,25 @@
 
 #include <CLI/CLI.hpp>
 
+#include "rootless/userns.h"
 #include "util/error.h"
 #include "util/strings.h"
 
 namespace cabin::cmd {
 
 storage::Store open_store(const Globals& g) { return storage::Store(g.paths); }
+
+void enter_userns(const Globals& g) {
+  if (rootless::userns_state().entered) return;
+  const auto& state = rootless::enter_user_namespace();
+  if (state.entered) rootless::note_mapping_for_store(g.paths.graphroot, state);
+}
+
+storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name) {
+  auto rec = containers.find(name);
+  if (!rec) throw Error(fmt::format("no container with name or ID {:?} found: no such container", name));
+  return *rec;
+}
 
 void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,
                    const std::string& help) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cmd/command.h"
+#include "storage/containers.h"
 #include "storage/store.h"
 
 namespace CLI {
@@ -16,6 +17,15 @@ class Option;
 namespace cabin::cmd {
 
 storage::Store open_store(const Globals& g);
+
+// Enters cabin's user namespace (once; main does it for Needs::UserNS
+// commands, others call it when they get to work that needs it, after
+// acting on containers from the host's side).
+void enter_userns(const Globals& g);
+
+// The container with that name, full ID or unique ID prefix; throws
+// Podman's "no such container" error.
+storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name);
 
 // A boolean flag that also takes a value (--tls-verify, --tls-verify=false):
 // unset stays nullopt.

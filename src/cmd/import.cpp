@@ -11,6 +11,7 @@
 #include "format/units.h"
 #include "image/change.h"
 #include "image/manifest.h"
+#include "storage/events.h"
 #include "storage/unpack.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -106,6 +107,9 @@ static int run_import(const Globals& g, ImportOptions o) {
   rec.size = result.size + cfg_body.size() + man_body.size();
   rec.created = now;
   store.add_image(rec);
+  // Podman records no event for import; Docker records "import". The name is
+  // the image's, or the source when it has none.
+  storage::record_image_event(g.paths, "import", rec.id, name.empty() ? o.source : name);
   fmt::print("sha256:{}\n", rec.id);
   return 0;
 }

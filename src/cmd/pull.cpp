@@ -7,6 +7,7 @@
 
 #include "cmd/common.h"
 #include "image/manifest.h"
+#include "storage/events.h"
 #include "storage/pull.h"
 #include "util/error.h"
 
@@ -50,6 +51,7 @@ static int run_pull(const Globals& g, const PullCmdOptions& o) {
   auto store = open_store(g);
   for (const auto& name : o.images) {
     auto rec = storage::pull_image(store, name, po);
+    storage::record_image_event(g.paths, "pull", rec.id, name);  // the name as given, as Podman records it
     fmt::print("{}\n", rec.id);
   }
   return 0;

@@ -3,6 +3,7 @@
 
 #include "cmd/common.h"
 #include "image/filter.h"
+#include "storage/events.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -44,6 +45,9 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
     if (!by_name.empty() && rec->repo_tags().size() > 1 && !o.all) {
       store.remove_name(rec->id, by_name);
       fmt::print("Untagged: {}\n", by_name);
+      // Podman records this as an untag and a remove (libimage removeRecursive).
+      storage::record_image_event(g.paths, "untag", rec->id, by_name);
+      storage::record_image_event(g.paths, "remove", rec->id, by_name);
       continue;
     }
     if (by_name.empty() && rec->repo_tags().size() > 1 && !o.force && !o.all)
@@ -52,6 +56,10 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
     for (const auto& n : rec->repo_tags()) fmt::print("Untagged: {}\n", n);
     store.remove_image(rec->id);
     fmt::print("Deleted: {}\n", rec->id);
+    // As Podman: an untag per name, then the remove with the name it was
+    // asked by (none for --all).
+    for (const auto& n : rec->names) storage::record_image_event(g.paths, "untag", rec->id, n);
+    storage::record_image_event(g.paths, "remove", rec->id, o.all ? "" : by_name.empty() ? t : by_name);
     removed_any = true;
   }
   if (removed_any) store.garbage_collect();
@@ -87,6 +95,8 @@ static int run_image_prune(const Globals& g, const PruneOptions& o) {
     if (!filter.matches(rec)) continue;
     store.remove_image(rec.id);
     fmt::print("{}\n", rec.id);
+    for (const auto& n : rec.names) storage::record_image_event(g.paths, "untag", rec.id, n);
+    storage::record_image_event(g.paths, "remove", rec.id, "");
   }
   store.garbage_collect();
   return 0;

@@ -26,26 +26,56 @@ constexpr std::array kImageCommands = {
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},
 };
 
-// `cabin container …`: the container group; `run` is also top-level.
+constexpr std::array kPsAliases = {"list"sv, "ls"sv};
+
+// `cabin container …`: the container group; most are also top-level.
 constexpr std::array kContainerCommands = {
+    Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},
+    Command{"exec", "Run a process in a running container", Needs::Host, bind_exec},
+    Command{"exists", "Check if a container exists in local storage", Needs::Host, bind_container_exists},
+    Command{"inspect", "Display the configuration of a container", Needs::Host, bind_container_inspect},
+    Command{"kill", "Kill one or more running containers with a specific signal", Needs::Host, bind_kill},
+    Command{"logs", "Fetch the logs of one or more containers", Needs::Host, bind_logs},
+    Command{"ps", "List containers", Needs::Host, bind_ps, {}, kPsAliases},
+    Command{"restart", "Restart one or more containers", Needs::Host, bind_restart},
+    Command{"rm", "Remove one or more containers", Needs::Host, bind_rm},
     Command{"run", "Run a command in a new container", Needs::UserNS, bind_run},
+    Command{"start", "Start one or more containers", Needs::UserNS, bind_start},
+    Command{"stats", "Display a live stream of container resource usage statistics", Needs::Host, bind_stats},
+    Command{"stop", "Stop one or more containers", Needs::Host, bind_stop},
+    Command{"top", "Display the running processes of a container", Needs::Host, bind_top},
+    Command{"wait", "Block on one or more containers", Needs::Host, bind_wait},
 };
 
 constexpr std::array kCommands = {
+    Command{"__monitor", "", Needs::Host, bind_monitor},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
+    Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},
+    Command{"events", "Show cabin events", Needs::Host, bind_events},
+    Command{"exec", "Run a process in a running container", Needs::Host, bind_exec},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"image", "Manage images", Needs::Host, nullptr, kImageCommands},
     Command{"images", "List images in local storage", Needs::Host, bind_images},
     Command{"import", "Import a tarball to create a filesystem image", Needs::UserNS, bind_import},
     Command{"info", "Display cabin related system information", Needs::Host, bind_info},
-    Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_image_inspect},
+    Command{"kill", "Kill one or more running containers with a specific signal", Needs::Host, bind_kill},
+    Command{"logs", "Fetch the logs of one or more containers", Needs::Host, bind_logs},
+    Command{"ps", "List containers", Needs::Host, bind_ps},
+    Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_inspect},
     Command{"pull", "Pull an image from a registry", Needs::UserNS, bind_pull},
+    Command{"restart", "Restart one or more containers", Needs::Host, bind_restart},
+    Command{"rm", "Remove one or more containers", Needs::Host, bind_rm},
     Command{"rmi", "Remove one or more images from local storage", Needs::UserNS, bind_rmi},
     Command{"run", "Run a command in a new container", Needs::UserNS, bind_run},
+    Command{"start", "Start one or more containers", Needs::UserNS, bind_start},
+    Command{"stats", "Display a live stream of container resource usage statistics", Needs::Host, bind_stats},
+    Command{"stop", "Stop one or more containers", Needs::Host, bind_stop},
     Command{"tag", "Add an additional name to a local image", Needs::Host, bind_tag},
+    Command{"top", "Display the running processes of a container", Needs::Host, bind_top},
     Command{"unshare", "Run a command in a modified user namespace", Needs::UserNS, bind_unshare},
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},
     Command{"version", "Display the cabin version information", Needs::Host, bind_version},
+    Command{"wait", "Block on one or more containers", Needs::Host, bind_wait},
 };
 
 }  // namespace

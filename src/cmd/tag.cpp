@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "storage/events.h"
 #include "util/error.h"
 
 namespace cabin::cmd {
@@ -20,7 +21,10 @@ static int run_tag(const Globals& g, const TagOptions& o) {
     if (target.find('@') != std::string::npos) fail("tag {}: a tag may not contain a digest", target);
     names.push_back(storage::normalize_image_name(target));
   }
-  for (const auto& n : names) store.add_name(rec.id, n);
+  for (size_t i = 0; i < names.size(); ++i) {
+    store.add_name(rec.id, names[i]);
+    storage::record_image_event(g.paths, "tag", rec.id, o.args[i + 1]);  // as given, as Podman records it
+  }
   return 0;
 }
 
@@ -29,7 +33,8 @@ static int run_untag(const Globals& g, const TagOptions& o) {
   auto store = open_store(g);
   auto rec = store.get_image(o.args[0]);
   if (o.args.size() == 1) {
-    for (const auto& n : rec.names) store.remove_name(rec.id, n);
+    for (const auto& n : rec.names)
+      if (store.remove_name(rec.id, n)) storage::record_image_event(g.paths, "untag", rec.id, n);
     return 0;
   }
   for (size_t i = 1; i < o.args.size(); ++i) {
@@ -39,6 +44,7 @@ static int run_untag(const Globals& g, const TagOptions& o) {
         if (storage::name_denotes(o.args[i], n, pass == 0)) match = n;
     if (match.empty() || !store.remove_name(rec.id, match))
       fail("{}: tag not known", storage::normalize_image_name(o.args[i]));
+    storage::record_image_event(g.paths, "untag", rec.id, match);
   }
   return 0;
 }

@@ -2,6 +2,9 @@
 // Podman 4.3 uses) and Go's time formats.
 #include "format/units.h"
 
+#include <charconv>
+#include <cstdlib>
+
 #include <cstdio>
 #include <ctime>
 #include <string_view>
@@ -204,5 +207,55 @@ system_clock::time_point parse_rfc3339(std::string_view s) {
 std::string go_time_string(system_clock::time_point t) { return time_string(t, false); }
 
 std::string go_time_string_utc(system_clock::time_point t) { return time_string(t, true); }
+
+system_clock::time_point parse_time_spec(std::string_view s, system_clock::time_point now) {
+  auto bad = [&]() -> system_clock::time_point { fail("invalid time value {:?}: use RFC 3339, a Unix time or a duration such as 10m", s); };
+  if (s.empty()) return bad();
+  // A Unix time: seconds, optionally with a fraction.
+  if (s.find_first_not_of("0123456789.") == std::string_view::npos) {
+    auto dot = s.find('.');
+    int64_t secs = 0;
+    std::string_view whole = s.substr(0, dot);
+    if (whole.empty() || std::from_chars(whole.data(), whole.data() + whole.size(), secs).ec != std::errc()) return bad();
+    int64_t nanos = 0;
+    if (dot != std::string_view::npos) {
+      std::string frac(s.substr(dot + 1));
+      if (frac.empty() || frac.size() > 9 || frac.find('.') != std::string::npos) return bad();
+      frac.resize(9, '0');
+      std::from_chars(frac.data(), frac.data() + frac.size(), nanos);
+    }
+    return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
+        std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
+  }
+  // A date, or a time without a zone (taken as UTC).
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
+    std::string t(s);
+    if (t.size() == 10) t += "T00:00:00Z";
+    else if (t.back() != 'Z' && t.find_first_of("+-", 19) == std::string::npos) t += "Z";
+    return parse_rfc3339(t);
+  }
+  // A Go duration: a sequence of decimal numbers with units.
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+  double total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    if (i == start) return bad();
+    double v = std::strtod(std::string(s.substr(start, i - start)).c_str(), nullptr);
+    size_t u = i;
+    while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    std::string_view unit = s.substr(u, i - u);
+    bool known = false;
+    for (const auto& [name, factor] : kUnits)
+      if (unit == name) {
+        total += v * factor;
+        known = true;
+      }
+    if (!known) return bad();
+  }
+  return now - std::chrono::duration_cast<system_clock::duration>(std::chrono::duration<double>(total));
+}
 
 }  // namespace cabin::format

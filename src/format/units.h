@@ -24,6 +24,12 @@ std::string time_ago(std::chrono::system_clock::time_point t, std::chrono::syste
 std::string rfc3339_nano(std::chrono::system_clock::time_point t);
 // Parses RFC 3339 (any offset, optional fraction); throws Error on bad input.
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view s);
+// A --since/--until value as Podman takes them (util.ParseInputTime): RFC
+// 3339 (with or without zone), a date "2006-01-02", a Unix time with an
+// optional fraction, or a Go duration ("10m", "1h30m") counted back from
+// now. Throws Error for anything else.
+std::chrono::system_clock::time_point parse_time_spec(std::string_view s, std::chrono::system_clock::time_point now);
+
 // Go's time.Time.String() in local time: "2024-01-02 15:04:05.123456789 +0000 UTC".
 std::string go_time_string(std::chrono::system_clock::time_point t);
 // The same in UTC: Podman prints image CreatedAt as time.Unix(…).UTC().String(),

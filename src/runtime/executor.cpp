@@ -102,6 +102,7 @@ struct ChildPlan {
   int report_fd;
   int tty_sock;
   int rootfs_fd = -1;       // the assembled root, opened by cabin
+  std::array<int, 3> stdio{-1, -1, -1};
   struct Bind {
     int tree = -1;  // a detached copy of the source
     bool is_dir = false;
@@ -109,6 +110,7 @@ struct ChildPlan {
   std::vector<Bind> binds;  // one per spec->mounts entry (tree -1 for tmpfs)
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
   bool userns_has_root = false;
+  bool exec_mode = false;   // exec: namespaces and root are the caller's already
   std::vector<const char*> argv, envp;
   std::vector<std::string> path_dirs;  // PATH inside, for a bare command name
 };
@@ -547,6 +549,10 @@ void join_user_namespace(const ChildPlan& p) {
 
 [[noreturn]] void container_main(const ChildPlan& p) {
   const ContainerSpec& s = *p.spec;
+  for (int i = 0; i < 3; ++i)
+    if (p.stdio[i] >= 0) CHECK(Step::SetupTerminal, ::dup2(p.stdio[i], i), "stdio");
+  if (p.exec_mode) goto in_root;
+  {
   if (s.userns) join_user_namespace(p);
   int root = mount_rootfs(p);
   // Order: /proc and /sys before the paths masked in them; /dev before user
@@ -566,6 +572,8 @@ void join_user_namespace(const ChildPlan& p) {
   if (s.read_only) CHECK(Step::RemountReadonly, set_attr(root, MOUNT_ATTR_RDONLY, false), s.rootfs.c_str());
   pivot_into(p, root);
   ::close(root);
+  }
+in_root:
 
   if (!s.hostname.empty())
     CHECK(Step::SetHostname, ::sethostname(s.hostname.data(), s.hostname.size()), s.hostname.c_str());
@@ -611,6 +619,8 @@ void join_user_namespace(const ChildPlan& p) {
     r = p.filter->load();
     if (r < 0) child_fail(p, Step::Seccomp, r, nullptr);
   }
+  // Dies with whoever waits for it (after the uid change, which clears it).
+  if (!p.exec_mode) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Every fd cabin holds, except the report pipe, closes at exec.
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 
@@ -688,9 +698,15 @@ pid_t clone_child(const ChildPlan& p, uint64_t flags, int* pidfd, bool share_mem
 
 }  // namespace
 
-Started start_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
-                        const sigset_t& child_mask) {
+// start_container and exec_in_container: the same child, which in exec mode
+// finds its namespaces and root already there (the caller joined them).
+namespace {
+
+Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter, const sigset_t& child_mask,
+               std::array<int, 3> stdio, bool exec_mode) {
   ChildPlan p;
+  p.exec_mode = exec_mode;
+  p.stdio = stdio;
   p.spec = &spec;
   p.filter = &filter;
   p.mask = child_mask;
@@ -721,7 +737,7 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   p.report_fd = report_wr.get();
   p.tty_sock = tty_child.get();
   UniqueFd sync_rd, sync_wr;
-  if (spec.userns) {
+  if (spec.userns && !exec_mode) {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
     sync_rd.reset(fds[0]);
     sync_wr.reset(fds[1]);
@@ -729,11 +745,14 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
     p.userns_has_root = rootless::to_host(spec.userns->uids, 0) >= 0;
   }
 
-  UniqueFd rootfs(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!rootfs) throw_errno("open the root filesystem {}", spec.rootfs);
+  UniqueFd rootfs;
+  if (!exec_mode) {
+    rootfs.reset(::open(spec.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!rootfs) throw_errno("open the root filesystem {}", spec.rootfs);
+  }
   p.rootfs_fd = rootfs.get();
   std::vector<UniqueFd> trees;
-  for (const auto& m : spec.mounts) {
+  for (const auto& m : exec_mode ? std::vector<MountSpec>{} : spec.mounts) {
     ChildPlan::Bind b;
     if (m.kind == MountSpec::Kind::Bind) {
       trees.emplace_back(clone_tree(m.source.c_str(), m.recursive, m.read_only));
@@ -750,9 +769,10 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   if (spec.userns) flags |= CLONE_NEWUSER;
   if (spec.new_netns) flags |= CLONE_NEWNET;
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
+  if (exec_mode) flags = 0;
   std::fflush(nullptr);
   int pidfd = -1;
-  pid_t pid = clone_child(p, flags, &pidfd, !spec.userns && !spec.init && !spec.terminal);
+  pid_t pid = clone_child(p, flags, &pidfd, (exec_mode || !spec.userns) && !spec.init && !spec.terminal);
   if (pid < 0) throw_errno("create the container's namespaces");
 
   Started started;
@@ -760,7 +780,7 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
   started.pidfd.reset(pidfd);
   report_wr.reset();
   tty_child.reset();
-  if (spec.userns) {
+  if (spec.userns && !exec_mode) {
     // As root of cabin's namespace we may map any of its ids into the child's.
     try {
       write_map(fmt::format("/proc/{}/uid_map", pid), rootless::map_text(spec.userns->uids));
@@ -802,6 +822,18 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
     fail("set up the terminal: the container sent no pty");
   }
   return started;
+}
+
+}  // namespace
+
+Started start_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
+                        const sigset_t& child_mask, std::array<int, 3> stdio) {
+  return launch(spec, filter, child_mask, stdio, false);
+}
+
+Started exec_in_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
+                          const sigset_t& child_mask, std::array<int, 3> stdio) {
+  return launch(spec, filter, child_mask, stdio, true);
 }
 
 }  // namespace cabin::runtime

@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <array>
+
 #include "runtime/spec.h"
 #include "security/seccomp.h"
 #include "util/fd.h"
@@ -25,7 +27,18 @@ struct Started {
 // block_signals). Throws cabin::Error: exit code 127 when the command is not
 // found, 126 when it cannot be executed, 125 otherwise; the child has been
 // reaped then.
+// stdio: the fds the container's 0, 1 and 2 become (-1: the caller's own).
+// The container's PID 1 is killed when the caller exits (PR_SET_PDEATHSIG),
+// so no container outlives whoever waits for it.
 Started start_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
-                        const sigset_t& child_mask);
+                        const sigset_t& child_mask, std::array<int, 3> stdio = {-1, -1, -1});
+
+// A further process in a running container (exec): the caller has joined
+// the container's namespaces already (setns, so its root is the
+// container's). spec gives the process only: args, env, cwd, user, caps,
+// no_new_privileges, seccomp, terminal and stdin_open. It is not killed with
+// the caller. Throws as start_container.
+Started exec_in_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
+                          const sigset_t& child_mask, std::array<int, 3> stdio = {-1, -1, -1});
 
 }  // namespace cabin::runtime

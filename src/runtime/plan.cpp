@@ -204,6 +204,14 @@ std::vector<std::string> resolve_command(const ImageDefaults& image, const RunOp
   return entrypoint;
 }
 
+void add_env(std::vector<std::string>& env, const std::vector<std::string>& files,
+             const std::vector<std::string>& values) {
+  for (const auto& f : files)
+    for (const auto& e : parse_env_file(f)) set_env(env, e);
+  for (const auto& e : values)
+    if (auto v = env_entry(e)) set_env(env, *v);
+}
+
 std::vector<std::string> parse_env_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw_errno("open env file {}", path);
@@ -501,10 +509,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   if (o.env_host)
     for (char** e = environ; *e; ++e) set_env(s.env, *e);
   for (const auto& e : image.env) set_env(s.env, e);
-  for (const auto& f : o.env_files)
-    for (const auto& e : parse_env_file(f)) set_env(s.env, e);
-  for (const auto& e : o.env)
-    if (auto v = env_entry(e)) set_env(s.env, *v);
+  add_env(s.env, o.env_files, o.env);
   if (!has_env(s.env, "HOSTNAME")) set_env(s.env, "HOSTNAME=" + hostname);
   if (!has_env(s.env, "HOME")) set_env(s.env, "HOME=" + home);
   s.cwd = !o.workdir.empty() ? o.workdir : !image.workdir.empty() ? image.workdir : "/";

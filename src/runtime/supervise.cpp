@@ -86,7 +86,7 @@ class Supervisor {
 
     check_exit();  // it may have exited before the signalfd existed
     while (!exited_) {
-      pollfd fds[4];
+      pollfd fds[6];
       int n = 0;
       auto add = [&](int fd, short events) {
         fds[n] = {fd, events, 0};
@@ -98,6 +98,8 @@ class Supervisor {
       if (o_.pty_master >= 0 && !master_hup_)
         i_master = add(o_.pty_master, static_cast<short>(POLLIN | (in_len_ > 0 ? POLLOUT : 0)));
       int i_stdin = stdin_live_ && in_len_ == 0 ? add(STDIN_FILENO, POLLIN) : -1;
+      int i_out = pipes_[0] >= 0 ? add(pipes_[0], POLLIN) : -1;
+      int i_err = pipes_[1] >= 0 ? add(pipes_[1], POLLIN) : -1;
       // All slaves closed while PID 1 lives: look again every 100ms in case
       // the container reopens /dev/tty, without spinning on POLLHUP meanwhile.
       int rc = ::poll(fds, static_cast<nfds_t>(n), master_hup_ ? 100 : -1);
@@ -111,8 +113,11 @@ class Supervisor {
       if (i_master >= 0 && (fds[i_master].revents & POLLOUT)) write_input();
       if (i_master >= 0 && (fds[i_master].revents & (POLLIN | POLLHUP | POLLERR))) relay_output();
       if (i_stdin >= 0 && fds[i_stdin].revents) read_input();
+      if (i_out >= 0 && fds[i_out].revents) relay_pipe(0);
+      if (i_err >= 0 && fds[i_err].revents) relay_pipe(1);
     }
     if (o_.pty_master >= 0) drain_output();
+    drain_pipes();
     read_signals();  // drop what arrived for a container that is gone
     return status_;
   }
@@ -191,6 +196,7 @@ class Supervisor {
       }
       // A closed stdout (EPIPE; SIGPIPE is consumed by the signalfd) does not
       // stop the container: its output is read and dropped, as Podman does.
+      if (o_.tee) o_.tee(1, std::string_view(buf, static_cast<size_t>(n)));
       if (stdout_ok_ && !write_all(STDOUT_FILENO, buf, static_cast<size_t>(n))) {
         stdout_ok_ = false;
         log::debug("write container output: {}", std::strerror(errno));
@@ -209,7 +215,43 @@ class Supervisor {
     }
   }
 
+  // A container pipe → cabin's stdout or stderr, and the tee; -1 once at EOF.
+  void relay_pipe(int i) {
+    char buf[16384];
+    ssize_t n;
+    do n = ::read(pipes_[i], buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      pipes_[i] = -1;
+      return;
+    }
+    if (o_.tee) o_.tee(i + 1, std::string_view(buf, static_cast<size_t>(n)));
+    if (pipe_ok_[i] && !write_all(i + 1, buf, static_cast<size_t>(n))) pipe_ok_[i] = false;
+  }
+
+  // After PID 1's exit the pipes give what was written, then EOF; a writer
+  // that escaped the namespace gets a short grace only.
+  void drain_pipes() {
+    while (pipes_[0] >= 0 || pipes_[1] >= 0) {
+      pollfd p[2];
+      nfds_t n = 0;
+      int which[2];
+      for (int i = 0; i < 2; ++i)
+        if (pipes_[i] >= 0) {
+          which[n] = i;
+          p[n++] = {pipes_[i], POLLIN, 0};
+        }
+      int rc = ::poll(p, n, 2000);
+      if (rc == 0 || (rc < 0 && errno != EINTR)) break;
+      for (nfds_t k = 0; k < n; ++k)
+        if (p[k].revents) relay_pipe(which[k]);
+    }
+  }
+
   const SuperviseOptions& o_;
+  int pipes_[2] = {o_.out_fd, o_.err_fd};
+  bool pipe_ok_[2] = {true, true};
   UniqueFd sfd_;
   bool exited_ = false;
   int status_ = 0;

@@ -6,6 +6,9 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <functional>
+#include <string_view>
+
 namespace cabin::runtime {
 
 struct SuperviseOptions {
@@ -13,6 +16,11 @@ struct SuperviseOptions {
   int pidfd = -1;         // pidfd_open(pid) or clone3's pidfd; -1 to use waitpid only
   int pty_master = -1;    // -1 without -t: the container then uses cabin's stdio directly
   bool stdin_open = false;  // -i: relay cabin's stdin to the pty
+  // Without -t: the read ends of the container's stdout and stderr pipes,
+  // relayed to cabin's own (-1: the container writes to cabin's directly).
+  int out_fd = -1, err_fd = -1;
+  // Sees every piece of output as it is relayed (stream 1 or 2; a pty's is 1).
+  std::function<void(int, std::string_view)> tee;
   bool sig_proxy = true;    // forward catchable signals (not SIGCHLD, SIGPIPE, SIGURG,
                             // SIGWINCH) to pid, as podman run --sig-proxy does
 };

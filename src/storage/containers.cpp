@@ -38,11 +38,6 @@ json to_json(const ContainerRecord& r) {
               {"rootfs", r.rootfs},
               {"command", r.command},
               {"created", r.created},
-              {"state", r.state},
-              {"exit_code", r.exit_code},
-              {"pid", r.pid},
-              {"started_at", r.started_at},
-              {"finished_at", r.finished_at},
               {"labels", r.labels},
               {"annotations", r.annotations},
               {"config", r.config}};
@@ -57,15 +52,40 @@ ContainerRecord container_from_json(const json& j) {
   r.rootfs = j.value("rootfs", "");
   r.command = j.value("command", std::vector<std::string>{});
   r.created = j.value("created", "");
-  r.state = j.value("state", "created");
-  r.exit_code = j.value("exit_code", 0);
-  r.pid = j.value("pid", 0);
-  r.started_at = j.value("started_at", "");
-  r.finished_at = j.value("finished_at", "");
   r.labels = j.value("labels", std::map<std::string, std::string>{});
   r.annotations = j.value("annotations", std::map<std::string, std::string>{});
   r.config = j.value("config", json::object());
   return r;
+}
+
+json to_json(const ContainerState& s) {
+  return json{{"status", s.status},
+              {"pid", s.pid},
+              {"pid_start", s.pid_start},
+              {"monitor_pid", s.monitor_pid},
+              {"monitor_start", s.monitor_start},
+              {"boot_id", s.boot_id},
+              {"started_at", s.started_at},
+              {"finished_at", s.finished_at},
+              {"exit_code", s.exit_code},
+              {"restart_count", s.restart_count},
+              {"stop_requested", s.stop_requested}};
+}
+
+ContainerState container_state_from_json(const json& j) {
+  ContainerState s;
+  s.status = j.value("status", "created");
+  s.pid = j.value("pid", 0);
+  s.pid_start = j.value("pid_start", uint64_t{0});
+  s.monitor_pid = j.value("monitor_pid", 0);
+  s.monitor_start = j.value("monitor_start", uint64_t{0});
+  s.boot_id = j.value("boot_id", "");
+  s.started_at = j.value("started_at", "");
+  s.finished_at = j.value("finished_at", "");
+  s.exit_code = j.value("exit_code", 0);
+  s.restart_count = j.value("restart_count", 0);
+  s.stop_requested = j.value("stop_requested", false);
+  return s;
 }
 
 ContainerStore::ContainerStore(const config::StorePaths& paths)
@@ -147,6 +167,22 @@ void ContainerStore::remove(const std::string& id) {
     write(all);
   }
   fs::remove_all(dir(id));
+}
+
+ContainerState ContainerStore::state(const std::string& id) const {
+  auto text = fs::read_file_if_exists(fs::join(dir(id), "state.json"));
+  if (!text) return {};
+  auto j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) fail("container {} has a damaged state file {}", id, fs::join(dir(id), "state.json"));
+  return container_state_from_json(j);
+}
+
+fs::FileLock ContainerStore::lock(const std::string& id) const {
+  return fs::FileLock::acquire(fs::join(dir(id), "state.lock"), fs::FileLock::Mode::Exclusive);
+}
+
+void ContainerStore::write_state(const std::string& id, const ContainerState& state) {
+  fs::write_file_atomic(fs::join(dir(id), "state.json"), to_json(state).dump() + "\n", 0600);
 }
 
 std::vector<ContainerRecord> ContainerStore::using_image(const std::string& image_id) const {

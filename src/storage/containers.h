@@ -5,7 +5,14 @@
 //   containers.lock   serialises read-modify-write of containers.json
 //   ID/               the container's directory: upper/ and work/ (overlay),
 //                     merged/ (where its root is assembled), userdata/
-//                     (generated /etc/hosts, /etc/hostname, /etc/resolv.conf)
+//                     (generated /etc/hosts, /etc/hostname, /etc/resolv.conf,
+//                     the log ctr.log), start.json (how to start it, see
+//                     runtime/spec_json.h), state.json (below) and state.lock
+//
+// Records change only on create, rename and remove (under containers.lock);
+// what a container is doing changes in its own state.json under its own
+// lock, so that containers starting and stopping at once do not wait on
+// each other.
 #pragma once
 
 #include <map>
@@ -17,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/paths.h"
+#include "util/fs.h"
 
 namespace cabin::storage {
 
@@ -28,13 +36,27 @@ struct ContainerRecord {
   std::string rootfs;      // --rootfs DIR, else empty
   std::vector<std::string> command;  // the full argv it runs
   std::string created;     // RFC 3339
-  std::string state = "created";  // created | running | exited
-  int exit_code = 0;
-  int pid = 0;
-  std::string started_at, finished_at;
   std::map<std::string, std::string> labels, annotations;
   nlohmann::json config;   // the plan's user-visible parts (for inspect)
 };
+
+// What a container is doing, in its directory's state.json.
+struct ContainerState {
+  std::string status = "created";  // created | running | stopping | exited
+  int pid = 0;                     // the container's PID 1, as the host sees it
+  uint64_t pid_start = 0;          // its start time (/proc/PID/stat), against pid reuse
+  int monitor_pid = 0;             // the process that waits for it (monitor or foreground cabin)
+  uint64_t monitor_start = 0;
+  std::string boot_id;             // pids mean nothing after a reboot
+  std::string started_at, finished_at;  // RFC 3339
+  int exit_code = 0;
+  int restart_count = 0;
+  bool stop_requested = false;     // stop/kill by the user: no restart
+  bool running() const { return status == "running" || status == "stopping"; }
+};
+
+nlohmann::json to_json(const ContainerState& s);
+ContainerState container_state_from_json(const nlohmann::json& j);
 
 nlohmann::json to_json(const ContainerRecord& r);
 ContainerRecord container_from_json(const nlohmann::json& j);
@@ -56,6 +78,12 @@ class ContainerStore {
   void remove(const std::string& id);
 
   std::string dir(const std::string& id) const;
+
+  // The container's state as last written (a fresh container's when none).
+  ContainerState state(const std::string& id) const;
+  // Held while reading, deciding and writing a container's state.
+  fs::FileLock lock(const std::string& id) const;
+  void write_state(const std::string& id, const ContainerState& state);
   // Whether any container uses the image.
   std::vector<ContainerRecord> using_image(const std::string& image_id) const;
 

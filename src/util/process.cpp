@@ -6,10 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
+#include <sstream>
 
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/fs.h"
 #include "util/strings.h"
 
 namespace cabin {
@@ -98,6 +101,35 @@ std::vector<ProcessResult> run_processes(const std::vector<std::vector<std::stri
   std::vector<ProcessResult> results;
   for (size_t i = 0; i < running.size(); ++i) results.push_back(finish(running[i], argvs[i][0]));
   return results;
+}
+
+}  // namespace cabin
+
+namespace cabin {
+
+uint64_t process_start_time(pid_t pid) {
+  if (pid <= 0) return 0;
+  auto text = fs::read_file_if_exists(fmt::format("/proc/{}/stat", pid));
+  if (!text) return 0;
+  // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+  auto close = text->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(text->substr(close + 2));
+  std::string field;
+  in >> field;  // state, field 3
+  if (field == "Z" || field == "X") return 0;
+  for (int i = 4; i <= 22 && in >> field; ++i) {
+  }
+  uint64_t start = 0;
+  std::from_chars(field.data(), field.data() + field.size(), start);
+  return start;
+}
+
+std::string boot_id() {
+  auto text = fs::read_file_if_exists("/proc/sys/kernel/random/boot_id");
+  std::string id = text ? *text : std::string();
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
 }
 
 }  // namespace cabin

@@ -22,6 +22,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, bool capture = t
 // Runs several at once and waits for all (output captured, each small).
 std::vector<ProcessResult> run_processes(const std::vector<std::vector<std::string>>& argvs);
 
+// The start time of a live process (not a zombie), in clock ticks since boot
+// (field 22 of /proc/PID/stat): with the pid it names a process for good.
+// 0 when there is no such process.
+uint64_t process_start_time(pid_t pid);
+
+// This boot's id (/proc/sys/kernel/random/boot_id): pids from another boot
+// name nothing.
+std::string boot_id();
+
 // Finds an executable in PATH; empty when not found.
 std::string find_in_path(const std::string& name);
 

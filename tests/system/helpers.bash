@@ -84,6 +84,9 @@ EOF
 basic_teardown() {
   local base=${BATS_TEST_TMPDIR:-}
   [[ -n $base && -d $base ]] || return 0
+  # Detached containers outlive the commands that started them.
+  [[ ! -e ${GRAPHROOT:-/nonexistent}/containers/containers.json ]] ||
+    timeout 30 "$CABIN" rm -af -t 0 >/dev/null 2>&1 || true
   rm -rf "$base" 2>/dev/null && return 0
   if ! is_root && have_subuid; then
     "$CABIN" unshare rm -rf "$base" 2>/dev/null && return 0

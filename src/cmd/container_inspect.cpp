@@ -1,0 +1,231 @@
+// cabin container inspect, cabin container exists, and the top-level
+// cabin inspect (containers, then images, as Podman's --type all).
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "engine/create.h"
+#include "engine/lifecycle.h"
+#include "format/output.h"
+#include "format/units.h"
+#include "image/report.h"
+#include "security/caps.h"
+#include "storage/rootfs.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace cabin::cmd {
+namespace {
+
+using nlohmann::ordered_json;
+
+struct InspectOptions {
+  std::vector<std::string> names;
+  std::string format, type = "all";
+  bool size = false;
+};
+
+std::string json_time(const std::string& rfc3339) { return rfc3339.empty() ? "0001-01-01T00:00:00Z" : rfc3339; }
+std::string go_time(const std::string& rfc3339) {
+  return rfc3339.empty() ? "0001-01-01 00:00:00 +0000 UTC" : format::go_time_string(format::parse_rfc3339(rfc3339));
+}
+
+ordered_json caps_json(const security::CapSet& set) {
+  ordered_json a = ordered_json::array();
+  for (const auto& name : security::cap_names(set)) a.push_back(name);
+  return a;
+}
+
+// Podman's container inspect, the fields cabin has.
+ordered_json container_json(const storage::ContainerStore& containers, const config::StorePaths& paths,
+                            const storage::ContainerRecord& r, const storage::ContainerState& st) {
+  auto cfg = engine::load_start_config(containers, r.id);
+  const auto& s = cfg.spec;
+  std::string dir = containers.dir(r.id);
+  std::string userdata = fs::join(dir, "userdata");
+  ordered_json state;
+  state["OciVersion"] = "1.0.2";
+  state["Status"] = st.running() ? "running" : st.status;
+  state["Running"] = st.running();
+  state["Paused"] = false;
+  state["Restarting"] = false;
+  state["OOMKilled"] = false;
+  state["Dead"] = false;
+  state["Pid"] = st.pid;
+  state["ConmonPid"] = st.running() ? st.monitor_pid : 0;
+  state["ExitCode"] = st.exit_code;
+  state["Error"] = "";
+  state["StartedAt"] = json_time(st.started_at);
+  state["FinishedAt"] = json_time(st.finished_at);
+  state["CheckpointedAt"] = "0001-01-01T00:00:00Z";
+  state["RestoredAt"] = "0001-01-01T00:00:00Z";
+
+  ordered_json mounts = ordered_json::array();
+  for (const auto& m : s.mounts) {
+    if (m.source.rfind(userdata + "/", 0) == 0) continue;  // the generated /etc files
+    ordered_json mj;
+    mj["Type"] = m.kind == runtime::MountSpec::Kind::Bind ? "bind" : "tmpfs";
+    mj["Source"] = m.source;
+    mj["Destination"] = m.destination;
+    mj["Driver"] = "";
+    mj["Mode"] = "";
+    mj["Options"] = m.kind == runtime::MountSpec::Kind::Bind ? ordered_json{"rbind"} : ordered_json::array();
+    mj["RW"] = !m.read_only;
+    mj["Propagation"] = m.kind == runtime::MountSpec::Kind::Bind ? "rprivate" : "";
+    mounts.push_back(std::move(mj));
+  }
+
+  std::vector<std::string> args = r.command;
+  ordered_json j;
+  j["Id"] = r.id;
+  j["Created"] = json_time(r.created);
+  j["Path"] = args.empty() ? "" : args[0];
+  j["Args"] = args.size() > 1 ? ordered_json(std::vector<std::string>(args.begin() + 1, args.end())) : ordered_json::array();
+  j["State"] = state;
+  j["Image"] = r.image_id;
+  j["ImageName"] = r.image;
+  j["Rootfs"] = r.rootfs;
+  j["Pod"] = "";
+  j["ResolvConfPath"] = fs::join(userdata, "resolv.conf");
+  j["HostnamePath"] = fs::join(userdata, "hostname");
+  j["HostsPath"] = fs::join(userdata, "hosts");
+  j["StaticDir"] = userdata;
+  j["OCIRuntime"] = "cabin";
+  j["ConmonPidFile"] = "";
+  j["PidFile"] = "";
+  j["Name"] = r.name;
+  j["RestartCount"] = st.restart_count;
+  j["Driver"] = r.rootfs.empty() ? storage::reported_driver(paths.graphroot, paths.driver) : "";
+  j["MountLabel"] = "";
+  j["ProcessLabel"] = "";
+  j["AppArmorProfile"] = "";
+  j["EffectiveCaps"] = caps_json(s.caps.effective);
+  j["BoundingCaps"] = caps_json(s.caps.bounding);
+  j["ExecIDs"] = ordered_json::array();
+  j["Mounts"] = mounts;
+  j["Dependencies"] = ordered_json::array();
+  j["NetworkSettings"] = ordered_json::object();
+  j["Namespace"] = "";
+  j["IsInfra"] = false;
+  j["IsService"] = false;
+
+  ordered_json c;
+  c["Hostname"] = s.hostname;
+  c["Domainname"] = "";
+  c["User"] = s.user.uid == 0 && s.user.gid == 0 ? "" : fmt::format("{}:{}", s.user.uid, s.user.gid);
+  c["AttachStdin"] = false;
+  c["AttachStdout"] = false;
+  c["AttachStderr"] = false;
+  c["Tty"] = s.terminal;
+  c["OpenStdin"] = s.stdin_open;
+  c["StdinOnce"] = false;
+  c["Env"] = s.env;
+  c["Cmd"] = r.command;
+  c["Image"] = r.image;
+  c["Volumes"] = nullptr;
+  c["WorkingDir"] = s.cwd;
+  c["Entrypoint"] = "";
+  c["OnBuild"] = nullptr;
+  c["Labels"] = r.labels;
+  c["Annotations"] = r.annotations;
+  c["StopSignal"] = cfg.stop_signal;
+  c["StopTimeout"] = cfg.stop_timeout;
+  c["Umask"] = "0022";
+  j["Config"] = c;
+
+  ordered_json h;
+  ordered_json log;
+  log["Type"] = "k8s-file";
+  log["Config"] = nullptr;
+  log["Path"] = fs::join(userdata, "ctr.log");
+  log["Tag"] = "";
+  log["Size"] = cfg.log_max_size ? std::to_string(cfg.log_max_size) + "B" : "0B";
+  h["LogConfig"] = log;
+  h["NetworkMode"] = s.new_netns ? "none" : "host";
+  h["RestartPolicy"] = {{"Name", cfg.restart.name == "no" ? "" : cfg.restart.name},
+                        {"MaximumRetryCount", cfg.restart.max_retries}};
+  h["AutoRemove"] = cfg.rm;
+  h["Privileged"] = s.dev_from_host;
+  h["ReadonlyRootfs"] = s.read_only;
+  h["Init"] = s.init;
+  j["HostConfig"] = h;
+  return j;
+}
+
+// The template sees Go values: times as time.Time's String().
+nlohmann::json template_view(const ordered_json& j) {
+  nlohmann::json v = nlohmann::json(j);
+  v["Created"] = go_time(j["Created"] == "0001-01-01T00:00:00Z" ? "" : j["Created"].get<std::string>());
+  for (const char* k : {"StartedAt", "FinishedAt"}) {
+    std::string t = j["State"][k].get<std::string>();
+    v["State"][k] = go_time(t == "0001-01-01T00:00:00Z" ? "" : t);
+  }
+  return v;
+}
+
+int run_inspect(const Globals& g, const InspectOptions& o, bool containers_only) {
+  if (o.names.empty()) fail("no names or ids specified");
+  if (o.type != "all" && o.type != "container" && o.type != "image")
+    fail("invalid type {:?} must be one of \"container\", \"image\", \"volume\", \"network\", \"pod\", or \"all\"", o.type);
+  storage::ContainerStore containers(g.paths);
+  std::optional<storage::Store> store;
+  ordered_json out = ordered_json::array();
+  nlohmann::json views = nlohmann::json::array();
+  std::vector<std::string> missing;
+  for (const auto& name : o.names) {
+    if (containers_only || o.type != "image") {
+      if (auto r = containers.find(name)) {
+        out.push_back(container_json(containers, g.paths, *r, engine::current_state(containers, g.paths, r->id)));
+        views.push_back(template_view(out.back()));
+        continue;
+      }
+    }
+    if (!containers_only && o.type != "container") {
+      if (!store) store.emplace(g.paths);
+      if (auto rec = store->find_image(name)) {
+        out.push_back(image::inspect_json(*store, *rec));
+        nlohmann::json view = nlohmann::json(out.back());
+        if (!rec->created.empty()) view["Created"] = format::go_time_string_utc(format::parse_rfc3339(rec->created));
+        views.push_back(std::move(view));
+        continue;
+      }
+    }
+    missing.push_back(name);
+  }
+  if (!out.empty() || missing.empty()) format::print_inspect(stdout, o.format, out, views);
+  if (!missing.empty()) {
+    if (containers_only) fail("no such container {}", missing.front());
+    fail("no such object: {:?}", missing.front());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Runner bind_container_inspect(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<InspectOptions>();
+  app.add_option("container", o->names, "Containers to inspect");
+  app.add_option("-f,--format", o->format, "Format the output to a Go template or JSON");
+  app.add_flag("-s,--size", o->size, "Display total file size");
+  return [o, &g] { return run_inspect(g, *o, true); };
+}
+
+Runner bind_inspect(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<InspectOptions>();
+  app.add_option("name", o->names, "Objects to inspect");
+  app.add_option("-f,--format", o->format, "Format the output to a Go template or JSON");
+  app.add_option("-t,--type", o->type, "Specify inspect-object type (\"image\", \"container\" or \"all\")");
+  app.add_flag("-s,--size", o->size, "Display total file size");
+  return [o, &g] { return run_inspect(g, *o, false); };
+}
+
+Runner bind_container_exists(CLI::App& app, Globals& g) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  app.add_option("container", *names, "Container to look for");
+  return [names, &g] {
+    check_args(*names, 1, 1);
+    storage::ContainerStore containers(g.paths);
+    return containers.find((*names)[0]) ? 0 : 1;
+  };
+}
+
+}  // namespace cabin::cmd

@@ -1,0 +1,87 @@
+// The flags create and run share, and the split of what follows them.
+#include "cmd/create_flags.h"
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "util/error.h"
+#include "util/signals.h"
+
+namespace cabin::cmd {
+
+void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
+  auto& r = o.run;
+  static std::string log_driver;
+  // Everything after the image belongs to the command; -h is --hostname.
+  app.prefix_command();
+  app.set_help_flag("--help", "Print this help message and exit");
+  app.fallthrough(false);
+  app.add_flag("--rm", o.rm, "Remove container (and pod if created) after exit");
+  app.add_flag("-i,--interactive", r.interactive, "Make STDIN available to the contained process");
+  app.add_flag("-t,--tty", r.tty, "Allocate a pseudo-TTY for container");
+  app.add_option("-e,--env", r.env, "Set environment variables in container");
+  app.add_option("--env-file", r.env_files, "Read in a file of environment variables");
+  app.add_flag("--env-host", r.env_host, "Use all current host environment variables in container");
+  app.add_option("-w,--workdir", r.workdir, "Working directory inside the container");
+  app.add_option("-u,--user", r.user, "Username or UID (format: <name|uid>[:<group|gid>])");
+  app.add_option("--entrypoint", r.entrypoint, "Overwrite the default ENTRYPOINT of the image");
+  app.add_option("-h,--hostname", r.hostname, "Set container hostname");
+  app.add_option("--name", o.name, "Assign a name to the container");
+  app.add_flag("--read-only", r.read_only, "Make containers root filesystem read-only");
+  app.add_option("--read-only-tmpfs", r.read_only_tmpfs, "When running containers in read-only mode mount a read-write tmpfs on /run, /tmp and /var/tmp");
+  app.add_option("--tmpfs", r.tmpfs, "Mount a temporary filesystem (tmpfs) into a container");
+  app.add_option("-v,--volume", r.volumes, "Bind mount a volume into the container");
+  app.add_option("--mount", r.mounts, "Attach a filesystem mount to the container");
+  app.add_option("--network,--net", r.network, "Connect a container to a network");
+  app.add_option("--userns", o.userns, "User namespace to use");
+  app.add_option("--uidmap", o.uidmap, "UID map to use for the user namespace");
+  app.add_option("--gidmap", o.gidmap, "GID map to use for the user namespace");
+  app.add_option("--cap-add", r.cap_add, "Add capabilities to the container");
+  app.add_option("--cap-drop", r.cap_drop, "Drop capabilities from the container");
+  app.add_flag("--privileged", r.privileged, "Give extended privileges to container");
+  app.add_option("--security-opt", r.security_opts, "Security Options");
+  app.add_flag("--init", r.init, "Run an init inside the container that forwards signals and reaps processes");
+  app.add_option("--pull", o.pull, "Pull image policy (always, missing, never, newer)");
+  app.add_option("--platform", o.platform, "Specify the platform for selecting the image");
+  app.add_option("--ulimit", r.ulimits, "Ulimit options");
+  add_bool_flag(app, "--sig-proxy", o.sig_proxy, "Proxy received signals to the process");
+  app.add_option("--cidfile", o.cidfile, "Write the container ID to the file");
+  app.add_option("-l,--label", o.labels, "Set metadata on container");
+  app.add_option("--annotation", o.annotations, "Add annotations to container (key=value)");
+  app.add_flag("--rootfs", o.rootfs, "The first argument is not an image but the rootfs to the exploded container");
+  app.add_option("--add-host", r.add_hosts, "Add a custom host-to-IP mapping (host:ip)");
+  app.add_option("--dns", r.dns, "Set custom DNS servers");
+  app.add_option("--dns-search", r.dns_search, "Set custom DNS search domains");
+  app.add_option("--dns-option", r.dns_options, "Set custom DNS options");
+  app.add_option("-m,--memory", o.memory, "Memory limit (format: <number>[<unit>])");
+  app.add_option("--memory-swap", o.memory_swap, "Swap limit equal to memory plus swap");
+  app.add_option("--cpus", o.cpus, "Number of CPUs");
+  app.add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
+  app.add_option("--pids-limit", o.pids_limit, "Tune container pids limit");
+  add_bool_flag(app, "--tls-verify", o.tls_verify, "Require HTTPS and verify certificates when contacting registries");
+  app.add_flag("-q,--quiet", o.quiet, "Suppress output information when pulling images");
+  app.add_option("--restart", o.restart, "Restart policy to apply when a container exits (no, on-failure[:max_retry], always, unless-stopped)");
+  app.add_option("--stop-signal", o.stop_signal, "Signal to stop a container. Default is SIGTERM");
+  app.add_option("--stop-timeout", o.stop_timeout, "Timeout (in seconds) that containers stopped by user command have to exit. If exceeded, the container will be forcibly stopped via SIGKILL");
+  app.add_option("--log-opt", o.log_opts, "Logging driver options");
+  app.add_option("--log-driver", log_driver, "Logging driver for the container")->check([](const std::string& v) {
+    return v == "k8s-file" || v.empty() ? std::string() : "cabin supports the k8s-file log driver only";
+  });
+  // One value per occurrence (-v a -v b), so the image is never taken as
+  // a second value of the option before it.
+  for (CLI::Option* opt : app.get_options()) opt->allow_extra_args(false);
+}
+
+std::optional<ImageAndCommand> image_and_command(const std::string& command_name,
+                                                 const std::vector<std::string>& args) {
+  if (args.empty()) fail("requires at least 1 arg(s), only received 0");
+  // Flags end at the image; one before it that CLI11 did not know lands here.
+  if (args[0].size() > 1 && args[0][0] == '-') {
+    fmt::print(stderr, "Error: unknown flag: {}\nSee 'cabin {} --help'\n", args[0].substr(0, args[0].find('=')),
+               command_name);
+    return std::nullopt;
+  }
+  return ImageAndCommand{args[0], {args.begin() + 1, args.end()}};
+}
+
+}  // namespace cabin::cmd

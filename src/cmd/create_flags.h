@@ -1,0 +1,25 @@
+// The flags `create` and `run` share (podman-create(1)), bound into
+// engine::CreateOptions.
+#pragma once
+
+#include "engine/create.h"
+
+namespace CLI {
+class App;
+}
+
+namespace cabin::cmd {
+
+void bind_create_flags(CLI::App& app, engine::CreateOptions& o);
+
+// Everything from the image on: the image, then its command.
+struct ImageAndCommand {
+  std::string image;
+  std::vector<std::string> command;
+};
+// Splits the arguments left after the flags; an unknown flag before the
+// image is reported as Podman does (exit 125). Returns nullopt after printing
+// that error.
+std::optional<ImageAndCommand> image_and_command(const std::string& command_name, const std::vector<std::string>& args);
+
+}  // namespace cabin::cmd

@@ -1,0 +1,74 @@
+// cabin logs: a container's output from its k8s-file log (podman-logs(1)).
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "engine/lifecycle.h"
+#include "format/units.h"
+#include "runtime/logfile.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace cabin::cmd {
+namespace {
+
+struct LogsOptions {
+  std::vector<std::string> names;
+  bool follow = false, timestamps = false, names_prefix = false, latest = false;
+  std::string since, until;
+  int64_t tail = -1;
+};
+
+int run_logs(const Globals& g, const LogsOptions& o) {
+  storage::ContainerStore containers(g.paths);
+  std::vector<storage::ContainerRecord> recs;
+  if (o.latest) {
+    auto all = containers.list();
+    if (all.empty()) fail("no containers to show logs of");
+    recs.push_back(all.back());
+  } else {
+    if (o.names.empty()) fail("requires at least 1 arg(s), only received 0");
+    for (const auto& n : o.names) recs.push_back(find_container(containers, n));
+  }
+  runtime::LogReadOptions ro;
+  auto now = std::chrono::system_clock::now();
+  if (!o.since.empty()) ro.since = format::parse_time_spec(o.since, now);
+  if (!o.until.empty()) ro.until = format::parse_time_spec(o.until, now);
+  if (o.tail >= 0) ro.tail = static_cast<size_t>(o.tail);
+  ro.timestamps = o.timestamps;
+  for (const auto& rec : recs) {
+    // Several containers: each line says whose it is, as Podman does.
+    std::string prefix = o.names_prefix ? rec.name + " " : recs.size() > 1 ? rec.id.substr(0, 12) + " " : "";
+    auto print = [&](runtime::LogStream s, std::string_view text) {
+      std::FILE* f = s == runtime::LogStream::Stderr ? stderr : stdout;
+      std::fwrite(prefix.data(), 1, prefix.size(), f);
+      std::fwrite(text.data(), 1, text.size(), f);
+      std::fflush(f);
+    };
+    std::string path = fs::join(containers.dir(rec.id), "userdata/ctr.log");
+    if (o.follow) {
+      runtime::follow_log(path, ro, print, [&] {
+        return containers.find(rec.id) && engine::current_state(containers, g.paths, rec.id).running();
+      });
+    } else {
+      runtime::read_log(path, ro, print);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Runner bind_logs(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<LogsOptions>();
+  app.add_option("container", o->names, "Containers");
+  app.add_flag("-f,--follow", o->follow, "Follow log output");
+  app.add_flag("-t,--timestamps", o->timestamps, "Output the timestamps in the log");
+  app.add_flag("-n,--names", o->names_prefix, "Output the container name in the log");
+  app.add_flag("-l,--latest", o->latest, "Act on the latest container podman is aware of");
+  app.add_option("--since", o->since, "Show logs since TIMESTAMP");
+  app.add_option("--until", o->until, "Show logs until TIMESTAMP");
+  app.add_option("--tail", o->tail, "Output the specified number of LINES at the end of the logs");
+  return [o, &g] { return run_logs(g, *o); };
+}
+
+}  // namespace cabin::cmd

@@ -1,0 +1,223 @@
+// cabin ps / cabin container ls: list containers (podman-ps(1)).
+#include <algorithm>
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "engine/lifecycle.h"
+#include "format/output.h"
+#include "format/units.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace cabin::cmd {
+namespace {
+
+struct PsOptions {
+  bool all = false, quiet = false, no_trunc = false, latest = false, noheading = false, size = false;
+  int last = -1;
+  std::string format;
+  std::vector<std::string> filters;
+};
+
+const format::Headers kPsHeaders = {
+    {"ID", "CONTAINER ID"}, {"Image", "IMAGE"},         {"Command", "COMMAND"}, {"CreatedHuman", "CREATED"},
+    {"CreatedAt", "CREATED AT"}, {"Status", "STATUS"},  {"Ports", "PORTS"},     {"Names", "NAMES"},
+    {"Size", "SIZE"},       {"Labels", "LABELS"},       {"State", "STATE"},     {"Pid", "PID"},
+};
+
+using Clock = std::chrono::system_clock;
+
+Clock::time_point time_of(const std::string& rfc3339) {
+  return rfc3339.empty() ? Clock::time_point{} : format::parse_rfc3339(rfc3339);
+}
+
+int64_t unix_of(const std::string& rfc3339) {
+  // Go's zero time, as Podman reports a time that never happened.
+  if (rfc3339.empty()) return -62135596800;
+  return std::chrono::duration_cast<std::chrono::seconds>(time_of(rfc3339).time_since_epoch()).count();
+}
+
+// Podman 4.3's STATUS column.
+std::string status_text(const storage::ContainerState& st) {
+  if (st.running()) return "Up " + format::time_ago(time_of(st.started_at));
+  if (st.status == "exited") return fmt::format("Exited ({}) {}", st.exit_code, format::time_ago(time_of(st.finished_at)));
+  return "Created";
+}
+
+struct Entry {
+  storage::ContainerRecord rec;
+  storage::ContainerState st;
+};
+
+// --filter KEY=VALUE: the same key ORs, different keys AND, as Podman.
+class PsFilter {
+ public:
+  PsFilter(const std::vector<std::string>& filters, const std::vector<Entry>& all) {
+    static const std::vector<std::string> kKeys = {"id", "name", "label", "status", "ancestor", "exited", "before",
+                                                   "since"};
+    for (const auto& f : filters) {
+      auto eq = f.find('=');
+      std::string key = f.substr(0, eq);
+      if (eq == std::string::npos || std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
+        fail("{} is an invalid filter", key);
+      std::string value = f.substr(eq + 1);
+      if (key == "status") {
+        static const std::vector<std::string> kStatus = {"created", "running", "paused", "stopped", "exited", "unknown"};
+        if (std::find(kStatus.begin(), kStatus.end(), value) == kStatus.end())
+          fail("{} is not a valid status", value);
+      }
+      if (key == "before" || key == "since") {
+        const Entry* e = nullptr;
+        for (const auto& x : all)
+          if (x.rec.id == value || x.rec.name == value || (value.size() >= 3 && x.rec.id.rfind(value, 0) == 0)) e = &x;
+        if (!e) fail("no container with name or ID {:?} found: no such container", value);
+        value = e->rec.created;
+      }
+      by_key_[key].push_back(value);
+    }
+  }
+
+  bool matches(const Entry& e) const {
+    for (const auto& [key, values] : by_key_) {
+      bool any = false;
+      for (const auto& v : values) any = any || one(key, v, e);
+      if (!any) return false;
+    }
+    return true;
+  }
+
+ private:
+  static bool one(const std::string& key, const std::string& v, const Entry& e) {
+    const auto& r = e.rec;
+    if (key == "id") return r.id.rfind(v, 0) == 0;
+    if (key == "name") return r.name.find(v) != std::string::npos;
+    if (key == "label") {
+      auto eq = v.find('=');
+      auto it = r.labels.find(v.substr(0, eq));
+      return it != r.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
+    }
+    if (key == "status") {
+      std::string s = e.st.running() ? "running" : e.st.status;
+      return s == v || (v == "stopped" && s == "exited");
+    }
+    if (key == "ancestor") return r.image == v || r.image_id.rfind(v, 0) == 0 || r.image.rfind(v + ":", 0) == 0;
+    if (key == "exited") return e.st.status == "exited" && std::to_string(e.st.exit_code) == v;
+    if (key == "before") return time_of(r.created) < time_of(v);
+    if (key == "since") return time_of(r.created) > time_of(v);
+    return false;
+  }
+
+  std::map<std::string, std::vector<std::string>> by_key_;
+};
+
+int run_ps(const Globals& g, const PsOptions& o) {
+  storage::ContainerStore containers(g.paths);
+  std::vector<Entry> entries;
+  for (auto& r : containers.list()) {
+    auto st = engine::current_state(containers, g.paths, r.id);
+    entries.push_back({std::move(r), std::move(st)});
+  }
+  PsFilter filter(o.filters, entries);
+  bool all = o.all || !o.filters.empty() || o.latest || o.last >= 0;
+  std::vector<Entry> shown;
+  for (auto& e : entries)
+    if ((all || e.st.running()) && filter.matches(e)) shown.push_back(std::move(e));
+  if (o.latest || o.last >= 0) {
+    std::stable_sort(shown.begin(), shown.end(),
+                     [](const Entry& a, const Entry& b) { return time_of(a.rec.created) > time_of(b.rec.created); });
+    size_t keep = o.latest ? 1 : static_cast<size_t>(o.last);
+    if (shown.size() > keep) shown.resize(keep);
+  }
+
+  std::vector<nlohmann::json> rows;
+  nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
+  for (const auto& [r, st] : shown) {
+    std::string command = join(r.command, " ");
+    if (!o.no_trunc && command.size() > 20) command = command.substr(0, 17) + "...";
+    std::string status = status_text(st);
+    nlohmann::json labels = r.labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.labels);
+    std::string created_human = format::time_ago(time_of(r.created));
+    rows.push_back({{"ID", o.no_trunc ? r.id : r.id.substr(0, 12)},
+                    {"Image", r.image},
+                    {"ImageID", r.image_id},
+                    {"Command", command},
+                    {"CreatedHuman", created_human},
+                    {"CreatedAt", created_human},
+                    {"Created", format::go_time_string(time_of(r.created))},
+                    {"Status", status},
+                    {"State", status},
+                    {"Ports", ""},
+                    {"Names", r.name},
+                    {"Labels", labels},
+                    {"Pid", st.pid},
+                    {"ExitCode", st.exit_code},
+                    {"Exited", st.status == "exited"},
+                    {"ExitedAt", unix_of(st.finished_at)},
+                    {"StartedAt", unix_of(st.started_at)},
+                    {"Size", ""},
+                    {"Pod", ""},
+                    {"PodName", ""},
+                    {"Networks", nlohmann::json::array()},
+                    {"Mounts", nlohmann::json::array()},
+                    {"AutoRemove", false},
+                    {"IsInfra", false}});
+    nlohmann::ordered_json j;
+    j["AutoRemove"] = false;
+    j["Command"] = r.command;
+    j["CreatedAt"] = created_human;
+    j["Exited"] = st.status == "exited";
+    j["ExitedAt"] = unix_of(st.finished_at);
+    j["ExitCode"] = st.exit_code;
+    j["Id"] = r.id;
+    j["Image"] = r.image;
+    j["ImageID"] = r.image_id;
+    j["IsInfra"] = false;
+    j["Labels"] = labels;
+    j["Mounts"] = nlohmann::json::array();
+    j["Names"] = {r.name};
+    j["Namespaces"] = nlohmann::json::object();
+    j["Networks"] = nlohmann::json::array();
+    j["Pid"] = st.pid;
+    j["Pod"] = "";
+    j["PodName"] = "";
+    j["Ports"] = nullptr;
+    j["Size"] = nullptr;
+    j["StartedAt"] = unix_of(st.started_at);
+    j["State"] = st.running() ? "running" : st.status;
+    j["Status"] = status;
+    j["Created"] = unix_of(r.created);
+    json_rows.push_back(std::move(j));
+  }
+  if (o.quiet) {
+    for (const auto& row : rows) fmt::print("{}\n", row["ID"].get<std::string>());
+    return 0;
+  }
+  format::ListOptions lo;
+  lo.format = o.format;
+  lo.headers = kPsHeaders;
+  lo.noheading = o.noheading;
+  lo.json_indent = 2;
+  lo.name = "ps";
+  lo.default_format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+  format::print_list(stdout, lo, rows, json_rows);
+  return 0;
+}
+
+}  // namespace
+
+Runner bind_ps(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<PsOptions>();
+  app.add_flag("-a,--all", o->all, "Show all the containers, default is only running containers");
+  app.add_flag("-q,--quiet", o->quiet, "Print the numeric IDs of the containers only");
+  app.add_flag("--no-trunc", o->no_trunc, "Display the extended information");
+  app.add_flag("-l,--latest", o->latest, "Act on the latest container podman is aware of");
+  app.add_option("-n,--last", o->last, "Print the n last created containers (all states)");
+  app.add_flag("--noheading", o->noheading, "Do not print headers");
+  app.add_flag("-s,--size", o->size, "Display the total file sizes");
+  app.add_option("--format", o->format, "Pretty-print containers to JSON or using a Go template");
+  app.add_option("-f,--filter", o->filters, "Filter output based on conditions given");
+  return [o, &g] { return run_ps(g, *o); };
+}
+
+}  // namespace cabin::cmd

@@ -1,0 +1,225 @@
+#include "engine/create.h"
+
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include "engine/lifecycle.h"
+#include "image/manifest.h"
+#include "rootless/userns.h"
+#include "runtime/logfile.h"
+#include "storage/pull.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace cabin::engine {
+namespace {
+
+// Resource limits need a cgroup of our own: cgroup v2 with a subtree
+// delegated to the user (a systemd user session). Say why when there is none.
+void check_cgroup_flags(const CreateOptions& o) {
+  const std::pair<const char*, const std::string*> flags[] = {
+      {"--memory", &o.memory}, {"--memory-swap", &o.memory_swap}, {"--cpus", &o.cpus},
+      {"--cpu-shares", &o.cpu_shares}, {"--pids-limit", &o.pids_limit}};
+  for (const auto& [flag, value] : flags) {
+    if (value->empty()) continue;
+    struct statfs sfs {};
+    constexpr long kCgroup2Magic = 0x63677270;
+    if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != kCgroup2Magic)
+      fail("{} needs cgroup v2: this host has cgroup v1 (or hybrid), where a rootless container cannot get "
+           "resource limits (fix: boot with systemd.unified_cgroup_hierarchy=1, or run without {})",
+           flag, flag);
+    fail("{} needs a cgroup v2 subtree delegated to you (a systemd user session); cabin does not set up "
+         "cgroups yet, so run without {}",
+         flag, flag);
+  }
+}
+
+// A user the user namespace does not map cannot be switched to: say why
+// (a single-id mapping has only uid 0) rather than "setgid: Invalid argument".
+void check_user_mapped(const runtime::UserSpec& u) {
+  const auto& state = rootless::userns_state();
+  if (!state.entered) return;
+  auto why = [&] {
+    return state.mapping.single_id()
+               ? fmt::format(": {} has no subordinate ids, so only uid and gid 0 exist in containers (fix: usermod "
+                             "--add-subuids 100000-165535 --add-subgids 100000-165535 {})",
+                             state.user_name, state.user_name)
+               : std::string(": it is outside the ranges in /etc/subuid and /etc/subgid");
+  };
+  if (rootless::to_host(state.mapping.uids, u.uid) < 0) fail("user id {} is not mapped in the user namespace{}", u.uid, why());
+  if (rootless::to_host(state.mapping.gids, u.gid) < 0) fail("group id {} is not mapped in the user namespace{}", u.gid, why());
+}
+
+bool mapped(const std::vector<rootless::IdRange>& rs, uint32_t id) {
+  return std::any_of(rs.begin(), rs.end(), [&](const auto& r) { return id >= r.container_id && id - r.container_id < r.size; });
+}
+
+// --log-opt max-size=N (the k8s-file driver's other options are accepted).
+uint64_t log_max_size(const std::vector<std::string>& opts) {
+  uint64_t size = 0;
+  for (const auto& opt : opts) {
+    auto eq = opt.find('=');
+    std::string key = opt.substr(0, eq);
+    if (eq == std::string::npos) fail("invalid logging option {:?}: must be KEY=VALUE", opt);
+    if (key == "max-size") size = runtime::parse_log_size(opt.substr(eq + 1));
+    else if (key != "path" && key != "tag" && key != "max-file") fail("unknown log opt {:?}", key);
+  }
+  return size;
+}
+
+}  // namespace
+
+Created create_container(storage::Store& store, const config::StorePaths& paths, CreateOptions& o,
+                         const std::string& image_name, const std::vector<std::string>& command) {
+  o.run.userns = o.userns;
+  std::optional<rootless::IdMapping> id_maps;
+  const auto& ns = rootless::userns_state();
+  if (!o.uidmap.empty() || !o.gidmap.empty()) {
+    if (!o.userns.empty()) fail("--userns and --uidmap/--gidmap/--subuidname/--subgidname are mutually exclusive");
+    // One given alone serves for both, as in Podman.
+    uint64_t nu = ns.entered ? ns.mapping.uid_count() : UINT32_MAX, ng = ns.entered ? ns.mapping.gid_count() : UINT32_MAX;
+    id_maps.emplace();
+    id_maps->uids = runtime::parse_id_maps(o.uidmap.empty() ? o.gidmap : o.uidmap, "UID", nu);
+    id_maps->gids = runtime::parse_id_maps(o.gidmap.empty() ? o.uidmap : o.gidmap, "GID", ng);
+  }
+  check_cgroup_flags(o);
+  runtime::StartConfig cfg;
+  cfg.rm = o.rm;
+  cfg.sig_proxy = o.sig_proxy.value_or(true);
+  cfg.restart = runtime::parse_restart_policy(o.restart);
+  if (cfg.rm && cfg.restart.name != "no") fail("the --rm option conflicts with --restart, when the restartPolicy is not \"\" and \"no\"");
+  cfg.log_max_size = log_max_size(o.log_opts);
+  if (o.stop_timeout) cfg.stop_timeout = *o.stop_timeout;
+  if (!o.cidfile.empty() && fs::exists(o.cidfile))
+    fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
+  if (!o.name.empty()) {
+    bool ok = std::isalnum(static_cast<unsigned char>(o.name[0]));
+    for (char c : o.name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+    if (!ok) fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+  }
+  o.run.command = command;
+
+  storage::ContainerStore containers(paths);
+  Created out;
+  storage::ContainerRecord& rec = out.record;
+  rec.name = o.name;
+  runtime::ImageDefaults defaults;
+  runtime::Layout layout;
+  out.image_ref = store.reference_lock();
+  if (o.rootfs) {
+    char* real = ::realpath(image_name.c_str(), nullptr);
+    if (!real) throw_errno("--rootfs {}", image_name);
+    layout.rootfs_dir = real;
+    std::free(real);
+    rec.rootfs = layout.rootfs_dir;
+    rec.image = layout.rootfs_dir;
+  } else {
+    storage::PullOptions po;
+    po.policy = storage::parse_pull_policy(o.pull);
+    if (!o.platform.empty()) po.platform = image::parse_platform(o.platform);
+    po.tls_verify = o.tls_verify;
+    po.quiet = o.quiet;
+    // A stored image is used as it is without loading the registry module.
+    std::optional<storage::ImageRecord> local;
+    if (po.policy == storage::PullPolicy::Missing || po.policy == storage::PullPolicy::Never)
+      local = store.find_image(image_name);
+    // A stored image for another platform than --platform asks for is pulled again.
+    if (local && po.platform && po.policy == storage::PullPolicy::Missing) {
+      auto config = nlohmann::json::parse(store.get_blob(local->config_digest()), nullptr, false);
+      if (config.is_discarded() || config.value("architecture", "") != po.platform->architecture ||
+          config.value("os", "") != po.platform->os) {
+        local.reset();
+        po.policy = storage::PullPolicy::Always;
+      }
+    }
+    auto image = local ? *local : storage::pull_image(store, image_name, po);
+    defaults = runtime::ImageDefaults::from_config(nlohmann::json::parse(store.get_blob(image.config_digest())));
+    for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it)
+      layout.lower_dirs.push_back(store.layer_diff_dir(*it));
+    rec.image = image_name;
+    rec.image_id = image.id;
+  }
+  for (const auto& l : o.labels) {
+    auto eq = l.find('=');
+    rec.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+  }
+  for (const auto& a : o.annotations) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos) fail("annotation {:?} must be formatted KEY=VALUE", a);
+    rec.annotations[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  rec.command = runtime::resolve_command(defaults, o.run);  // fails before anything is created
+
+  rec = containers.create(rec);
+  bool keep = false;
+  ScopeGuard cleanup([&] {
+    if (keep) return;
+    try {
+      containers.remove(rec.id);
+    } catch (const Error& e) {
+      log::warn("removing container {}: {}", rec.id, e.what());
+    }
+  });
+  std::string dir = containers.dir(rec.id);
+  layout.upper_dir = fs::join(dir, "upper");
+  layout.work_dir = fs::join(dir, "work");
+  layout.merged_dir = fs::join(dir, "merged");
+  layout.userdata_dir = fs::join(dir, "userdata");
+  for (const auto& d : {layout.upper_dir, layout.work_dir, layout.merged_dir}) fs::mkdir_p(d, 0755);
+  std::string hostname = o.run.hostname.empty() ? rec.id.substr(0, 12) : o.run.hostname;
+  runtime::HostUser host{::getuid(), ::getgid(), ns.user_name, config::home_dir()};
+  if (ns.entered) host = {static_cast<uid_t>(rootless::to_host(ns.mapping.uids, 0)),
+                          static_cast<gid_t>(rootless::to_host(ns.mapping.gids, 0)), ns.user_name, config::home_dir()};
+  auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name, host);
+  if (auto kid = runtime::parse_keep_id(o.userns, host)) {
+    rootless::IdMapping m;
+    m.uids = runtime::keep_id_ranges(kid->uid, ns.entered ? ns.mapping.uid_count() : 1);
+    m.gids = runtime::keep_id_ranges(kid->gid, ns.entered ? ns.mapping.gid_count() : 1);
+    plan.spec.userns = m;
+    // Layers store owners as cabin's namespace sees them; with more than the
+    // user's own id, the root must present them shifted.
+    if (!ns.mapping.single_id()) cfg.shift = m;
+  } else if (id_maps) {
+    const auto& u = plan.spec.user;
+    if (!mapped(id_maps->uids, u.uid)) fail("user id {} is not mapped by --uidmap", u.uid);
+    if (!mapped(id_maps->gids, u.gid)) fail("group id {} is not mapped by --gidmap", u.gid);
+    plan.spec.userns = id_maps;
+    if (!ns.mapping.single_id()) cfg.shift = id_maps;
+  } else {
+    check_user_mapped(plan.spec.user);
+  }
+  if (plan.spec.userns) {
+    // The generated /etc files belong to the container's root, as in Podman.
+    long uid = rootless::to_host(plan.spec.userns->uids, 0), gid = rootless::to_host(plan.spec.userns->gids, 0);
+    for (const auto& m : plan.spec.mounts)
+      if (uid >= 0 && gid >= 0 && m.source.rfind(layout.userdata_dir + "/", 0) == 0 &&
+          ::chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
+        throw_errno("chown {}", m.source);
+  }
+  cfg.spec = std::move(plan.spec);
+  cfg.lower_dirs = layout.lower_dirs;
+  cfg.seccomp_profile = plan.seccomp_profile;
+  cfg.stop_signal = !o.stop_signal.empty() ? o.stop_signal : !plan.stop_signal.empty() ? plan.stop_signal : "SIGTERM";
+  fs::write_file_atomic(fs::join(dir, "start.json"), runtime::to_json(cfg).dump() + "\n", 0600);
+  containers.write_state(rec.id, storage::ContainerState{});
+  if (!o.cidfile.empty()) fs::write_file_atomic(o.cidfile, rec.id, 0644);
+  out.config = std::move(cfg);
+  keep = true;
+  container_event(paths, rec, "create");
+  return out;
+}
+
+runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id) {
+  std::string path = fs::join(containers.dir(id), "start.json");
+  auto text = fs::read_file_if_exists(path);
+  if (!text) fail("container {} has no start configuration ({} is missing)", id, path);
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) fail("container {} has a damaged start configuration {}", id, path);
+  return runtime::start_config_from_json(j);
+}
+
+}  // namespace cabin::engine

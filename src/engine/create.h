@@ -1,0 +1,46 @@
+// Creating a container: what `podman create` and the first half of
+// `podman run` do. The image is found or pulled, the container gets its
+// record, directory, generated /etc files and start.json; nothing runs yet.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/paths.h"
+#include "runtime/plan.h"
+#include "runtime/spec_json.h"
+#include "storage/containers.h"
+#include "storage/store.h"
+#include "util/fs.h"
+
+namespace cabin::engine {
+
+// The flags create and run share (podman-create(1)).
+struct CreateOptions {
+  runtime::RunOptions run;
+  bool rm = false, quiet = false, rootfs = false;
+  std::optional<bool> sig_proxy, tls_verify;
+  std::string name, pull = "missing", platform, userns, cidfile;
+  std::string restart, stop_signal;
+  std::optional<int> stop_timeout;
+  std::vector<std::string> uidmap, gidmap, labels, annotations, log_opts;
+  std::string memory, memory_swap, cpus, cpu_shares, pids_limit;
+};
+
+struct Created {
+  storage::ContainerRecord record;
+  runtime::StartConfig config;
+  fs::FileLock image_ref;  // keeps image GC away from its layers while held
+};
+
+// Validates everything it can before it creates anything, then creates the
+// container. image is the image reference (or the directory with --rootfs),
+// command what follows it. Throws with nothing left behind.
+Created create_container(storage::Store& store, const config::StorePaths& paths, CreateOptions& o,
+                         const std::string& image, const std::vector<std::string>& command);
+
+// The start configuration kept with a container.
+runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id);
+
+}  // namespace cabin::engine

@@ -1,0 +1,568 @@
+#include "engine/lifecycle.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "engine/create.h"
+#include "format/units.h"
+#include "runtime/executor.h"
+#include "runtime/logfile.h"
+#include "runtime/supervise.h"
+#include "security/seccomp.h"
+#include "storage/events.h"
+#include "storage/rootfs.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/signals.h"
+
+extern char** environ;
+
+namespace cabin::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()); }
+
+storage::MountedRootfs mount_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
+                                  const storage::ContainerRecord& rec, const runtime::StartConfig& cfg) {
+  if (!rec.rootfs.empty()) return {};  // --rootfs: the user's directory as it is
+  std::string dir = containers.dir(rec.id);
+  storage::RootfsRequest req{cfg.lower_dirs, fs::join(dir, "upper"), fs::join(dir, "work"), fs::join(dir, "merged"),
+                             cfg.shift, cfg.rm};
+  return storage::mount_rootfs(storage::choose_driver(paths.graphroot, paths.driver), req);
+}
+
+security::SeccompFilter filter_for(const config::StorePaths& paths, const runtime::StartConfig& cfg) {
+  if (!cfg.spec.seccomp) return {};
+  return security::cached_filter(fs::join(paths.graphroot, "cache"), cfg.seccomp_profile,
+                                 security::CapSet{cfg.spec.caps.bounding});
+}
+
+bool waiter_alive(const config::StorePaths& paths, const std::string& id, const storage::ContainerState& st) {
+  return st.monitor_start != 0 && st.boot_id == boot_id() &&
+         process_start_time(st.monitor_pid) == st.monitor_start && fs::exists(waiter_marker(paths, id));
+}
+
+// The container's PID 1 as a pidfd, if it is still the process recorded.
+UniqueFd open_container_pid(const storage::ContainerState& st) {
+  if (st.pid <= 0 || st.pid_start == 0 || st.boot_id != boot_id()) return {};
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, st.pid, 0)));
+  if (fd && process_start_time(st.pid) != st.pid_start) fd.reset();
+  return fd;
+}
+
+void make_pipe(UniqueFd& rd, UniqueFd& wr) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
+  rd.reset(p[0]);
+  wr.reset(p[1]);
+}
+
+// The waiter's record of a started container.
+void mark_running(storage::ContainerState& st, const runtime::Started& started) {
+  static const uint64_t self_start = process_start_time(::getpid());
+  st.status = "running";
+  st.pid = started.pid;
+  st.pid_start = process_start_time(started.pid);
+  st.monitor_pid = ::getpid();
+  st.monitor_start = self_start;
+  st.boot_id = boot_id();
+  st.started_at = now();
+  st.finished_at.clear();
+  st.exit_code = 0;
+}
+
+void mark_exited(storage::ContainerState& st, int code) {
+  st.status = "exited";
+  st.pid = 0;
+  st.pid_start = 0;
+  st.exit_code = code;
+  st.finished_at = now();
+}
+
+// Keeps runroot/containers/ID while the waiter lives.
+class Marker {
+ public:
+  Marker(const config::StorePaths& paths, const std::string& id) : path_(waiter_marker(paths, id)) {
+    config::ensure_private_dir(paths.runroot);
+    fs::mkdir_p(path_, 0700);
+  }
+  ~Marker() { ::rmdir(path_.c_str()); }
+  Marker(const Marker&) = delete;
+  Marker& operator=(const Marker&) = delete;
+
+ private:
+  std::string path_;
+};
+
+void remove_container(storage::ContainerStore& containers, const std::string& id) {
+  try {
+    containers.remove(id);
+  } catch (const Error& e) {
+    log::warn("removing container {}: {}", id, e.what());
+  }
+}
+
+// ---- the monitor ----
+
+// Whether the policy restarts a container that ended with code, when it has
+// been restarted `count` times and the user has not stopped it.
+bool should_restart(const runtime::RestartPolicy& p, const storage::ContainerState& st, int code) {
+  if (st.stop_requested) return false;
+  if (p.name == "always" || p.name == "unless-stopped") return true;
+  if (p.name == "on-failure") return code != 0 && (p.max_retries == 0 || st.restart_count < p.max_retries);
+  return false;
+}
+
+void report(int fd, const std::string& text) {
+  if (fd < 0) return;
+  ssize_t ignored = ::write(fd, text.data(), text.size());
+  (void)ignored;
+}
+
+// Copies the container's output into its log until PID 1 has exited and
+// every writer has closed; returns the wait status.
+int pump(const runtime::Started& started, int out, int err, runtime::LogWriter& log) {
+  int status = -1;
+  bool exited = false;
+  int streams[2] = {started.pty_master ? started.pty_master.get() : out, started.pty_master ? -1 : err};
+  char buf[65536];
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (!exited) fds[n++] = {started.pidfd.get(), POLLIN, 0};
+    int which[3] = {-1, -1, -1};
+    for (int i = 0; i < 2; ++i)
+      if (streams[i] >= 0) {
+        which[n] = i;
+        fds[n++] = {streams[i], POLLIN, 0};
+      }
+    if (n == 0) break;
+    int timeout = -1;
+    if (exited) {
+      // Output still held open by a process that escaped the pid namespace's
+      // end is not waited for long.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      timeout = static_cast<int>(left.count());
+    }
+    int r = ::poll(fds, n, timeout);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw_errno("poll");
+    if (r == 0) break;
+    for (nfds_t i = 0; i < n; ++i) {
+      if (!fds[i].revents) continue;
+      if (which[i] < 0) {
+        while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        exited = true;
+        deadline = std::chrono::steady_clock::now() + 2s;
+        continue;
+      }
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        log.write(which[i] == 0 ? runtime::LogStream::Stdout : runtime::LogStream::Stderr,
+                  std::string_view(buf, static_cast<size_t>(got)));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        streams[which[i]] = -1;  // EOF (EIO on a pty whose last holder closed it)
+      }
+    }
+  }
+  log.flush();
+  return status;
+}
+
+}  // namespace
+
+void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
+                     std::optional<int> exit_code) {
+  storage::Event e;
+  e.type = "container";
+  e.status = status;
+  e.id = rec.id;
+  e.name = rec.name;
+  e.image = rec.image;
+  e.attributes = rec.labels;
+  if (exit_code) e.attributes[std::string(storage::kEventExitCode)] = std::to_string(*exit_code);
+  storage::record_event(paths, std::move(e));
+}
+
+std::string waiter_marker(const config::StorePaths& paths, const std::string& id) {
+  return fs::join(paths.runroot, "containers/" + id);
+}
+
+storage::ContainerState repair_locked(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                      const std::string& id, storage::ContainerState st) {
+  if (!st.running() || waiter_alive(paths, id, st)) return st;
+  // Its waiter is gone (killed, or this is another boot): the container died
+  // with it (PR_SET_PDEATHSIG); make sure, and say so.
+  if (UniqueFd pid = open_container_pid(st)) ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
+  mark_exited(st, 128 + SIGKILL);
+  containers.write_state(id, st);
+  ::rmdir(waiter_marker(paths, id).c_str());
+  return st;
+}
+
+storage::ContainerState current_state(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                      const std::string& id) {
+  auto st = containers.state(id);
+  if (!st.running() || waiter_alive(paths, id, st)) return st;
+  auto lock = containers.lock(id);
+  return repair_locked(containers, paths, id, containers.state(id));
+}
+
+int run_foreground(storage::ContainerStore& containers, const config::StorePaths& paths,
+                   const storage::ContainerRecord& rec, const runtime::StartConfig& cfg, bool interactive) {
+  auto rootfs = mount_root(paths, containers, rec, cfg);
+  auto filter = filter_for(paths, cfg);
+  Marker marker(paths, rec.id);
+  sigset_t old_mask;
+  runtime::block_signals(&old_mask);
+  ScopeGuard restore_mask([&] { ::sigprocmask(SIG_SETMASK, &old_mask, nullptr); });
+  // A container that outlives its run keeps a log, as under a monitor: its
+  // output goes through cabin. A --rm one writes to cabin's stdio directly.
+  std::optional<runtime::LogWriter> log;
+  UniqueFd out_rd, out_wr, err_rd, err_wr;
+  if (!cfg.rm) {
+    log.emplace(fs::join(containers.dir(rec.id), "userdata/ctr.log"), cfg.log_max_size);
+    if (!cfg.spec.terminal) {
+      make_pipe(out_rd, out_wr);
+      make_pipe(err_rd, err_wr);
+    }
+  }
+  auto started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+  out_wr.reset();
+  err_wr.reset();
+  {
+    auto lock = containers.lock(rec.id);
+    auto st = containers.state(rec.id);
+    mark_running(st, started);
+    st.stop_requested = false;
+    containers.write_state(rec.id, st);
+  }
+  container_event(paths, rec, "start");
+  runtime::SuperviseOptions so;
+  so.pid = started.pid;
+  so.pidfd = started.pidfd.get();
+  so.pty_master = started.pty_master.get();
+  so.stdin_open = interactive;
+  so.sig_proxy = cfg.sig_proxy;
+  so.out_fd = out_rd.get();
+  so.err_fd = err_rd.get();
+  if (log)
+    so.tee = [&](int stream, std::string_view data) {
+      log->write(stream == 2 ? runtime::LogStream::Stderr : runtime::LogStream::Stdout, data);
+    };
+  int code = runtime::exit_code_of(runtime::supervise(so));
+  if (log) log->flush();
+  {
+    auto lock = containers.lock(rec.id);
+    auto st = containers.state(rec.id);
+    mark_exited(st, code);
+    containers.write_state(rec.id, st);
+  }
+  container_event(paths, rec, "died", code);
+  if (cfg.rm) {
+    rootfs = {};
+    remove_container(containers, rec.id);
+    container_event(paths, rec, "remove");
+  }
+  return code;
+}
+
+void start_detached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                    const storage::ContainerRecord& rec) {
+  auto lock = containers.lock(rec.id);
+  auto st = repair_locked(containers, paths, rec.id, containers.state(rec.id));
+  if (st.running()) return;
+
+  // The monitor: this program again, in its own session, inheriting our
+  // user and mount namespaces; it mounts the root (a fuse-overlayfs helper
+  // is then its child and dies with it). It reports on fd 3.
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd report_rd(fds[0]), report_wr(fds[1]);
+  char self[4096];
+  ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len < 0) throw_errno("readlink /proc/self/exe");
+  std::string exe(self, static_cast<size_t>(len));
+  std::vector<std::string> args = {exe, "--root", paths.graphroot, "--runroot", paths.runroot};
+  if (!paths.driver.empty()) args.insert(args.end(), {"--storage-driver", paths.driver});
+  args.insert(args.end(), {"__monitor", rec.id});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  ScopeGuard free_spawn([&] {
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+  });
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  posix_spawn_file_actions_adddup2(&fa, report_wr.get(), 3);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);  // nothing of our caller's (a test runner's pipes) lingers
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ);
+  if (rc != 0) throw Error(rc, "start the container's monitor");
+  report_wr.reset();
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(report_rd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  if (text == "ok") return;
+  // "CODE MESSAGE" from the monitor, or nothing if it died.
+  int status;
+  ::waitpid(pid, &status, WNOHANG);
+  auto space = text.find(' ');
+  if (text.empty() || space == std::string::npos) fail("the container's monitor died before the container started");
+  throw Error(text.substr(space + 1), std::atoi(text.substr(0, space).c_str()));
+}
+
+int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd) {
+  storage::ContainerStore containers(paths);
+  bool first = true;
+  try {
+    auto rec = containers.find(id);
+    if (!rec || rec->id != id) fail("no container with ID {}", id);
+    auto cfg = load_start_config(containers, id);
+    auto rootfs = mount_root(paths, containers, *rec, cfg);
+    auto filter = filter_for(paths, cfg);
+    std::string dir = containers.dir(id);
+    runtime::LogWriter log(fs::join(dir, "userdata/ctr.log"), cfg.log_max_size);
+    Marker marker(paths, id);
+    sigset_t old_mask;
+    runtime::block_signals(&old_mask);
+    for (int attempt = 0;; ++attempt) {
+      UniqueFd out_rd, out_wr, err_rd, err_wr;
+      if (!cfg.spec.terminal) {
+        make_pipe(out_rd, out_wr);
+        make_pipe(err_rd, err_wr);
+      }
+      runtime::Started started;
+      try {
+        started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+      } catch (const Error& e) {
+        if (first) throw;
+        auto lock = containers.lock(id);
+        auto st = containers.state(id);
+        mark_exited(st, e.exit_code());
+        containers.write_state(id, st);
+        log::warn("restarting container {}: {}", id, e.what());
+        break;
+      }
+      out_wr.reset();
+      err_wr.reset();
+      {
+        // The starter holds the lock until it has our first report.
+        std::optional<fs::FileLock> lock;
+        if (!first) lock = containers.lock(id);
+        auto st = containers.state(id);
+        mark_running(st, started);
+        if (first) st.stop_requested = false;
+        containers.write_state(id, st);
+      }
+      container_event(paths, *rec, first ? "start" : "restart");
+      if (first) {
+        report(report_fd, "ok");
+        ::close(report_fd);
+        report_fd = -1;
+        first = false;
+      }
+      int code = runtime::exit_code_of(pump(started, out_rd.get(), err_rd.get(), log));
+      bool again;
+      int restarts;
+      {
+        auto lock = containers.lock(id);
+        auto st = containers.state(id);
+        mark_exited(st, code);
+        again = should_restart(cfg.restart, st, code);
+        if (again) ++st.restart_count;
+        restarts = st.restart_count;
+        containers.write_state(id, st);
+      }
+      container_event(paths, *rec, "died", code);
+      if (!again) break;
+      // Docker's back-off: 100 ms, doubling, at most a minute.
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(100ms * (1 << std::min(restarts - 1, 10)), 60s));
+      auto lock = containers.lock(id);
+      if (containers.state(id).stop_requested) break;
+    }
+    if (cfg.rm) {
+      rootfs = {};
+      remove_container(containers, id);
+      container_event(paths, *rec, "remove");
+    }
+    return 0;
+  } catch (const Error& e) {
+    if (first) report(report_fd, fmt::format("{} {}", e.exit_code(), e.what()));
+    return e.exit_code();
+  }
+}
+
+bool signal_container(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                      int sig) {
+  auto lock = containers.lock(id);
+  auto st = repair_locked(containers, paths, id, containers.state(id));
+  if (!st.running()) return false;
+  UniqueFd pid = open_container_pid(st);
+  if (!pid) return false;
+  st.stop_requested = true;
+  containers.write_state(id, st);
+  if (::syscall(SYS_pidfd_send_signal, pid.get(), sig, nullptr, 0) != 0 && errno != ESRCH)
+    throw_errno("send signal {} to container {}", sig, id);
+  return true;
+}
+
+void stop_container(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                    int stop_signal, std::chrono::seconds timeout) {
+  UniqueFd pid;
+  {
+    auto lock = containers.lock(id);
+    auto st = repair_locked(containers, paths, id, containers.state(id));
+    if (!st.running()) {
+      // Between two runs of a restart policy: no further run.
+      if (!st.stop_requested && waiter_alive(paths, id, st)) {
+        st.stop_requested = true;
+        containers.write_state(id, st);
+      }
+      return;
+    }
+    pid = open_container_pid(st);
+    if (!pid) return;
+    st.stop_requested = true;
+    st.status = "stopping";
+    containers.write_state(id, st);
+  }
+  auto exited_within = [&](std::chrono::milliseconds ms) {
+    pollfd p{pid.get(), POLLIN, 0};
+    int r;
+    do r = ::poll(&p, 1, static_cast<int>(ms.count()));
+    while (r < 0 && errno == EINTR);
+    return r > 0;
+  };
+  if (timeout.count() > 0 && ::syscall(SYS_pidfd_send_signal, pid.get(), stop_signal, nullptr, 0) == 0 &&
+      exited_within(timeout)) {
+  } else {
+    if (timeout.count() > 0) {
+      auto rec = containers.find(id);
+      log::warn("StopSignal {} failed to stop container {} in {} seconds, resorting to SIGKILL",
+                signal_name(stop_signal), rec ? rec->name : id, timeout.count());
+    }
+    ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
+    exited_within(10s);
+  }
+  wait_stopped(containers, paths, id, 10s);
+}
+
+bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                  std::optional<std::chrono::milliseconds> timeout) {
+  auto until = timeout ? std::chrono::steady_clock::now() + *timeout : std::chrono::steady_clock::time_point::max();
+  auto pause = 2ms;
+  while (current_state(containers, paths, id).running()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, 50ms);
+  }
+  return true;
+}
+
+}  // namespace cabin::engine
+
+namespace cabin::engine {
+namespace {
+
+// The namespaces of pid that are not ours already, as CLONE_NEW* flags.
+int foreign_namespaces(pid_t pid) {
+  static constexpr std::pair<const char*, int> kKinds[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},       {"uts", CLONE_NEWUTS},
+      {"ipc", CLONE_NEWIPC},   {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+  };
+  int flags = 0;
+  for (const auto& [name, flag] : kKinds) {
+    struct stat mine {}, theirs {};
+    if (::stat(fmt::format("/proc/self/ns/{}", name).c_str(), &mine) != 0) continue;
+    if (::stat(fmt::format("/proc/{}/ns/{}", pid, name).c_str(), &theirs) != 0) throw_errno("the container's {} namespace", name);
+    if (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) flags |= flag;
+  }
+  return flags;
+}
+
+}  // namespace
+
+int exec_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                   const storage::ContainerRecord& rec, const ExecOptions& o) {
+  if (o.command.empty()) fail("must provide a non-empty command to start an exec session: invalid argument");
+  auto st = current_state(containers, paths, rec.id);
+  UniqueFd pid = st.running() ? open_container_pid(st) : UniqueFd{};
+  if (!pid) fail("can only create exec sessions on running containers: container state improper");
+  auto cfg = load_start_config(containers, rec.id);
+  auto filter = filter_for(paths, cfg);
+  runtime::ContainerSpec spec;
+  spec.args = o.command;
+  spec.env = cfg.spec.env;
+  if (o.tty && std::none_of(spec.env.begin(), spec.env.end(), [](const auto& e) { return e.rfind("TERM=", 0) == 0; }))
+    spec.env.push_back("TERM=xterm");
+  runtime::add_env(spec.env, o.env_files, o.env);  // host files and values: before leaving the host
+  spec.cwd = o.workdir.empty() ? cfg.spec.cwd : o.workdir;
+  spec.create_cwd = false;
+  spec.terminal = o.tty;
+  spec.stdin_open = o.interactive;
+  spec.no_new_privileges = cfg.spec.no_new_privileges;
+  spec.seccomp = cfg.spec.seccomp;
+  spec.hostname.clear();
+
+  if (::setns(pid.get(), foreign_namespaces(st.pid)) != 0) throw_errno("join the namespaces of container {}", rec.name);
+  // From here on "/" is the container's root.
+  spec.user = cfg.spec.user;
+  if (!o.user.empty()) {
+    std::string home;
+    spec.user = runtime::resolve_user(o.user, fs::read_file_if_exists("/etc/passwd").value_or(""),
+                                      fs::read_file_if_exists("/etc/group").value_or(""), &home);
+  }
+  security::CapSet caps = o.privileged ? security::all_caps() : security::CapSet{cfg.spec.caps.bounding};
+  spec.caps = security::process_caps(caps, spec.user.uid == 0, {});
+
+  sigset_t old_mask;
+  runtime::block_signals(&old_mask);
+  ScopeGuard restore_mask([&] { ::sigprocmask(SIG_SETMASK, &old_mask, nullptr); });
+  auto started = runtime::exec_in_container(spec, filter, old_mask);
+  if (o.detach) return 0;
+  runtime::SuperviseOptions so;
+  so.pid = started.pid;
+  so.pidfd = started.pidfd.get();
+  so.pty_master = started.pty_master.get();
+  so.stdin_open = o.interactive;
+  return runtime::exit_code_of(runtime::supervise(so));
+}
+
+}  // namespace cabin::engine

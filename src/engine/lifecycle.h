@@ -1,0 +1,80 @@
+// Starting, watching and stopping containers, with no daemon: whoever
+// starts a container waits for it — the foreground `cabin run` itself, or
+// a monitor (cabin re-executed as `cabin __monitor ID`, in the starter's
+// user and mount namespaces) for a detached one. The container's PID 1 dies
+// with its waiter (PR_SET_PDEATHSIG), and the waiter leaves a marker in
+// runroot/containers/ID while alive, so any later command can tell a
+// container that is really running from one whose monitor was killed or
+// whose runtime directory was wiped by a reboot.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/paths.h"
+#include "runtime/spec_json.h"
+#include "storage/containers.h"
+
+namespace cabin::engine {
+
+// The container's state, repaired first: recorded as running while nobody
+// waits for it any more, it is marked exited (its processes killed).
+storage::ContainerState current_state(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                      const std::string& id);
+// The same for a state already read under containers.lock(id).
+storage::ContainerState repair_locked(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                      const std::string& id, storage::ContainerState st);
+
+// Runs the created container in the foreground, this process its waiter:
+// returns its exit code. interactive relays stdin (-i). A --rm container is
+// removed afterwards.
+int run_foreground(storage::ContainerStore& containers, const config::StorePaths& paths,
+                   const storage::ContainerRecord& rec, const runtime::StartConfig& cfg, bool interactive);
+
+// Starts the container under a monitor of its own and returns once its
+// command runs (throws why not, with the exit codes of run). A running
+// container is left as it is. Call in cabin's user namespace.
+void start_detached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                    const storage::ContainerRecord& rec);
+
+// The monitor's body (`cabin __monitor ID`): report_fd gets "ok" once the
+// container runs, or the error. Returns the monitor's exit code.
+int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd);
+
+// Sends sig to the container's PID 1, recording that the user stopped it
+// (no restart). Returns false when it is not running.
+bool signal_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                      const std::string& id, int sig);
+
+// podman stop: the stop signal, then SIGKILL after timeout; returns once
+// its waiter has recorded the exit.
+void stop_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                    const std::string& id, int stop_signal, std::chrono::seconds timeout);
+
+// Waits until the container is not running; true unless timeout passed.
+bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                  std::optional<std::chrono::milliseconds> timeout);
+
+// podman exec: a further process in the running container.
+struct ExecOptions {
+  std::vector<std::string> command, env, env_files;
+  std::string user, workdir;
+  bool interactive = false, tty = false, detach = false, privileged = false;
+};
+// Joins the container's namespaces (this process: call it last) and runs
+// the command there with the container's seccomp profile and capabilities;
+// returns its exit code (0 at once with detach).
+int exec_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                   const storage::ContainerRecord& rec, const ExecOptions& o);
+
+// Records a container event (create, start, died, stop, kill, remove, …)
+// with its labels; exit_code for died.
+void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
+                     std::optional<int> exit_code = std::nullopt);
+
+// The marker a container's waiter keeps while alive.
+std::string waiter_marker(const config::StorePaths& paths, const std::string& id);
+
+}  // namespace cabin::engine

@@ -1,0 +1,42 @@
+// A created container's start configuration, kept as JSON in its directory
+// (start.json) so that `start`, `restart` and the monitor can start it again
+// without the command line that created it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rootless/idmap.h"
+#include "runtime/spec.h"
+
+namespace cabin::runtime {
+
+// --restart no|on-failure[:N]|always|unless-stopped
+struct RestartPolicy {
+  std::string name = "no";  // "no", "on-failure", "always", "unless-stopped"
+  int max_retries = 0;      // on-failure:N (0 = unlimited)
+};
+// Throws with Podman's message for a bad value.
+RestartPolicy parse_restart_policy(const std::string& text);
+
+struct StartConfig {
+  ContainerSpec spec;
+  std::vector<std::string> lower_dirs;     // image layers, top first (empty for --rootfs)
+  std::optional<rootless::IdMapping> shift;  // the root presented id-shifted (keep-id, --uidmap)
+  std::string seccomp_profile;             // "" = default, "unconfined", or JSON text
+  std::string stop_signal = "SIGTERM";
+  int stop_timeout = 10;                   // seconds before SIGKILL
+  bool rm = false;                         // removed when it exits
+  RestartPolicy restart;
+  uint64_t log_max_size = 0;               // --log-opt max-size (0 = unlimited)
+  bool sig_proxy = true;
+};
+
+nlohmann::json to_json(const StartConfig& c);
+// Throws cabin::Error for JSON that is not a start configuration.
+StartConfig start_config_from_json(const nlohmann::json& j);
+
+}  // namespace cabin::runtime
