@@ -67,7 +67,35 @@ int run_rm(const Globals& g, const RmOptions& o) {
   return 0;
 }
 
+// podman container prune: every container that is not running.
+int run_prune(const Globals& g, bool force) {
+  if (!force && !confirm("WARNING! This will remove all non running containers.\nAre you sure you want to continue?"))
+    return 0;
+  storage::ContainerStore containers(g.paths);
+  std::vector<storage::ContainerRecord> todo;
+  for (auto& r : containers.list())
+    if (!engine::current_state(containers, g.paths, r.id).running()) todo.push_back(r);
+  enter_userns(g);
+  for (const auto& rec : todo) {
+    {
+      auto lock = containers.lock(rec.id);
+      if (engine::repair_locked(containers, g.paths, rec.id, containers.state(rec.id)).running()) continue;
+    }
+    containers.remove(rec.id);
+    engine::container_event(g.paths, rec, "remove");
+    fmt::print("{}\n", rec.id);
+  }
+  return 0;
+}
+
 }  // namespace
+
+Runner bind_container_prune(CLI::App& app, Globals& g) {
+  auto force = std::make_shared<bool>(false);
+  app.add_flag("-f,--force", *force, "Do not prompt for confirmation");
+  app.add_option("--filter", [](const std::vector<std::string>&) { return true; }, "Provide filter values");
+  return [force, &g] { return run_prune(g, *force); };
+}
 
 Runner bind_rm(CLI::App& app, Globals& g) {
   auto o = std::make_shared<RmOptions>();

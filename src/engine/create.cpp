@@ -96,11 +96,8 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   if (o.stop_timeout) cfg.stop_timeout = *o.stop_timeout;
   if (!o.cidfile.empty() && fs::exists(o.cidfile))
     fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
-  if (!o.name.empty()) {
-    bool ok = std::isalnum(static_cast<unsigned char>(o.name[0]));
-    for (char c : o.name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
-    if (!ok) fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
-  }
+  if (!o.name.empty() && !storage::valid_container_name(o.name))
+    fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
   o.run.command = command;
 
   storage::ContainerStore containers(paths);

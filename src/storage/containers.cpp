@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <random>
 
@@ -159,6 +160,18 @@ void ContainerStore::update(const ContainerRecord& record) {
   write(all);
 }
 
+void ContainerStore::rename(const std::string& id, const std::string& name) {
+  auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
+  auto all = read();
+  for (const auto& r : all)
+    if (r.name == name && r.id != id)
+      fail("renaming container {}: name {} already in use, cannot rename container {}: container already exists", id,
+           name, id);
+  for (auto& r : all)
+    if (r.id == id) r.name = name;
+  write(all);
+}
+
 void ContainerStore::remove(const std::string& id) {
   {
     auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
@@ -190,6 +203,12 @@ std::vector<ContainerRecord> ContainerStore::using_image(const std::string& imag
   for (auto& r : list())
     if (r.image_id == image_id) out.push_back(r);
   return out;
+}
+
+bool valid_container_name(std::string_view name) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  return !name.empty() && word(name[0]) &&
+         std::all_of(name.begin(), name.end(), [&](char c) { return word(c) || c == '_' || c == '.' || c == '-'; });
 }
 
 std::string generate_name() {

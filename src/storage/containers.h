@@ -74,6 +74,8 @@ class ContainerStore {
   ContainerRecord create(ContainerRecord record);
   // Replaces the record with the same id.
   void update(const ContainerRecord& record);
+  // Gives the container another name; fails when the name is taken.
+  void rename(const std::string& id, const std::string& name);
   // Removes the record and the container's directory.
   void remove(const std::string& id);
 
@@ -94,6 +96,9 @@ class ContainerStore {
 
   std::string root_;
 };
+
+// Podman's rule for container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+bool valid_container_name(std::string_view name);
 
 // A Docker-style "adjective_surname" name.
 std::string generate_name();

@@ -300,3 +300,27 @@ state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' 
   run_cabin events --stream=false --filter event=died --format '{{.Name}} {{.ContainerExitCode}}'
   is "$output" "evented 0"
 }
+
+@test "rename, port, container prune, pause" {
+  run_cabin create --name first "$PROBE_IMAGE" true
+  local id=$output
+  run_cabin create --name second "$PROBE_IMAGE" true
+  run_cabin rename first renamed
+  is "$output" ""
+  is "$(cabin_out inspect --format '{{.Id}}' renamed)" "$id" "the same container"
+  run_cabin 125 rename renamed second
+  expect_error "renaming container $id: name second already in use, cannot rename container $id: container already exists"
+  run_cabin 125 rename renamed 'bad name'
+  expect_error "names must match \[a-zA-Z0-9\]\[a-zA-Z0-9_.-\]\*: invalid argument"
+  run_cabin 125 rename nosuch x
+  expect_error 'no container with name or ID "nosuch" found: no such container'
+  run_cabin port renamed
+  is "$output" "" "no published ports"
+  run_cabin 125 pause renamed
+  expect_error '"created" is not running, can.t pause: container state improper'
+  run_d up "$polite"
+  run_cabin container prune -f
+  is "$(sort <<<"$output" | wc -l)" "2" "the two stopped ones"
+  run_cabin ps -a --format '{{.Names}}'
+  is "$output" "up" "the running one stays"
+}
