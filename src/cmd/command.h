@@ -74,6 +74,7 @@ Runner bind_wait(CLI::App&, Globals&);
 Runner bind_logs(CLI::App&, Globals&);
 Runner bind_top(CLI::App&, Globals&);
 Runner bind_stats(CLI::App&, Globals&);
+Runner bind_attach(CLI::App&, Globals&);
 Runner bind_monitor(CLI::App&, Globals&);
 Runner bind_exec(CLI::App&, Globals&);
 Runner bind_rename(CLI::App&, Globals&);

@@ -3,6 +3,7 @@
 
 #include "cmd/common.h"
 #include "engine/lifecycle.h"
+#include "runtime/attach.h"
 #include "util/error.h"
 
 namespace cabin::cmd {
@@ -19,9 +20,11 @@ Runner bind_exec(CLI::App& app, Globals& g) {
   app.add_option("-u,--user", o->user, "Sets the username or UID used and optionally the groupname or GID for the specified command");
   app.add_option("-w,--workdir", o->workdir, "Working directory inside the container");
   app.add_flag("--privileged", o->privileged, "Give the process extended Linux capabilities inside the container");
-  app.add_option("--detach-keys", [](const std::vector<std::string>&) { return true; }, "Select the key sequence for detaching a container");
+  auto detach_keys = std::make_shared<std::string>(runtime::kDefaultDetachKeys);
+  app.add_option("--detach-keys", *detach_keys, "Select the key sequence for detaching a container");
   for (CLI::Option* opt : app.get_options()) opt->allow_extra_args(false);
-  return [o, &g, &app] {
+  return [o, detach_keys, &g, &app] {
+    o->detach_keys = runtime::parse_detach_keys(*detach_keys);
     auto args = app.remaining();
     if (args.empty()) fail("requires at least 2 arg(s), only received 0");
     if (args[0].size() > 1 && args[0][0] == '-') {

@@ -8,6 +8,7 @@
 #include "cmd/create_flags.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "runtime/attach.h"
 #include "storage/containers.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -19,12 +20,14 @@ namespace {
 struct RunCmdOptions {
   engine::CreateOptions create;
   bool detach = false;
+  std::string detach_keys{runtime::kDefaultDetachKeys};
 };
 
 int run_run(const Globals& g, RunCmdOptions& o, const std::vector<std::string>& args) {
   auto what = image_and_command("run", args);
   if (!what) return kExitError;
   if (!o.create.stop_signal.empty()) parse_signal(o.create.stop_signal);
+  runtime::parse_detach_keys(o.detach_keys);
   auto store = open_store(g);
   auto created = engine::create_container(store, g.paths, o.create, what->image, what->command);
   const auto& rec = created.record;
@@ -55,6 +58,8 @@ Runner bind_run(CLI::App& app, Globals& g) {
   auto o = std::make_shared<RunCmdOptions>();
   bind_create_flags(app, o->create);
   app.add_flag("-d,--detach", o->detach, "Run container in background and print container ID")->allow_extra_args(false);
+  app.add_option("--detach-keys", o->detach_keys, "Override the key sequence for detaching a container")
+      ->allow_extra_args(false);
   return [o, &g, &app] { return run_run(g, *o, app.remaining()); };
 }
 

@@ -4,6 +4,7 @@
 #include "cmd/common.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "runtime/attach.h"
 #include "util/error.h"
 
 namespace cabin::cmd {
@@ -12,6 +13,7 @@ namespace {
 struct StartOptions {
   std::vector<std::string> names;
   bool attach = false, interactive = false, all = false;
+  std::string detach_keys{runtime::kDefaultDetachKeys};
   std::optional<bool> sig_proxy;
 };
 
@@ -27,11 +29,16 @@ int run_start(const Globals& g, const StartOptions& o) {
   if (o.attach || o.interactive) {
     if (names.size() != 1) fail("you cannot start and attach multiple containers at once");
     auto rec = find_container(containers, names[0]);
-    if (engine::current_state(containers, g.paths, rec.id).running())
-      fail("container {} is already running: attaching to a running container is not supported yet", rec.name);
-    auto cfg = engine::load_start_config(containers, rec.id);
-    if (o.sig_proxy) cfg.sig_proxy = *o.sig_proxy;
-    return engine::run_foreground(containers, g.paths, rec, cfg, o.interactive);
+    engine::AttachOptions a;
+    a.stdin = o.interactive;
+    a.detach_keys = o.detach_keys;
+    a.sig_proxy = o.sig_proxy.value_or(true);
+    // A running container is attached to, as Podman does.
+    auto r = engine::current_state(containers, g.paths, rec.id).running()
+                 ? engine::attach_container(containers, g.paths, rec, a)
+                 : engine::start_attached(containers, g.paths, rec, a);
+    if (r.detached || !r.exit_code) return 0;
+    return *r.exit_code;
   }
   for (const auto& name : names) {
     auto rec = find_container(containers, name);
@@ -48,6 +55,7 @@ Runner bind_start(CLI::App& app, Globals& g) {
   app.add_option("container", o->names, "Containers to start");
   app.add_flag("-a,--attach", o->attach, "Attach container's STDOUT and STDERR");
   app.add_flag("-i,--interactive", o->interactive, "Make STDIN available to the contained process");
+  app.add_option("--detach-keys", o->detach_keys, "Select the key sequence for detaching a container");
   app.add_flag("--all", o->all, "Start all containers regardless of their state or configuration");
   add_bool_flag(app, "--sig-proxy", o->sig_proxy, "Proxy received signals to the process (default true if attaching, false otherwise)");
   return [o, &g] { return run_start(g, *o); };

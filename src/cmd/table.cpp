@@ -30,6 +30,7 @@ constexpr std::array kPsAliases = {"list"sv, "ls"sv};
 
 // `cabin container …`: the container group; most are also top-level.
 constexpr std::array kContainerCommands = {
+    Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
     Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},
     Command{"exec", "Run a process in a running container", Needs::Host, bind_exec},
     Command{"exists", "Check if a container exists in local storage", Needs::Host, bind_container_exists},
@@ -54,6 +55,7 @@ constexpr std::array kContainerCommands = {
 
 constexpr std::array kCommands = {
     Command{"__monitor", "", Needs::Host, bind_monitor},
+    Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},
     Command{"events", "Show cabin events", Needs::Host, bind_events},

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +18,9 @@
 #include "engine/create.h"
 #include "format/units.h"
 #include "runtime/executor.h"
+#include "runtime/attach.h"
 #include "runtime/logfile.h"
+#include "runtime/monitor_io.h"
 #include "runtime/supervise.h"
 #include "security/seccomp.h"
 #include "storage/events.h"
@@ -95,6 +98,12 @@ void mark_exited(storage::ContainerState& st, int code) {
   st.finished_at = now();
 }
 
+// The waiter's marker goes, with the attach socket in it.
+void remove_marker(const std::string& path) {
+  ::unlink(fs::join(path, runtime::kAttachSocket).c_str());
+  ::rmdir(path.c_str());
+}
+
 // Keeps runroot/containers/ID while the waiter lives.
 class Marker {
  public:
@@ -102,7 +111,7 @@ class Marker {
     config::ensure_private_dir(paths.runroot);
     fs::mkdir_p(path_, 0700);
   }
-  ~Marker() { ::rmdir(path_.c_str()); }
+  ~Marker() { remove_marker(path_); }
   Marker(const Marker&) = delete;
   Marker& operator=(const Marker&) = delete;
 
@@ -135,59 +144,6 @@ void report(int fd, const std::string& text) {
   (void)ignored;
 }
 
-// Copies the container's output into its log until PID 1 has exited and
-// every writer has closed; returns the wait status.
-int pump(const runtime::Started& started, int out, int err, runtime::LogWriter& log) {
-  int status = -1;
-  bool exited = false;
-  int streams[2] = {started.pty_master ? started.pty_master.get() : out, started.pty_master ? -1 : err};
-  char buf[65536];
-  auto deadline = std::chrono::steady_clock::time_point::max();
-  for (;;) {
-    pollfd fds[3];
-    nfds_t n = 0;
-    if (!exited) fds[n++] = {started.pidfd.get(), POLLIN, 0};
-    int which[3] = {-1, -1, -1};
-    for (int i = 0; i < 2; ++i)
-      if (streams[i] >= 0) {
-        which[n] = i;
-        fds[n++] = {streams[i], POLLIN, 0};
-      }
-    if (n == 0) break;
-    int timeout = -1;
-    if (exited) {
-      // Output still held open by a process that escaped the pid namespace's
-      // end is not waited for long.
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      timeout = static_cast<int>(left.count());
-    }
-    int r = ::poll(fds, n, timeout);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw_errno("poll");
-    if (r == 0) break;
-    for (nfds_t i = 0; i < n; ++i) {
-      if (!fds[i].revents) continue;
-      if (which[i] < 0) {
-        while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        exited = true;
-        deadline = std::chrono::steady_clock::now() + 2s;
-        continue;
-      }
-      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        log.write(which[i] == 0 ? runtime::LogStream::Stdout : runtime::LogStream::Stderr,
-                  std::string_view(buf, static_cast<size_t>(got)));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        streams[which[i]] = -1;  // EOF (EIO on a pty whose last holder closed it)
-      }
-    }
-  }
-  log.flush();
-  return status;
-}
-
 }  // namespace
 
 void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
@@ -215,7 +171,7 @@ storage::ContainerState repair_locked(storage::ContainerStore& containers, const
   if (UniqueFd pid = open_container_pid(st)) ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
   mark_exited(st, 128 + SIGKILL);
   containers.write_state(id, st);
-  ::rmdir(waiter_marker(paths, id).c_str());
+  remove_marker(waiter_marker(paths, id));
   return st;
 }
 
@@ -287,7 +243,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
 }
 
 void start_detached(storage::ContainerStore& containers, const config::StorePaths& paths,
-                    const storage::ContainerRecord& rec) {
+                    const storage::ContainerRecord& rec, int attach_fd) {
   auto lock = containers.lock(rec.id);
   auto st = repair_locked(containers, paths, rec.id, containers.state(rec.id));
   if (st.running()) return;
@@ -305,6 +261,7 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
   std::vector<std::string> args = {exe, "--root", paths.graphroot, "--runroot", paths.runroot};
   if (!paths.driver.empty()) args.insert(args.end(), {"--storage-driver", paths.driver});
   args.insert(args.end(), {"__monitor", rec.id});
+  if (attach_fd >= 0) args.emplace_back("--attached");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -320,7 +277,9 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
   posix_spawn_file_actions_adddup2(&fa, 0, 1);
   posix_spawn_file_actions_adddup2(&fa, 0, 2);
   posix_spawn_file_actions_adddup2(&fa, report_wr.get(), 3);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 4);  // nothing of our caller's (a test runner's pipes) lingers
+  if (attach_fd >= 0) posix_spawn_file_actions_adddup2(&fa, attach_fd, 4);
+  // Nothing of our caller's (a test runner's pipes) lingers.
+  posix_spawn_file_actions_addclosefrom_np(&fa, attach_fd >= 0 ? 5 : 4);
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
@@ -348,7 +307,7 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
   throw Error(text.substr(space + 1), std::atoi(text.substr(0, space).c_str()));
 }
 
-int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd) {
+int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd, int attach_fd) {
   storage::ContainerStore containers(paths);
   bool first = true;
   try {
@@ -360,17 +319,26 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     std::string dir = containers.dir(id);
     runtime::LogWriter log(fs::join(dir, "userdata/ctr.log"), cfg.log_max_size);
     Marker marker(paths, id);
+    runtime::MonitorIo io(log, runtime::listen_attach(waiter_marker(paths, id)));
+    if (attach_fd >= 0) {
+      // start -a: the client is there from the start; its terminal's size
+      // is the pty's first.
+      auto size = io.adopt(UniqueFd(attach_fd));
+      if (size && cfg.spec.terminal) cfg.spec.console_size = {size->ws_row, size->ws_col};
+    }
     sigset_t old_mask;
     runtime::block_signals(&old_mask);
     for (int attempt = 0;; ++attempt) {
-      UniqueFd out_rd, out_wr, err_rd, err_wr;
+      // -i keeps the container's stdin open (a pipe) for attach.
+      UniqueFd out_rd, out_wr, err_rd, err_wr, in_rd, in_wr;
       if (!cfg.spec.terminal) {
         make_pipe(out_rd, out_wr);
         make_pipe(err_rd, err_wr);
+        if (cfg.spec.stdin_open) make_pipe(in_rd, in_wr);
       }
       runtime::Started started;
       try {
-        started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+        started = runtime::start_container(cfg.spec, filter, old_mask, {in_rd.get(), out_wr.get(), err_wr.get()});
       } catch (const Error& e) {
         if (first) throw;
         auto lock = containers.lock(id);
@@ -382,6 +350,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       }
       out_wr.reset();
       err_wr.reset();
+      in_rd.reset();
       {
         // The starter holds the lock until it has our first report.
         std::optional<fs::FileLock> lock;
@@ -398,7 +367,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         report_fd = -1;
         first = false;
       }
-      int code = runtime::exit_code_of(pump(started, out_rd.get(), err_rd.get(), log));
+      int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr)));
       bool again;
       int restarts;
       {
@@ -411,6 +380,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         containers.write_state(id, st);
       }
       container_event(paths, *rec, "died", code);
+      io.finish(code);
       if (!again) break;
       // Docker's back-off: 100 ms, doubling, at most a minute.
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(100ms * (1 << std::min(restarts - 1, 10)), 60s));
@@ -482,6 +452,61 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
     exited_within(10s);
   }
   wait_stopped(containers, paths, id, 10s);
+}
+
+namespace {
+
+runtime::AttachClientOptions client_options(const runtime::StartConfig& cfg, const AttachOptions& o) {
+  runtime::AttachClientOptions c;
+  c.tty = cfg.spec.terminal;
+  c.relay_stdin = o.stdin && cfg.spec.stdin_open;
+  c.detach_keys = runtime::parse_detach_keys(o.detach_keys);
+  c.sig_proxy = o.sig_proxy && !c.tty;  // with a pty, keys are input, not signals
+  return c;
+}
+
+Attached attach_with(runtime::AttachClientOptions c, int sock, const storage::ContainerState& st) {
+  UniqueFd pid = open_container_pid(st);
+  c.pidfd = pid.get();
+  auto r = runtime::attach_client(sock, c);
+  return {r.detached, r.exit_code};
+}
+
+}  // namespace
+
+Attached attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                          const storage::ContainerRecord& rec, const AttachOptions& o) {
+  auto cfg = load_start_config(containers, rec.id);
+  runtime::AttachClientOptions c;
+  try {
+    c = client_options(cfg, o);
+  } catch (Error& e) {
+    throw e.add_context(fmt::format("attaching to container {}", rec.id));
+  }
+  auto st = current_state(containers, paths, rec.id);
+  if (!st.running()) fail("you can only attach to running containers");
+  UniqueFd sock = runtime::connect_attach(waiter_marker(paths, rec.id));
+  if (!sock)
+    fail("container {} runs in the foreground of the cabin that started it: only containers started with -d "
+         "or `cabin start` can be attached to",
+         rec.name);
+  return attach_with(c, sock.get(), st);
+}
+
+Attached start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                        const storage::ContainerRecord& rec, const AttachOptions& o) {
+  auto cfg = load_start_config(containers, rec.id);
+  auto c = client_options(cfg, o);
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  UniqueFd mine(sv[0]), theirs(sv[1]);
+  if (c.tty)
+    if (auto ws = runtime::own_window_size())
+      runtime::send_msg(mine.get(), runtime::AttachMsg::Resize,
+                        std::string_view(reinterpret_cast<const char*>(&*ws), sizeof *ws));
+  start_detached(containers, paths, rec, theirs.get());
+  theirs.reset();
+  return attach_with(c, mine.get(), containers.state(rec.id));
 }
 
 bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,

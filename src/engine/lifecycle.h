@@ -35,13 +35,16 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
 
 // Starts the container under a monitor of its own and returns once its
 // command runs (throws why not, with the exit codes of run). A running
-// container is left as it is. Call in cabin's user namespace.
+// container is left as it is. attach_fd: a connected attach socket
+// (socketpair) the monitor serves from the start, as `start -a` needs; -1
+// for none. Call in cabin's user namespace.
 void start_detached(storage::ContainerStore& containers, const config::StorePaths& paths,
-                    const storage::ContainerRecord& rec);
+                    const storage::ContainerRecord& rec, int attach_fd = -1);
 
 // The monitor's body (`cabin __monitor ID`): report_fd gets "ok" once the
-// container runs, or the error. Returns the monitor's exit code.
-int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd);
+// container runs, or the error; attach_fd is start_detached's, or -1.
+// Returns the monitor's exit code.
+int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd, int attach_fd);
 
 // Sends sig to the container's PID 1, recording that the user stopped it
 // (no restart). Returns false when it is not running.
@@ -61,6 +64,7 @@ bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths&
 struct ExecOptions {
   std::vector<std::string> command, env, env_files;
   std::string user, workdir;
+  std::string detach_keys;  // parsed (runtime::parse_detach_keys)
   bool interactive = false, tty = false, detach = false, privileged = false;
 };
 // Joins the container's namespaces (this process: call it last) and runs
@@ -68,6 +72,24 @@ struct ExecOptions {
 // returns its exit code (0 at once with detach).
 int exec_container(storage::ContainerStore& containers, const config::StorePaths& paths,
                    const storage::ContainerRecord& rec, const ExecOptions& o);
+
+// podman attach / start -a.
+struct AttachOptions {
+  bool stdin = true;                 // relay our stdin when the container has one (-i)
+  std::string detach_keys = "ctrl-p,ctrl-q";
+  bool sig_proxy = true;
+};
+struct Attached {
+  bool detached = false;         // the detach keys were typed
+  std::optional<int> exit_code;  // how the container ended, when it did
+};
+// Attaches to a running container's monitor until the container ends or
+// the detach keys are typed.
+Attached attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                          const storage::ContainerRecord& rec, const AttachOptions& o);
+// Starts a container with the caller attached from its first output on.
+Attached start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                        const storage::ContainerRecord& rec, const AttachOptions& o);
 
 // Records a container event (create, start, died, stop, kill, remove, …)
 // with its labels; exit_code for died.

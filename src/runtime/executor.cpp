@@ -10,6 +10,7 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -802,7 +803,14 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
     int master = recv_fd(tty_parent.get());
     if (master >= 0) {
       started.pty_master.reset(master);
-      if (!copy_window_size(STDIN_FILENO, master)) copy_window_size(STDOUT_FILENO, master);
+      if (spec.console_size) {
+        winsize ws{};
+        ws.ws_row = spec.console_size->first;
+        ws.ws_col = spec.console_size->second;
+        ::ioctl(master, TIOCSWINSZ, &ws);
+      } else if (!copy_window_size(STDIN_FILENO, master)) {
+        copy_window_size(STDOUT_FILENO, master);
+      }
       (void)!::write(tty_parent.get(), "1", 1);
     }
   }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rootless/idmap.h"
@@ -56,6 +57,9 @@ struct ContainerSpec {
   UserSpec user;
   std::vector<Rlimit> rlimits;
   bool terminal = false;   // -t
+  // The pty's first window size (OCI's process.consoleSize): rows, columns.
+  // Unset: that of cabin's stdin or stdout, when a terminal.
+  std::optional<std::pair<unsigned short, unsigned short>> console_size;
   bool stdin_open = false; // -i; without it (and -t) stdin is /dev/null
   bool init = false;       // --init: cabin is PID 1
 

@@ -40,23 +40,6 @@ int send_signal(const SuperviseOptions& o, int sig) {
   return ::kill(o.pid, sig);
 }
 
-// Writes all of data to a blocking fd (cabin's stdout); false on an error.
-bool write_all(int fd, const char* data, size_t len) {
-  while (len > 0) {
-    ssize_t n = ::write(fd, data, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {  // someone made it non-blocking
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    if (n <= 0) return false;
-    data += n;
-    len -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
 class Supervisor {
  public:
   explicit Supervisor(const SuperviseOptions& o) : o_(o) {}
@@ -197,7 +180,7 @@ class Supervisor {
       // A closed stdout (EPIPE; SIGPIPE is consumed by the signalfd) does not
       // stop the container: its output is read and dropped, as Podman does.
       if (o_.tee) o_.tee(1, std::string_view(buf, static_cast<size_t>(n)));
-      if (stdout_ok_ && !write_all(STDOUT_FILENO, buf, static_cast<size_t>(n))) {
+      if (stdout_ok_ && !write_all(STDOUT_FILENO, std::string_view(buf, static_cast<size_t>(n)))) {
         stdout_ok_ = false;
         log::debug("write container output: {}", std::strerror(errno));
       }
@@ -227,7 +210,7 @@ class Supervisor {
       return;
     }
     if (o_.tee) o_.tee(i + 1, std::string_view(buf, static_cast<size_t>(n)));
-    if (pipe_ok_[i] && !write_all(i + 1, buf, static_cast<size_t>(n))) pipe_ok_[i] = false;
+    if (pipe_ok_[i] && !write_all(i + 1, std::string_view(buf, static_cast<size_t>(n)))) pipe_ok_[i] = false;
   }
 
   // After PID 1's exit the pipes give what was written, then EOF; a writer

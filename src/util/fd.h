@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <string_view>
 #include <utility>
 
 namespace cabin {
@@ -49,5 +50,9 @@ class ScopeGuard {
   Fn fn_;
   bool active_ = true;
 };
+
+// Writes all of data to fd, waiting when it is non-blocking and full;
+// false on an error (errno set).
+bool write_all(int fd, std::string_view data);
 
 }  // namespace cabin

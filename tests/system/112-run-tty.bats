@@ -14,9 +14,6 @@ setup() {
   pull_probe
 }
 
-# cabin_cmd ARGS…: a shell-quoted cabin command line for pty_start.
-cabin_cmd() { printf '%q ' "$CABIN" "$@"; }
-
 # ------------------------------------------------------------ terminals
 
 @test "run -it: a terminal of the same size, controlling, in the foreground" {

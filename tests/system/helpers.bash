@@ -461,7 +461,7 @@ start_cabin() {
 wait_for_line() {
   local i
   for ((i = 0; i < ${3:-20} * 10; i++)); do
-    tr -d '\r' <"$1" 2>/dev/null | grep -qE -- "$2" && return 0
+    tr -d '\r' 2>/dev/null <"$1" | grep -qE -- "$2" && return 0
     sleep 0.1
   done
   sed 's/^/#   /' "$1" >&2
@@ -495,11 +495,15 @@ pty_start() {
   mkfifo "$PTY_DIR/in"
   exec {PTY_FD}<>"$PTY_DIR/in"
   echo "# $(date +%T) \$ [pty] $*" >&2
-  script -qefc "tty >$PTY_DIR/tty; stty rows 24 cols 80; $*; echo \"[rc=\$?]\"" /dev/null \
+  # The exit code on a line of its own (a prompt may have left the cursor mid-line).
+  script -qefc "tty >$PTY_DIR/tty; stty rows 24 cols 80; $*; rc=\$?; echo; echo \"[rc=\$rc]\"" /dev/null \
     <&"$PTY_FD" >"$PTY_DIR/out" 2>&1 3>&- &
   PTY_PID=$!
   wait_for_line "$PTY_DIR/tty" '^/dev/' 10
 }
+
+# cabin_cmd ARGS…: a shell-quoted cabin command line for pty_start.
+cabin_cmd() { printf '%q ' "$CABIN" "$@"; }
 
 # pty_send TEXT: types TEXT (printf %b escapes: '\003' is Ctrl-C).
 pty_send() { printf '%b' "$1" >&"$PTY_FD"; }
