@@ -47,13 +47,13 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   state["Status"] = st.running() ? "running" : st.status;
   state["Running"] = st.running();
   state["Paused"] = false;
-  state["Restarting"] = false;
+  state["Restarting"] = st.restarting;
   state["OOMKilled"] = false;
   state["Dead"] = false;
   state["Pid"] = st.pid;
   state["ConmonPid"] = st.running() ? st.monitor_pid : 0;
   state["ExitCode"] = st.exit_code;
-  state["Error"] = "";
+  state["Error"] = st.error;
   state["StartedAt"] = json_time(st.started_at);
   state["FinishedAt"] = json_time(st.finished_at);
   state["CheckpointedAt"] = "0001-01-01T00:00:00Z";

@@ -8,6 +8,7 @@
 #include "format/output.h"
 #include "format/units.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/strings.h"
 
 namespace cabin::cmd {
@@ -111,7 +112,26 @@ class PsFilter {
   std::map<std::string, std::vector<std::string>> by_key_;
 };
 
+// Podman's SIZE: what the container wrote (its upper layer) and, as
+// "virtual", that plus its image.
+std::string size_text(const storage::ContainerStore& containers, const storage::Store* store,
+                      const storage::ContainerRecord& r) {
+  uint64_t rw = fs::tree_size(fs::join(containers.dir(r.id), "upper"));
+  uint64_t image = 0;
+  if (store)
+    if (auto img = store->find_image(r.image_id)) image = img->size;
+  return fmt::format("{} (virtual {})", format::go_human_size(static_cast<double>(rw), 3),
+                     format::go_human_size(static_cast<double>(rw + image), 3));
+}
+
 int run_ps(const Globals& g, const PsOptions& o) {
+  // Sizes count files of every owner in the container's layer: ours in
+  // cabin's user namespace.
+  std::optional<storage::Store> store;
+  if (o.size) {
+    enter_userns(g);
+    store.emplace(open_store(g));
+  }
   storage::ContainerStore containers(g.paths);
   std::vector<Entry> entries;
   for (auto& r : containers.list()) {
@@ -138,6 +158,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
     std::string status = status_text(st);
     nlohmann::json labels = r.labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.labels);
     std::string created_human = format::time_ago(time_of(r.created));
+    std::string size = o.size ? size_text(containers, store ? &*store : nullptr, r) : "";
     rows.push_back({{"ID", o.no_trunc ? r.id : r.id.substr(0, 12)},
                     {"Image", r.image},
                     {"ImageID", r.image_id},
@@ -155,7 +176,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
                     {"Exited", st.status == "exited"},
                     {"ExitedAt", unix_of(st.finished_at)},
                     {"StartedAt", unix_of(st.started_at)},
-                    {"Size", ""},
+                    {"Size", size},
                     {"Pod", ""},
                     {"PodName", ""},
                     {"Networks", nlohmann::json::array()},
@@ -200,6 +221,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
   lo.json_indent = 2;
   lo.name = "ps";
   lo.default_format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+  if (o.size) lo.default_format += "\t{{.Size}}";
   format::print_list(stdout, lo, rows, json_rows);
   return 0;
 }

@@ -20,7 +20,7 @@ struct WaitOptions {
 bool reached(const storage::ContainerState& st, const std::string& condition) {
   if (condition == "running") return st.running();
   if (condition == "created" || condition == "configured") return st.status == "created";
-  return !st.running() && st.status != "created";  // stopped, exited
+  return !st.active() && st.status != "created";  // stopped, exited (and not restarting)
 }
 
 int run_wait(const Globals& g, const WaitOptions& o) {

@@ -22,6 +22,7 @@
 #include "runtime/logfile.h"
 #include "runtime/monitor_io.h"
 #include "runtime/supervise.h"
+#include "runtime/terminal.h"
 #include "security/seccomp.h"
 #include "storage/events.h"
 #include "storage/rootfs.h"
@@ -88,6 +89,8 @@ void mark_running(storage::ContainerState& st, const runtime::Started& started) 
   st.started_at = now();
   st.finished_at.clear();
   st.exit_code = 0;
+  st.error.clear();
+  st.restarting = false;
 }
 
 void mark_exited(storage::ContainerState& st, int code) {
@@ -96,6 +99,7 @@ void mark_exited(storage::ContainerState& st, int code) {
   st.pid_start = 0;
   st.exit_code = code;
   st.finished_at = now();
+  st.restarting = false;
 }
 
 // The waiter's marker goes, with the attach socket in it.
@@ -159,17 +163,25 @@ void container_event(const config::StorePaths& paths, const storage::ContainerRe
   storage::record_event(paths, std::move(e));
 }
 
+storage::MountedRootfs mount_container_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
+                                            const storage::ContainerRecord& rec, const runtime::StartConfig& cfg) {
+  return mount_root(paths, containers, rec, cfg);
+}
+
 std::string waiter_marker(const config::StorePaths& paths, const std::string& id) {
   return fs::join(paths.runroot, "containers/" + id);
 }
 
 storage::ContainerState repair_locked(storage::ContainerStore& containers, const config::StorePaths& paths,
                                       const std::string& id, storage::ContainerState st) {
-  if (!st.running() || waiter_alive(paths, id, st)) return st;
+  if (!st.active() || waiter_alive(paths, id, st)) return st;
   // Its waiter is gone (killed, or this is another boot): the container died
-  // with it (PR_SET_PDEATHSIG); make sure, and say so.
-  if (UniqueFd pid = open_container_pid(st)) ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
-  mark_exited(st, 128 + SIGKILL);
+  // with it (PR_SET_PDEATHSIG); make sure, and say so. Nobody restarts it.
+  if (st.running()) {
+    if (UniqueFd pid = open_container_pid(st)) ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
+    mark_exited(st, 128 + SIGKILL);
+  }
+  st.restarting = false;
   containers.write_state(id, st);
   remove_marker(waiter_marker(paths, id));
   return st;
@@ -178,7 +190,7 @@ storage::ContainerState repair_locked(storage::ContainerStore& containers, const
 storage::ContainerState current_state(storage::ContainerStore& containers, const config::StorePaths& paths,
                                       const std::string& id) {
   auto st = containers.state(id);
-  if (!st.running() || waiter_alive(paths, id, st)) return st;
+  if (!st.active() || waiter_alive(paths, id, st)) return st;
   auto lock = containers.lock(id);
   return repair_locked(containers, paths, id, containers.state(id));
 }
@@ -376,6 +388,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         mark_exited(st, code);
         again = should_restart(cfg.restart, st, code);
         if (again) ++st.restart_count;
+        st.restarting = again;
         restarts = st.restart_count;
         containers.write_state(id, st);
       }
@@ -385,7 +398,11 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       // Docker's back-off: 100 ms, doubling, at most a minute.
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(100ms * (1 << std::min(restarts - 1, 10)), 60s));
       auto lock = containers.lock(id);
-      if (containers.state(id).stop_requested) break;
+      if (auto st = containers.state(id); st.stop_requested) {
+        st.restarting = false;
+        containers.write_state(id, st);
+        break;
+      }
     }
     if (cfg.rm) {
       rootfs = {};
@@ -394,7 +411,18 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     }
     return 0;
   } catch (const Error& e) {
-    if (first) report(report_fd, fmt::format("{} {}", e.exit_code(), e.what()));
+    if (first) {
+      report(report_fd, fmt::format("{} {}", e.exit_code(), e.what()));
+    } else {
+      // Nobody hears a monitor (its stderr is /dev/null): inspect shows why.
+      try {
+        auto lock = containers.lock(id);
+        auto st = containers.state(id);
+        st.error = e.what();
+        containers.write_state(id, st);
+      } catch (const Error&) {
+      }
+    }
     return e.exit_code();
   }
 }
@@ -423,6 +451,7 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
       // Between two runs of a restart policy: no further run.
       if (!st.stop_requested && waiter_alive(paths, id, st)) {
         st.stop_requested = true;
+        st.restarting = false;
         containers.write_state(id, st);
       }
       return;
@@ -465,11 +494,19 @@ runtime::AttachClientOptions client_options(const runtime::StartConfig& cfg, con
   return c;
 }
 
-Attached attach_with(runtime::AttachClientOptions c, int sock, const storage::ContainerState& st) {
-  UniqueFd pid = open_container_pid(st);
+Attached attach_with(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                     runtime::AttachClientOptions c, int sock) {
+  UniqueFd pid = open_container_pid(containers.state(id));
   c.pidfd = pid.get();
   auto r = runtime::attach_client(sock, c);
-  return {r.detached, r.exit_code};
+  Attached a{r.detached, r.exit_code};
+  if (!a.detached && !a.exit_code && containers.find(id)) {
+    // The monitor went without saying how the container ended (killed?):
+    // the state has it, once repaired.
+    wait_stopped(containers, paths, id, 10s);
+    a.exit_code = current_state(containers, paths, id).exit_code;
+  }
+  return a;
 }
 
 }  // namespace
@@ -490,7 +527,7 @@ Attached attach_container(storage::ContainerStore& containers, const config::Sto
     fail("container {} runs in the foreground of the cabin that started it: only containers started with -d "
          "or `cabin start` can be attached to",
          rec.name);
-  return attach_with(c, sock.get(), st);
+  return attach_with(containers, paths, rec.id, c, sock.get());
 }
 
 Attached start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
@@ -506,7 +543,7 @@ Attached start_attached(storage::ContainerStore& containers, const config::Store
                         std::string_view(reinterpret_cast<const char*>(&*ws), sizeof *ws));
   start_detached(containers, paths, rec, theirs.get());
   theirs.reset();
-  return attach_with(c, mine.get(), containers.state(rec.id));
+  return attach_with(containers, paths, rec.id, c, mine.get());
 }
 
 bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
@@ -524,9 +561,15 @@ bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths&
 }  // namespace cabin::engine
 
 namespace cabin::engine {
-namespace {
 
-// The namespaces of pid that are not ours already, as CLONE_NEW* flags.
+UniqueFd running_pidfd(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                       pid_t* pid) {
+  auto st = current_state(containers, paths, id);
+  if (!st.running()) return {};
+  if (pid) *pid = st.pid;
+  return open_container_pid(st);
+}
+
 int foreign_namespaces(pid_t pid) {
   static constexpr std::pair<const char*, int> kKinds[] = {
       {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},       {"uts", CLONE_NEWUTS},
@@ -540,6 +583,36 @@ int foreign_namespaces(pid_t pid) {
     if (mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev) flags |= flag;
   }
   return flags;
+}
+
+namespace {
+
+// A process that waits for a pty master on the returned socket and reads
+// it until the terminal's last user has gone; it ends at once if the socket
+// closes without one.
+UniqueFd start_pty_holder() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  UniqueFd mine(sv[0]), theirs(sv[1]);
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    mine.reset();
+    ::setsid();
+    // Nobody waits for our stdio (a shell's $(…)) to close.
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < 3; ++i) ::dup2(null, i);
+    int master = runtime::recv_fd(theirs.get());
+    if (master < 0) ::_exit(0);
+    int flags = ::fcntl(master, F_GETFL);
+    ::fcntl(master, F_SETFL, flags & ~O_NONBLOCK);
+    char buf[4096];
+    while (::read(master, buf, sizeof buf) > 0 || errno == EINTR) {
+    }
+    ::_exit(0);
+  }
+  return mine;
 }
 
 }  // namespace
@@ -566,6 +639,12 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   spec.seccomp = cfg.spec.seccomp;
   spec.hostname.clear();
 
+  // Detaching (exec -it) leaves the process running: something must then
+  // hold its terminal's master, or the kernel hangs the terminal up. A
+  // process forked now, outside the container, takes it and drains it.
+  UniqueFd holder;
+  if (o.tty && o.interactive && !o.detach && !o.detach_keys.empty()) holder = start_pty_holder();
+
   if (::setns(pid.get(), foreign_namespaces(st.pid)) != 0) throw_errno("join the namespaces of container {}", rec.name);
   // From here on "/" is the container's root.
   spec.user = cfg.spec.user;
@@ -587,7 +666,17 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   so.pidfd = started.pidfd.get();
   so.pty_master = started.pty_master.get();
   so.stdin_open = o.interactive;
-  return runtime::exit_code_of(runtime::supervise(so));
+  bool detached = false;
+  if (holder) {
+    so.detach_keys = o.detach_keys;
+    so.detached = &detached;
+  }
+  int status = runtime::supervise(so);
+  if (detached) {
+    runtime::send_fd(holder.get(), started.pty_master.get());
+    return 0;
+  }
+  return runtime::exit_code_of(status);
 }
 
 }  // namespace cabin::engine

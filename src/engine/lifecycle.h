@@ -16,6 +16,8 @@
 #include "config/paths.h"
 #include "runtime/spec_json.h"
 #include "storage/containers.h"
+#include "storage/rootfs.h"
+#include "util/fd.h"
 
 namespace cabin::engine {
 
@@ -95,6 +97,19 @@ Attached start_attached(storage::ContainerStore& containers, const config::Store
 // with its labels; exit_code for died.
 void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
                      std::optional<int> exit_code = std::nullopt);
+
+// The container's PID 1 as a pidfd (its pid in *pid), while it runs; else
+// an empty fd.
+UniqueFd running_pidfd(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
+                       pid_t* pid = nullptr);
+// The namespaces of pid that are not ours already, as CLONE_NEW* flags (for
+// setns with its pidfd). Throws Error.
+int foreign_namespaces(pid_t pid);
+
+// Mounts the container's root at its merged/ (nothing for --rootfs: the
+// user's directory is used as it is). Call in cabin's user namespace.
+storage::MountedRootfs mount_container_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
+                                            const storage::ContainerRecord& rec, const runtime::StartConfig& cfg);
 
 // The marker a container's waiter keeps while alive.
 std::string waiter_marker(const config::StorePaths& paths, const std::string& id);

@@ -131,6 +131,18 @@ std::string rfc3339_nano(system_clock::time_point t) {
                      s.tm.tm_hour, s.tm.tm_min, s.tm.tm_sec, fraction(s.nanos));
 }
 
+std::string rfc3339_local(system_clock::time_point t, bool fixed_fraction, bool zulu) {
+  Split s = split_time(t, false);
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", s.tm.tm_year + 1900, s.tm.tm_mon + 1,
+                                s.tm.tm_mday, s.tm.tm_hour, s.tm.tm_min, s.tm.tm_sec,
+                                fixed_fraction ? fmt::format(".{:09}", s.nanos) : fraction(s.nanos));
+  long off = s.tm.tm_gmtoff;
+  if (off == 0 && zulu) return out + "Z";
+  char sign = off < 0 ? '-' : '+';
+  long m = (off < 0 ? -off : off) / 60;
+  return out + fmt::format("{}{:02}:{:02}", sign, m / 60, m % 60);
+}
+
 system_clock::time_point parse_rfc3339(std::string_view s) {
   auto bad = [&](std::string_view why) -> system_clock::time_point {
     fail("parsing time \"{}\" as RFC 3339: {}", s, why);

@@ -22,6 +22,10 @@ std::string time_ago(std::chrono::system_clock::time_point t);
 std::string time_ago(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now);
 // RFC 3339 with nanoseconds in UTC: "2024-01-02T15:04:05.123456789Z".
 std::string rfc3339_nano(std::chrono::system_clock::time_point t);
+// RFC 3339 in local time: the fraction as 9 digits (fixed, Go's
+// "…05.000000000Z07:00") or without trailing zeros (Go's RFC3339Nano); a
+// zero offset as "Z" when zulu, else "+00:00".
+std::string rfc3339_local(std::chrono::system_clock::time_point t, bool fixed_fraction, bool zulu);
 // Parses RFC 3339 (any offset, optional fraction); throws Error on bad input.
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view s);
 // A --since/--until value as Podman takes them (util.ParseInputTime): RFC

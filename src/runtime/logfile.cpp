@@ -32,28 +32,6 @@ size_t index(LogStream s) { return s == LogStream::Stdout ? 0 : 1; }
 
 std::string_view stream_name(LogStream s) { return s == LogStream::Stdout ? "stdout" : "stderr"; }
 
-// RFC 3339 in local time with all nine fraction digits. conmon always writes
-// the offset as ±hh:mm (set_k8s_timestamp); Go's "Z07:00", which `podman
-// logs -t` prints with, writes "Z" for a zero offset.
-std::string local_rfc3339(system_clock::time_point t, bool zulu) {
-  int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  int64_t secs = ns / 1000000000;
-  int64_t frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    --secs;
-  }
-  auto tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  ::localtime_r(&tt, &tm);
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}", tm.tm_year + 1900, tm.tm_mon + 1,
-                                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  long off = tm.tm_gmtoff;
-  if (off == 0 && zulu) return out + "Z";
-  char sign = off < 0 ? '-' : '+';
-  if (off < 0) off = -off;
-  return out + fmt::format("{}{:02}:{:02}", sign, off / 3600, off % 3600 / 60);
-}
 
 void pread_exact(int fd, const std::string& path, char* buf, size_t len, uint64_t offset) {
   while (len > 0) {
@@ -249,7 +227,7 @@ class DirWatch {
 }  // namespace
 
 std::string format_log_line(const LogRecord& record) {
-  return fmt::format("{} {} {} {}\n", local_rfc3339(record.time, false), stream_name(record.stream),
+  return fmt::format("{} {} {} {}\n", format::rfc3339_local(record.time, true, false), stream_name(record.stream),
                      record.partial ? 'P' : 'F', record.text);
 }
 
@@ -380,7 +358,7 @@ void LogWriter::restart() {
 void LogWriter::write(LogStream stream, std::string_view bytes) {
   if (bytes.empty()) return;
   // One time for all records of one read, as conmon does.
-  std::string stamp = local_rfc3339(system_clock::now(), false);
+  std::string stamp = format::rfc3339_local(system_clock::now(), true, false);
   std::string& tail = tail_[index(stream)];
   std::string batch;
   auto append_line = [&](std::string_view line) {
@@ -417,7 +395,7 @@ void LogWriter::write(LogStream stream, std::string_view bytes) {
 
 void LogWriter::flush() {
   if (tail_[0].empty() && tail_[1].empty()) return;
-  std::string stamp = local_rfc3339(system_clock::now(), false);
+  std::string stamp = format::rfc3339_local(system_clock::now(), true, false);
   std::string batch;
   for (LogStream s : {LogStream::Stdout, LogStream::Stderr}) {
     std::string& tail = tail_[index(s)];
@@ -428,7 +406,7 @@ void LogWriter::flush() {
   write_batch(batch);
 }
 
-std::string format_log_timestamp(system_clock::time_point t) { return local_rfc3339(t, true); }
+std::string format_log_timestamp(system_clock::time_point t) { return format::rfc3339_local(t, true, true); }
 
 void read_log(const std::string& path, const LogReadOptions& options, const LogCallback& callback) {
   UniqueFd fd = open_for_reading(path);

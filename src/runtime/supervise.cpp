@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "runtime/attach.h"
 #include "runtime/terminal.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -69,6 +70,10 @@ class Supervisor {
 
     check_exit();  // it may have exited before the signalfd existed
     while (!exited_) {
+      if (keys_.detached()) {
+        *o_.detached = true;
+        return 0;
+      }
       pollfd fds[6];
       int n = 0;
       auto add = [&](int fd, short events) {
@@ -147,6 +152,11 @@ class Supervisor {
     }
     in_off_ = 0;
     in_len_ = static_cast<size_t>(n);
+    if (o_.detached) {
+      std::string pass = keys_.feed(std::string_view(in_, in_len_));
+      in_len_ = pass.size();
+      std::memcpy(in_, pass.data(), pass.size());
+    }
     write_input();
   }
 
@@ -233,6 +243,7 @@ class Supervisor {
   }
 
   const SuperviseOptions& o_;
+  DetachMatcher keys_{o_.detached ? o_.detach_keys : std::string()};
   int pipes_[2] = {o_.out_fd, o_.err_fd};
   bool pipe_ok_[2] = {true, true};
   UniqueFd sfd_;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace cabin::runtime {
@@ -21,6 +22,10 @@ struct SuperviseOptions {
   int out_fd = -1, err_fd = -1;
   // Sees every piece of output as it is relayed (stream 1 or 2; a pty's is 1).
   std::function<void(int, std::string_view)> tee;
+  // With a pty and stdin_open: typing these (parsed detach keys) ends
+  // supervise at once, the container left running, *detached set.
+  std::string detach_keys;
+  bool* detached = nullptr;
   bool sig_proxy = true;    // forward catchable signals (not SIGCHLD, SIGPIPE, SIGURG,
                             // SIGWINCH) to pid, as podman run --sig-proxy does
 };

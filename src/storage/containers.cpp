@@ -60,7 +60,7 @@ ContainerRecord container_from_json(const json& j) {
 }
 
 json to_json(const ContainerState& s) {
-  return json{{"status", s.status},
+  json j{{"status", s.status},
               {"pid", s.pid},
               {"pid_start", s.pid_start},
               {"monitor_pid", s.monitor_pid},
@@ -71,6 +71,9 @@ json to_json(const ContainerState& s) {
               {"exit_code", s.exit_code},
               {"restart_count", s.restart_count},
               {"stop_requested", s.stop_requested}};
+  if (!s.error.empty()) j["error"] = s.error;
+  if (s.restarting) j["restarting"] = true;
+  return j;
 }
 
 ContainerState container_state_from_json(const json& j) {
@@ -86,6 +89,8 @@ ContainerState container_state_from_json(const json& j) {
   s.exit_code = j.value("exit_code", 0);
   s.restart_count = j.value("restart_count", 0);
   s.stop_requested = j.value("stop_requested", false);
+  s.error = j.value("error", "");
+  s.restarting = j.value("restarting", false);
   return s;
 }
 

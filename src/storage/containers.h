@@ -52,7 +52,11 @@ struct ContainerState {
   int exit_code = 0;
   int restart_count = 0;
   bool stop_requested = false;     // stop/kill by the user: no restart
+  bool restarting = false;         // exited, to be restarted by its waiter (--restart)
+  std::string error;               // why its waiter failed, if it did (State.Error)
   bool running() const { return status == "running" || status == "stopping"; }
+  // Running, or about to run again: its waiter still acts on it.
+  bool active() const { return running() || restarting; }
 };
 
 nlohmann::json to_json(const ContainerState& s);

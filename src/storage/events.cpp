@@ -346,31 +346,6 @@ void record_image_event(const config::StorePaths& paths, std::string_view status
 
 // ---- formats ----
 
-std::string rfc3339_nano_local(system_clock::time_point t) {
-  int64_t ns = unix_nanos(t);
-  int64_t secs = ns / 1000000000;
-  int64_t frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    --secs;
-  }
-  auto tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  ::localtime_r(&tt, &tm);
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1,
-                                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (frac != 0) {
-    std::string f = fmt::format(".{:09}", frac);
-    while (f.back() == '0') f.pop_back();
-    out += f;
-  }
-  long off = tm.tm_gmtoff;
-  if (off == 0) return out + "Z";
-  char sign = off < 0 ? '-' : '+';
-  long m = (off < 0 ? -off : off) / 60;
-  return out + fmt::format("{}{:02}:{:02}", sign, m / 60, m % 60);
-}
-
 ordered_json event_to_json(const Event& e) {
   ordered_json j = ordered_json::object();
   if (int64_t code = exit_code(e); code != 0) j["ContainerExitCode"] = code;
@@ -379,7 +354,7 @@ ordered_json event_to_json(const Event& e) {
   if (!e.name.empty()) j["Name"] = e.name;
   if (auto v = attribute(e, kEventNetwork); !v.empty()) j["network"] = v;
   j["Status"] = e.status;
-  j["Time"] = rfc3339_nano_local(e.time);
+  j["Time"] = format::rfc3339_local(e.time, false, true);
   j["Type"] = e.type;
   if (auto v = attribute(e, kEventHealthStatus); !v.empty()) j["health_status"] = v;
   if (auto v = attribute(e, kEventPodID); !v.empty()) j["PodID"] = v;

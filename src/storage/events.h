@@ -92,9 +92,6 @@ nlohmann::json event_template_data(const Event& e);
 // TIME is Go's time.Time.String() in local time: "2024-03-01 10:20:30.123456789 +0000 UTC".
 // Labels are sorted by key (Go prints them in map order: random).
 std::string event_human(const Event& e, bool truncate);
-// Go's RFC 3339 with nanoseconds in local time, as json.Marshal writes a
-// time.Time: "2024-03-01T10:20:30.123456789+01:00" ("Z" when UTC).
-std::string rfc3339_nano_local(std::chrono::system_clock::time_point t);
 
 // ---- reading ----
 

@@ -192,7 +192,7 @@ class Extractor {
     const std::string& name = parts.back();
 
     // Whiteouts (OCI image-spec layer.md) in overlay's native form.
-    if (name.starts_with(kWhiteoutPrefix)) {
+    if (opt_.whiteouts && name.starts_with(kWhiteoutPrefix)) {
       UniqueFd dir = open_dir(parts, parts.size() - 1, /*create=*/true);
       if (name == kOpaqueMarker) return make_opaque(dir.get(), parts);
       if (name.starts_with(kWhiteoutMetaPrefix)) return;  // .wh..wh.plnk and friends

@@ -14,6 +14,9 @@ struct ExtractOptions {
   // false with a single-id mapping: every file is owned by the current user,
   // and chown is not attempted.
   bool chown = true;
+  // false: ".wh." names are plain files (cp into a container), not layer
+  // whiteouts.
+  bool whiteouts = true;
   // Called for non-fatal problems (a device node skipped, an xattr refused).
   std::function<void(std::string_view)> warn;
 };
@@ -25,7 +28,7 @@ struct ExtractResult {
 };
 
 // Reads every entry from an open libarchive reader (tar) and creates it under
-// root_fd. OCI whiteouts become overlay's native form: ".wh.NAME" → a 0/0
+// root_fd; an existing entry of the same name is replaced. OCI whiteouts become overlay's native form: ".wh.NAME" → a 0/0
 // character device NAME, ".wh..wh..opq" → xattr user.overlay.opaque="y" on the
 // directory. Modes (setuid too), owners, mtimes, xattrs where permitted,
 // hardlinks and symlinks are kept; device nodes are skipped (warned) when

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "storage/pull.h"
+#include "storage/tarstream.h"
 #include "storage/unpack.h"
 
 namespace cabin::storage {
@@ -20,8 +21,10 @@ struct RemoteApi {
   ImageRecord (*pull_image)(Store&, std::string_view, const PullOptions&);
   UnpackResult (*unpack_layer_fd)(int, const Store::Staging&, const ExtractOptions&, std::string_view);
   ExtractOptions (*default_extract_options)();
+  void (*write_tree_tar)(int, const TarTree&);
+  void (*extract_tar_fd)(int, int, const ExtractOptions&);
 };
-inline constexpr int kRemoteApiVersion = 1;
+inline constexpr int kRemoteApiVersion = 2;
 
 }  // namespace cabin::storage
 

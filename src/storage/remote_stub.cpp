@@ -63,4 +63,10 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
 
 ExtractOptions default_extract_options() { return api().default_extract_options(); }
 
+void write_tree_tar(int out_fd, const TarTree& tree) { api().write_tree_tar(out_fd, tree); }
+
+void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options) {
+  api().extract_tar_fd(in_fd, dir_fd, options);
+}
+
 }  // namespace cabin::storage

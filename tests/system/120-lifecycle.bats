@@ -60,16 +60,18 @@ state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' 
 }
 
 @test "logs: stdout and stderr apart, -t, --tail, --since; -f follows until the container exits" {
-  run_d talker 'echo one; echo two >&2; echo three; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo four; exit 0'
+  # (pauses: the monitor reads two pipes, and keeps the order of what it reads)
+  run_d talker 'echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo four; exit 0'
   wait_logs talker three
   run_cabin logs talker
   is "$output" "one"$'\n'"three" "stdout"
   is "$stderr" "two" "stderr"
   run_cabin logs --tail 1 talker
-  is "$output" "" "the last line is stderr's"
-  is "$stderr" "two"
+  is "$output" "three" "the last line"
+  is "$stderr" "" "no stderr in the last line"
   run_cabin logs --tail 2 talker
   is "$output" "three"
+  is "$stderr" "two" "the line before the last is stderr's"
   run_cabin logs -t talker
   is "${lines[0]}" "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+) one" "-t"
   run_cabin logs --since 1h talker

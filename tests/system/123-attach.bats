@@ -132,6 +132,22 @@ container_status() { cabin_out inspect --format '{{.State.Status}}' "$1"; }
   is "$(container_status t2)" "running"
 }
 
+@test "exec -it: the detach keys leave the process running" {
+  require_tool script
+  run_cabin run -d --name box "$PROBE_IMAGE" sh -c 'while :; do sleep 0.1; done'
+  pty_start "$(cabin_cmd exec -it box sh -c 'echo in; sleep 1; echo done >/tmp/after')"
+  pty_wait '^in'
+  pty_send '\020\021'
+  pty_finish
+  is "$pty_rc" 0 "detaching is a success"
+  for _ in $(seq 50); do
+    "$CABIN" exec box test -e /tmp/after && break
+    sleep 0.1
+  done
+  run_cabin exec box cat /tmp/after
+  is "$output" "done" "the detached process was not hung up"
+}
+
 @test "attach: bad input changes nothing" {
   run_cabin run -d --name a "$PROBE_IMAGE" sh -c 'while :; do sleep 0.1; done'
   local id=$output

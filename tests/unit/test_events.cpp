@@ -14,8 +14,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "scoped_tz.h"
+
 #include "format/output.h"
 #include "format/template.h"
+#include "format/units.h"
 #include "storage/events.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -29,24 +32,6 @@ using namespace std::chrono_literals;
 namespace {
 
 // Sets TZ for one test (times print in local time, as Go prints them).
-class TzGuard {
- public:
-  explicit TzGuard(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~TzGuard() {
-    if (old_)
-      ::setenv("TZ", old_->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 system_clock::time_point at(std::string_view rfc3339) {
   try {
@@ -115,7 +100,7 @@ const std::string kID = "8a1f5ac9e1e0d1b9c2f3a4b5c6d7e8f90123456789abcdef0123456
 }  // namespace
 
 TEST_CASE("events: the log line is Podman's JSON", "[events]") {
-  TzGuard tz("UTC");
+  ScopedTz tz("UTC");
   auto e = image_event("pull", kID, "127.0.0.1:5000/busybox:latest", "2024-03-01T10:20:30.123456789Z");
   CHECK(format::go_json(storage::event_to_json(e), {}, true) ==
         R"({"ID":")" + kID +
@@ -133,9 +118,9 @@ TEST_CASE("events: the log line is Podman's JSON", "[events]") {
 }
 
 TEST_CASE("events: times are written in local time with the offset", "[events]") {
-  TzGuard tz("CET-1CEST,M3.5.0,M10.5.0/3");
-  CHECK(storage::rfc3339_nano_local(at("2024-03-01T10:20:30.1Z")) == "2024-03-01T11:20:30.1+01:00");
-  CHECK(storage::rfc3339_nano_local(at("2024-07-01T10:20:30Z")) == "2024-07-01T12:20:30+02:00");
+  ScopedTz tz("CET-1CEST,M3.5.0,M10.5.0/3");
+  CHECK(format::rfc3339_local(at("2024-03-01T10:20:30.1Z"), false, true) == "2024-03-01T11:20:30.1+01:00");
+  CHECK(format::rfc3339_local(at("2024-07-01T10:20:30Z"), false, true) == "2024-07-01T12:20:30+02:00");
   CHECK(storage::event_human(image_event("tag", kID, "x", "2024-03-01T10:20:30Z"), false) ==
         "2024-03-01 11:20:30 +0100 CET image tag " + kID + " x");
 }
@@ -170,7 +155,7 @@ TEST_CASE("events: append and read round trip", "[events]") {
 }
 
 TEST_CASE("events: a log written by Podman reads", "[events]") {
-  TzGuard tz("UTC");
+  ScopedTz tz("UTC");
   fs::TempDir dir("/tmp", "cabin-events-test-");
   std::string path = dir.path() + "/events.log";
   {
@@ -190,7 +175,7 @@ TEST_CASE("events: a log written by Podman reads", "[events]") {
 }
 
 TEST_CASE("events: human output as Podman's ToHumanReadable", "[events]") {
-  TzGuard tz("UTC");
+  ScopedTz tz("UTC");
   auto img = image_event("pull", kID, "127.0.0.1:5000/busybox:latest", "2024-03-01T10:20:30.123456789Z");
   CHECK(storage::event_human(img, false) ==
         "2024-03-01 10:20:30.123456789 +0000 UTC image pull " + kID + " 127.0.0.1:5000/busybox:latest");
@@ -237,7 +222,7 @@ TEST_CASE("events: human output as Podman's ToHumanReadable", "[events]") {
 }
 
 TEST_CASE("events: templates see Podman's Event fields", "[events]") {
-  TzGuard tz("UTC");
+  ScopedTz tz("UTC");
   auto c = container_event("died", "2024-03-01T10:20:30.25Z");
   c.attributes["containerExitCode"] = "17";
   auto data = storage::event_template_data(c);
@@ -405,7 +390,7 @@ TEST_CASE("events: concurrent appends from several processes leave whole lines",
 }
 
 TEST_CASE("events: the log is rotated at the size limit, keeping the newer half", "[events]") {
-  TzGuard tz("UTC");
+  ScopedTz tz("UTC");
   fs::TempDir dir("/tmp", "cabin-events-test-");
   std::string path = dir.path() + "/events.log";
   constexpr uint64_t kLimit = 4000;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "scoped_tz.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,25 +29,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Sets TZ (a POSIX rule, which needs no tzdata) and restores it.
-class ScopedTz {
- public:
-  explicit ScopedTz(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTz() {
-    if (old_)
-      ::setenv("TZ", old_->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 struct Chunk {
   LogStream stream;

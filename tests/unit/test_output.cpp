@@ -11,6 +11,8 @@
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "scoped_tz.h"
 #include <nlohmann/json.hpp>
 
 #include "format/output.h"
@@ -83,25 +85,6 @@ TabWriter::Settings settings(int minwidth, int tabwidth, int padding, char padch
   return s;
 }
 
-// Sets TZ for the life of the object.
-class ScopedTZ {
- public:
-  explicit ScopedTZ(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ScopedTZ() {
-    if (old_)
-      ::setenv("TZ", old_->c_str(), 1);
-    else
-      ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
 
 std::chrono::system_clock::time_point at(int64_t unix_seconds, int64_t nanos = 0) {
   return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -459,16 +442,16 @@ TEST_CASE("go_time_string prints as Go's time.Time.String", "[units]") {
   CHECK(go_time_string_utc(at(1795780193)) == "2026-11-27 11:49:53 +0000 UTC");
   CHECK(go_time_string_utc(at(1704207845, 123456789)) == "2024-01-02 15:04:05.123456789 +0000 UTC");
   {
-    ScopedTZ tz("UTC");
+    ScopedTz tz("UTC");
     CHECK(go_time_string(at(1704207845, 120000000)) == "2024-01-02 15:04:05.12 +0000 UTC");
   }
   {
-    ScopedTZ tz("Asia/Kolkata");
+    ScopedTz tz("Asia/Kolkata");
     CHECK(go_time_string(at(1704207845, 123456789)) == "2024-01-02 20:34:05.123456789 +0530 IST");
   }
   {
     // A zone without an abbreviation of letters.
-    ScopedTZ tz("America/Sao_Paulo");
+    ScopedTz tz("America/Sao_Paulo");
     CHECK(go_time_string(at(1704207845, 123456789)) == "2024-01-02 12:04:05.123456789 -0300 -03");
   }
 }
