@@ -1,7 +1,10 @@
 // cabin: a daemonless, rootless container engine with Podman's command line.
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -10,6 +13,7 @@
 #include "cmd/command.h"
 #include "cmd/common.h"
 #include "cmd/suggest.h"
+#include "engine/lifecycle.h"
 #include "rootless/userns.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -26,16 +30,27 @@ struct Bound {
   Runner run;
 };
 
+// Every command is listed (for --help and suggestions), but only those
+// named somewhere on the command line get their options: binding all of
+// them would cost every invocation more than most commands take to run.
 void add_commands(CLI::App& parent, std::span<const Command> table, Globals& globals,
-                  std::map<const CLI::App*, Bound>& bound) {
+                  std::map<const CLI::App*, Bound>& bound, const std::vector<std::string_view>& words) {
+  auto named = [&](const Command& c) {
+    auto said = [&](std::string_view w) { return std::find(words.begin(), words.end(), w) != words.end(); };
+    return said(c.name) || std::any_of(c.aliases.begin(), c.aliases.end(), said);
+  };
   for (const auto& c : table) {
     CLI::App* sub = parent.add_subcommand(std::string(c.name), std::string(c.summary));
     for (auto alias : c.aliases) sub->alias(std::string(alias));
     if (c.summary.empty()) sub->group("");  // internal (__monitor)
     sub->fallthrough();
+    if (!named(c)) {
+      if (!c.subcommands.empty() && !c.bind) sub->require_subcommand(1);
+      continue;
+    }
     if (c.bind) bound[sub] = Bound{&c, c.bind(*sub, globals)};
     if (!c.subcommands.empty()) {
-      add_commands(*sub, c.subcommands, globals, bound);
+      add_commands(*sub, c.subcommands, globals, bound, words);
       if (!c.bind) sub->require_subcommand(1);
     }
   }
@@ -85,9 +100,34 @@ int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
   return cabin::kExitError;
 }
 
+// `cabin --root R --runroot R [--storage-driver D] __monitor ID [--attached]`,
+// as start_detached spawns it: run without building the command line's
+// tree, so that a monitor, which lives as long as its container, touches
+// (and keeps resident) as little of cabin as it can.
+std::optional<int> monitor_fast_path(int argc, char** argv) {
+  std::string_view want[] = {"--root", "--runroot"};
+  if (argc < 7 || want[0] != argv[1] || want[1] != argv[3]) return std::nullopt;
+  int i = 5;
+  std::string driver;
+  if (std::string_view(argv[i]) == "--storage-driver" && i + 1 < argc) {
+    driver = argv[i + 1];
+    i += 2;
+  }
+  if (i + 1 >= argc || std::string_view(argv[i]) != "__monitor") return std::nullopt;
+  bool attached = i + 2 < argc && std::string_view(argv[i + 2]) == "--attached";
+  if (i + 2 + (attached ? 1 : 0) != argc) return std::nullopt;
+  try {
+    auto paths = cabin::config::resolve_store_paths(argv[2], argv[4], driver);
+    return cabin::engine::monitor_main(paths, argv[i + 1], 3, attached ? 4 : -1);
+  } catch (const cabin::Error& e) {
+    return e.exit_code();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto code = monitor_fast_path(argc, argv)) return *code;
   Globals globals;
   CLI::App app{"Manage pods, containers and images, rootless and without a daemon", "cabin"};
   app.set_version_flag("-v,--version", fmt::format("cabin version {}", CABIN_VERSION));
@@ -98,7 +138,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::map<const CLI::App*, Bound> bound;
-  add_commands(app, cabin::cmd::commands(), globals, bound);
+  std::vector<std::string_view> words(argv + 1, argv + argc);
+  add_commands(app, cabin::cmd::commands(), globals, bound, words);
 
   try {
     app.parse(argc, argv);

@@ -31,8 +31,15 @@ int run_logs(const Globals& g, const LogsOptions& o) {
   }
   runtime::LogReadOptions ro;
   auto now = std::chrono::system_clock::now();
-  if (!o.since.empty()) ro.since = format::parse_time_spec(o.since, now);
-  if (!o.until.empty()) ro.until = format::parse_time_spec(o.until, now);
+  auto time_of = [&](const std::string& text, bool since) {
+    try {
+      return format::parse_input_time(text, since, now);
+    } catch (const Error&) {
+      fail("invalid time value {:?}: use RFC 3339, a Unix time or a duration such as 10m", text);
+    }
+  };
+  if (!o.since.empty()) ro.since = time_of(o.since, true);
+  if (!o.until.empty()) ro.until = time_of(o.until, false);
   if (o.tail >= 0) ro.tail = static_cast<size_t>(o.tail);
   ro.timestamps = o.timestamps;
   for (const auto& rec : recs) {

@@ -378,6 +378,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         ::close(report_fd);
         report_fd = -1;
         first = false;
+        trim_resident_set();  // what starting took is not kept for the container's life
       }
       int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr)));
       bool again;

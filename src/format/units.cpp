@@ -3,10 +3,14 @@
 #include "format/units.h"
 
 #include <charconv>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -90,6 +94,75 @@ bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 int days_in_month(int y, int m) {
   static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+system_clock::time_point from_unix_nanos(long double ns) {
+  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
+      nanoseconds(static_cast<int64_t>(ns))));
+}
+
+// Go's time.ParseDuration, in nanoseconds; nullopt when it does not parse.
+std::optional<long double> parse_go_duration(std::string_view s) {
+  bool neg = false;
+  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
+    neg = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return 0.0L;
+  if (s.empty()) return std::nullopt;
+  static const std::pair<std::string_view, long double> kUnits[] = {
+      {"ns", 1.0L},  {"us", 1e3L},   {"\xc2\xb5s", 1e3L}, {"\xce\xbcs", 1e3L},
+      {"ms", 1e6L},  {"s", 1e9L},    {"m", 60e9L},        {"h", 3600e9L},
+  };
+  long double total = 0;
+  while (!s.empty()) {
+    size_t i = 0;
+    long double value = 0;
+    bool digits = false;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      value = value * 10 + (s[i] - '0');
+      digits = true;
+      ++i;
+    }
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      long double scale = 0.1L;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        value += (s[i] - '0') * scale;
+        scale /= 10;
+        digits = true;
+        ++i;
+      }
+    }
+    if (!digits) return std::nullopt;
+    size_t u = i;
+    while (u < s.size() && s[u] != '.' && (s[u] < '0' || s[u] > '9')) ++u;
+    std::string_view unit = s.substr(i, u - i);
+    if (unit.empty()) return std::nullopt;  // Go: "missing unit in duration"
+    bool known = false;
+    for (const auto& [name, factor] : kUnits) {
+      if (unit == name) {
+        total += value * factor;
+        known = true;
+        break;
+      }
+    }
+    if (!known) return std::nullopt;
+    s.remove_prefix(u);
+  }
+  if (total > 9.223372036854775807e18L) return std::nullopt;  // Go: "invalid duration"
+  return neg ? -total : total;
+}
+
+// Go's strconv.ParseFloat for finite decimal (or hex) numbers.
+std::optional<long double> parse_float(std::string_view s) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
+  std::string str(s);
+  char* end = nullptr;
+  errno = 0;
+  long double v = std::strtold(str.c_str(), &end);
+  if (end != str.c_str() + str.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace
@@ -220,54 +293,37 @@ std::string go_time_string(system_clock::time_point t) { return time_string(t, f
 
 std::string go_time_string_utc(system_clock::time_point t) { return time_string(t, true); }
 
-system_clock::time_point parse_time_spec(std::string_view s, system_clock::time_point now) {
-  auto bad = [&]() -> system_clock::time_point { fail("invalid time value {:?}: use RFC 3339, a Unix time or a duration such as 10m", s); };
-  if (s.empty()) return bad();
-  // A Unix time: seconds, optionally with a fraction.
-  if (s.find_first_not_of("0123456789.") == std::string_view::npos) {
-    auto dot = s.find('.');
-    int64_t secs = 0;
-    std::string_view whole = s.substr(0, dot);
-    if (whole.empty() || std::from_chars(whole.data(), whole.data() + whole.size(), secs).ec != std::errc()) return bad();
-    int64_t nanos = 0;
-    if (dot != std::string_view::npos) {
-      std::string frac(s.substr(dot + 1));
-      if (frac.empty() || frac.size() > 9 || frac.find('.') != std::string::npos) return bad();
-      frac.resize(9, '0');
-      std::from_chars(frac.data(), frac.data() + frac.size(), nanos);
+system_clock::time_point parse_input_time(std::string_view text, bool since, system_clock::time_point now) {
+  auto try_rfc3339 = [](const std::string& s) -> std::optional<system_clock::time_point> {
+    try {
+      return format::parse_rfc3339(s);
+    } catch (const Error&) {
+      return std::nullopt;
     }
-    return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
-        std::chrono::seconds(secs) + std::chrono::nanoseconds(nanos)));
+  };
+  std::string s(text);
+  // time.RFC3339Nano, time.RFC3339
+  if (auto t = try_rfc3339(s)) return *t;
+  bool dated = s.size() >= 10 && s[4] == '-' && s[7] == '-';
+  if (dated && s.size() == 10) {  // "2006-01-02", UTC
+    if (auto t = try_rfc3339(s + "T00:00:00Z")) return *t;
+  } else if (dated && s[10] == 'T') {  // "2006-01-02T15:04:05[.999999999]", UTC
+    if (auto t = try_rfc3339(s + "Z")) return *t;
+  } else if (dated && (s[10] == 'Z' || s[10] == '+' || s[10] == '-')) {  // "2006-01-02Z07:00"
+    if (auto t = try_rfc3339(s.substr(0, 10) + "T00:00:00" + s.substr(10))) return *t;
   }
-  // A date, or a time without a zone (taken as UTC).
-  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
-    std::string t(s);
-    if (t.size() == 10) t += "T00:00:00Z";
-    else if (t.back() != 'Z' && t.find_first_of("+-", 19) == std::string::npos) t += "Z";
-    return parse_rfc3339(t);
+  // Unix seconds, with a fraction.
+  if (auto v = parse_float(s)) {
+    long double ipart;
+    long double fpart = std::modf(*v, &ipart);
+    return from_unix_nanos(ipart * 1e9L + std::trunc(fpart * 1e9L));
   }
-  // A Go duration: a sequence of decimal numbers with units.
-  static constexpr std::pair<std::string_view, double> kUnits[] = {
-      {"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
-  double total = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t start = i;
-    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
-    if (i == start) return bad();
-    double v = std::strtod(std::string(s.substr(start, i - start)).c_str(), nullptr);
-    size_t u = i;
-    while (i < s.size() && !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
-    std::string_view unit = s.substr(u, i - u);
-    bool known = false;
-    for (const auto& [name, factor] : kUnits)
-      if (unit == name) {
-        total += v * factor;
-        known = true;
-      }
-    if (!known) return bad();
+  // A duration before (since) or after (until) now.
+  if (auto d = parse_go_duration(s)) {
+    auto delta = std::chrono::duration_cast<system_clock::duration>(nanoseconds(static_cast<int64_t>(*d)));
+    return since ? now - delta : now + delta;
   }
-  return now - std::chrono::duration_cast<system_clock::duration>(std::chrono::duration<double>(total));
+  fail("unable to interpret time value");
 }
 
 }  // namespace cabin::format

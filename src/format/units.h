@@ -28,11 +28,13 @@ std::string rfc3339_nano(std::chrono::system_clock::time_point t);
 std::string rfc3339_local(std::chrono::system_clock::time_point t, bool fixed_fraction, bool zulu);
 // Parses RFC 3339 (any offset, optional fraction); throws Error on bad input.
 std::chrono::system_clock::time_point parse_rfc3339(std::string_view s);
-// A --since/--until value as Podman takes them (util.ParseInputTime): RFC
-// 3339 (with or without zone), a date "2006-01-02", a Unix time with an
-// optional fraction, or a Go duration ("10m", "1h30m") counted back from
-// now. Throws Error for anything else.
-std::chrono::system_clock::time_point parse_time_spec(std::string_view s, std::chrono::system_clock::time_point now);
+// Podman's util.ParseInputTime, for --since and --until: RFC 3339 (with or
+// without fraction), "2006-01-02T15:04:05[.fraction]" (UTC), "2006-01-02",
+// "2006-01-02Z07:00", Unix seconds with an optional fraction, or a Go
+// duration ("10m", "1h30m", "1.5s") before now (since) or after now (until).
+// Throws cabin::Error "unable to interpret time value".
+std::chrono::system_clock::time_point parse_input_time(std::string_view s, bool since,
+                                                       std::chrono::system_clock::time_point now);
 
 // Go's time.Time.String() in local time: "2024-01-02 15:04:05.123456789 +0000 UTC".
 std::string go_time_string(std::chrono::system_clock::time_point t);

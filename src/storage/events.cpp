@@ -72,75 +72,6 @@ int64_t unix_nanos(system_clock::time_point t) {
   return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
 }
 
-system_clock::time_point from_unix_nanos(long double ns) {
-  return system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(
-      nanoseconds(static_cast<int64_t>(ns))));
-}
-
-// Go's time.ParseDuration, in nanoseconds; nullopt when it does not parse.
-std::optional<long double> parse_go_duration(std::string_view s) {
-  bool neg = false;
-  if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
-    neg = s.front() == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") return 0.0L;
-  if (s.empty()) return std::nullopt;
-  static const std::pair<std::string_view, long double> kUnits[] = {
-      {"ns", 1.0L},  {"us", 1e3L},   {"\xc2\xb5s", 1e3L}, {"\xce\xbcs", 1e3L},
-      {"ms", 1e6L},  {"s", 1e9L},    {"m", 60e9L},        {"h", 3600e9L},
-  };
-  long double total = 0;
-  while (!s.empty()) {
-    size_t i = 0;
-    long double value = 0;
-    bool digits = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      value = value * 10 + (s[i] - '0');
-      digits = true;
-      ++i;
-    }
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        value += (s[i] - '0') * scale;
-        scale /= 10;
-        digits = true;
-        ++i;
-      }
-    }
-    if (!digits) return std::nullopt;
-    size_t u = i;
-    while (u < s.size() && s[u] != '.' && (s[u] < '0' || s[u] > '9')) ++u;
-    std::string_view unit = s.substr(i, u - i);
-    if (unit.empty()) return std::nullopt;  // Go: "missing unit in duration"
-    bool known = false;
-    for (const auto& [name, factor] : kUnits) {
-      if (unit == name) {
-        total += value * factor;
-        known = true;
-        break;
-      }
-    }
-    if (!known) return std::nullopt;
-    s.remove_prefix(u);
-  }
-  if (total > 9.223372036854775807e18L) return std::nullopt;  // Go: "invalid duration"
-  return neg ? -total : total;
-}
-
-// Go's strconv.ParseFloat for finite decimal (or hex) numbers.
-std::optional<long double> parse_float(std::string_view s) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s.front()))) return std::nullopt;
-  std::string str(s);
-  char* end = nullptr;
-  errno = 0;
-  long double v = std::strtold(str.c_str(), &end);
-  if (end != str.c_str() + str.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
 std::string event_line(const Event& e) {
   // json.Marshal escapes <, > and &.
   return format::go_json(event_to_json(e), {}, true) + "\n";
@@ -442,38 +373,6 @@ std::string event_human(const Event& e, bool truncate) {
 
 // ---- reading ----
 
-system_clock::time_point parse_event_time(std::string_view text, bool since, system_clock::time_point now) {
-  auto try_rfc3339 = [](const std::string& s) -> std::optional<system_clock::time_point> {
-    try {
-      return format::parse_rfc3339(s);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  };
-  std::string s(text);
-  // time.RFC3339Nano, time.RFC3339
-  if (auto t = try_rfc3339(s)) return *t;
-  bool dated = s.size() >= 10 && s[4] == '-' && s[7] == '-';
-  if (dated && s.size() == 10) {  // "2006-01-02", UTC
-    if (auto t = try_rfc3339(s + "T00:00:00Z")) return *t;
-  } else if (dated && s[10] == 'T') {  // "2006-01-02T15:04:05[.999999999]", UTC
-    if (auto t = try_rfc3339(s + "Z")) return *t;
-  } else if (dated && (s[10] == 'Z' || s[10] == '+' || s[10] == '-')) {  // "2006-01-02Z07:00"
-    if (auto t = try_rfc3339(s.substr(0, 10) + "T00:00:00" + s.substr(10))) return *t;
-  }
-  // Unix seconds, with a fraction.
-  if (auto v = parse_float(s)) {
-    long double ipart;
-    long double fpart = std::modf(*v, &ipart);
-    return from_unix_nanos(ipart * 1e9L + std::trunc(fpart * 1e9L));
-  }
-  // A duration before (since) or after (until) now.
-  if (auto d = parse_go_duration(s)) {
-    auto delta = std::chrono::duration_cast<system_clock::duration>(nanoseconds(static_cast<int64_t>(*d)));
-    return since ? now - delta : now + delta;
-  }
-  fail("unable to interpret time value");
-}
 
 EventFilter::EventFilter(const std::vector<std::string>& filters, std::string_view since, std::string_view until,
                          system_clock::time_point now) {
@@ -493,7 +392,7 @@ EventFilter::EventFilter(const std::vector<std::string>& filters, std::string_vi
   }
   auto parse_time = [&](std::string_view text, bool is_since) {
     try {
-      return parse_event_time(text, is_since, now);
+      return format::parse_input_time(text, is_since, now);
     } catch (const Error& e) {
       fail("failed to parse event filters: unable to convert {} time of {}: {}", is_since ? "since" : "until", text,
            e.message());

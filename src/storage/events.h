@@ -95,14 +95,6 @@ std::string event_human(const Event& e, bool truncate);
 
 // ---- reading ----
 
-// Podman's util.ParseInputTime, for --since and --until: RFC 3339 (with or
-// without fraction), "2006-01-02T15:04:05[.fraction]" (UTC), "2006-01-02",
-// "2006-01-02Z07:00", Unix seconds with an optional fraction, or a Go
-// duration ("10m", "1h30m", "1.5s") before now (since) or after now (until).
-// Throws cabin::Error "unable to interpret time value".
-std::chrono::system_clock::time_point parse_event_time(std::string_view text, bool since,
-                                                       std::chrono::system_clock::time_point now);
-
 // --filter, --since and --until, as libpod/events/filters.go applies them:
 // values of one key are alternatives (OR), different keys must all match
 // (AND). Keys: container, event (or status), image, label (KEY=VALUE), pod,

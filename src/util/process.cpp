@@ -1,12 +1,15 @@
 #include "util/process.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -130,6 +133,35 @@ std::string boot_id() {
   std::string id = text ? *text : std::string();
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   return id;
+}
+
+}  // namespace cabin
+
+namespace cabin {
+
+void trim_resident_set() {
+  // smaps: a header line per mapping ("start-end perms offset dev inode
+  // path"), then its fields; "Anonymous:" counts the pages it has written
+  // (copied on write, as relocations do): a mapping with none is all file.
+  auto smaps = fs::read_file_if_exists("/proc/self/smaps").value_or("");
+  unsigned long start = 0, end = 0;
+  bool candidate = false;
+  for (const auto& line : split(smaps, '\n')) {
+    char perms[5] = {};
+    unsigned long a = 0, b = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s", &a, &b, perms) == 3) {
+      std::string_view p(perms);
+      start = a;
+      end = b;
+      candidate = (p == "r-xp" || p == "r--p") && line.find(" /") != std::string::npos;
+    } else if (candidate && line.rfind("Anonymous:", 0) == 0) {
+      unsigned long kb = 1;
+      std::sscanf(line.c_str() + 10, "%lu", &kb);
+      if (kb == 0) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+      candidate = false;
+    }
+  }
+  ::malloc_trim(0);
 }
 
 }  // namespace cabin

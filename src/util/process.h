@@ -34,4 +34,12 @@ std::string boot_id();
 // Finds an executable in PATH; empty when not found.
 std::string find_in_path(const std::string& name);
 
+// For a long-lived, mostly idle process (the monitor): frees the heap it
+// no longer uses and unmaps the file pages it touched while starting up.
+// Only read-only file mappings it has never written to are dropped (code,
+// constants), so they come back from the page cache, not the disk, when
+// used again; relocated data is left alone. The resident set shrinks to
+// what the process goes on using.
+void trim_resident_set();
+
 }  // namespace cabin

@@ -210,6 +210,15 @@ state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' 
   run_cabin 1 rm nosuch
   is "$stderr" 'Error: no container with name or ID "nosuch" found: no such container'
   run_cabin rm -i nosuch
+  # -v and --depend: no anonymous volumes or dependent containers exist yet
+  # (volumes and pods come later); the container itself goes.
+  run_cabin create --name v "$PROBE_IMAGE" true
+  run_cabin rm -v v
+  is "$output" "v"
+  run_cabin create --name dep "$PROBE_IMAGE" true
+  run_cabin rm --depend dep
+  is "$output" "dep"
+  run_cabin 1 container exists dep
   run_d a true
   run_d b "$polite"
   run_cabin rm -af

@@ -35,7 +35,7 @@ namespace {
 
 system_clock::time_point at(std::string_view rfc3339) {
   try {
-    return storage::parse_event_time(rfc3339, true, system_clock::now());
+    return format::parse_input_time(rfc3339, true, system_clock::now());
   } catch (const Error& e) {
     FAIL("bad time in test: " << rfc3339 << ": " << e.what());
     throw;
@@ -240,7 +240,7 @@ TEST_CASE("events: templates see Podman's Event fields", "[events]") {
 
 TEST_CASE("events: --since and --until times as Podman's ParseInputTime", "[events]") {
   auto now = at("2024-03-01T10:00:00Z");
-  auto t = [&](std::string_view s, bool since = true) { return storage::parse_event_time(s, since, now); };
+  auto t = [&](std::string_view s, bool since = true) { return format::parse_input_time(s, since, now); };
   CHECK(t("2024-03-01T10:20:30.5+01:00") == at("2024-03-01T09:20:30.5Z"));
   CHECK(t("2024-03-01T10:20:30") == at("2024-03-01T10:20:30Z"));
   CHECK(t("2024-03-01T10:20:30.75") == at("2024-03-01T10:20:30.75Z"));
