@@ -242,13 +242,13 @@ struct Landing {
 // Docker's rules: into an existing directory under the source's name; onto
 // a missing path (whose directory exists) under that path's name; over an
 // existing file only with a file.
-Landing plan(const std::string& src, char src_kind, const std::string& dest, char dest_kind, const Side& dest_side,
-             bool overwrite) {
+Landing plan(const std::string& src, char src_kind, const std::string& dest, char dest_kind,
+             const std::string& dest_where, bool overwrite) {
   auto s = split_path(src);
   auto d = split_path(dest);
   std::string src_top = s.contents ? "" : s.base;
   if (dest_kind == 'd') return {dest, src_top};
-  if (dest_kind == 'n' && d.trailing_slash) dest_side.not_found(dest, ENOENT);
+  if (dest_kind == 'n' && d.trailing_slash) Side{-1, dest_where}.not_found(dest, ENOENT);
   if (dest_kind == 'f' && src_kind == 'd' && !overwrite)
     fail("cannot overwrite non-directory {:?} with directory {:?}", dest, src);
   return {d.dir, d.base};
@@ -277,7 +277,7 @@ void copy_from_container(storage::ContainerStore& containers, const config::Stor
   }
   Side host{-1, "the host"};
   char dest_kind = kind_of(host, dest, true);
-  Landing l = plan(src, kinds[0], dest, dest_kind, host, o.overwrite);
+  Landing l = plan(src, kinds[0], dest, dest_kind, host.where, o.overwrite);
   UniqueFd into = host.open(l.dir, O_PATH | O_DIRECTORY);
   if (!into) host.not_found(l.dir, errno);
   if (l.top.empty() && kinds[0] != 'd') fail("{:?} is not a directory", src);
@@ -310,8 +310,7 @@ void copy_into_container(storage::ContainerStore& containers, const config::Stor
   if (o.archive) owner = {cfg.spec.user.uid, cfg.spec.user.gid};
   View v = open_view(containers, paths, rec);
   std::string dest_kind = in_view(v, [&](const Side& c) { return std::string(1, kind_of(c, dest, true)); });
-  Side where{0, v.where};  // for messages only
-  Landing l = src == "-" ? Landing{dest, ""} : plan(src, src_kind, dest, dest_kind[0], where, o.overwrite);
+  Landing l = src == "-" ? Landing{dest, ""} : plan(src, src_kind, dest, dest_kind[0], v.where, o.overwrite);
   if (src == "-" && dest_kind[0] != 'd') fail("{:?} could not be found on {}: not a directory", dest, v.where);
   if (src == "-") {
     in_view(v, [&](const Side& c) {
