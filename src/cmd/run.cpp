@@ -47,6 +47,19 @@ int run_run(const Globals& g, RunCmdOptions& o, const std::vector<std::string>& 
     fmt::print("{}\n", rec.id);
     return 0;
   }
+  if (o.create.run.interactive && o.create.run.tty && ::isatty(STDIN_FILENO)) {
+    // At a terminal, -it goes through a monitor with cabin attached, as
+    // Podman's conmon does: the detach keys then leave the container running.
+    engine::AttachOptions a;
+    a.detach_keys = o.detach_keys;
+    auto r = engine::start_attached(containers, g.paths, rec, a);
+    remove.dismiss();
+    if (r.detached) return 0;
+    // A --rm container is gone when run returns, as in the foreground.
+    if (created.config.rm)
+      for (int i = 0; i < 500 && containers.find(rec.id); ++i) ::usleep(10000);
+    return r.exit_code.value_or(0);
+  }
   int code = engine::run_foreground(containers, g.paths, rec, created.config, o.create.run.interactive);
   remove.dismiss();
   return code;

@@ -132,6 +132,27 @@ container_status() { cabin_out inspect --format '{{.State.Status}}' "$1"; }
   is "$(container_status t2)" "running"
 }
 
+@test "run -it at a terminal: the detach keys leave the container running; --rm leaves nothing" {
+  require_tool script
+  pty_start "$(cabin_cmd run -it --name rt "$PROBE_IMAGE" sh)"
+  pty_send 'echo $((6 * 7))\n'
+  pty_wait '^42'
+  pty_send '\020\021'
+  pty_finish
+  is "$pty_rc" 0 "detaching is a success"
+  is "$(container_status rt)" "running" "the container runs on under its monitor"
+  pty_start "$(cabin_cmd attach rt)"
+  pty_send 'exit 4\n'
+  pty_finish
+  is "$(cabin_out inspect --format '{{.State.ExitCode}}' rt)" "4"
+
+  pty_start "$(cabin_cmd run --rm -it "$PROBE_IMAGE" sh -c 'exit 3')"
+  pty_finish
+  is "$pty_rc" 3 "the container's exit code"
+  run_cabin ps -aq --filter status=exited
+  is "$output" "$(cabin_out ps -aq --filter name=rt)" "the --rm container is gone when run returns"
+}
+
 @test "exec -it: the detach keys leave the process running" {
   require_tool script
   run_cabin run -d --name box "$PROBE_IMAGE" sh -c 'while :; do sleep 0.1; done'
