@@ -90,6 +90,14 @@ struct Side {
     throw Error(fmt::format("{:?} could not be found on {}: {}", path, where, why));
   }
 
+  // A directory, opened; throws Podman's "could not be found" when it is
+  // not there.
+  UniqueFd dir(const std::string& path) const {
+    UniqueFd d = open(path, O_PATH | O_DIRECTORY);
+    if (!d) not_found(path, errno);
+    return d;
+  }
+
   // The directory holding s.base, opened; throws Podman's "could not be
   // found" when it is not there.
   UniqueFd parent(const std::string& path, const SplitPath& s) const {
@@ -233,6 +241,32 @@ struct Pipe {
   }
 };
 
+// A tar stream between the two sides of a copy, over a pipe:
+// container_side runs in the view with its end, host_side here with ours;
+// the container writes when to_host. Both run to the end; the child's
+// error, else ours, is thrown.
+void stream(const View& v, bool to_host, const std::function<void(const Side&, int)>& container_side,
+            const std::function<void(int)>& host_side) {
+  Pipe pipe;
+  UniqueFd& theirs = to_host ? pipe.wr : pipe.rd;
+  UniqueFd& ours = to_host ? pipe.rd : pipe.wr;
+  Inside child(v, [&](const Side& c) {
+    ours.reset();
+    container_side(c, theirs.get());
+    return std::string();
+  });
+  theirs.reset();
+  std::optional<Error> failed;
+  try {
+    host_side(ours.get());
+  } catch (Error& e) {
+    failed = e;
+  }
+  ours.reset();  // the child sees the end of its input, or a closed reader
+  child.wait();
+  if (failed) throw *failed;
+}
+
 // Where a copy lands: the directory to unpack into, and the name the
 // source's top takes there (empty: its contents go straight in).
 struct Landing {
@@ -266,9 +300,9 @@ void copy_from_container(storage::ContainerStore& containers, const config::Stor
   View v = open_view(containers, paths, rec);
   std::string kinds = in_view(v, [&](const Side& c) { return std::string(1, kind_of(c, src)); });
   if (kinds[0] == 'n') fail("{:?} could not be found on {}: no such file or directory", src, v.where);
-  auto s = split_path(src);
   if (dest == "-") {
     // The tar goes to our stdout as the child writes it.
+    auto s = split_path(src);
     in_view(v, [&](const Side& c) {
       tar_path(c, src, s.contents ? "" : s.base, STDOUT_FILENO, std::nullopt);
       return std::string();
@@ -276,27 +310,12 @@ void copy_from_container(storage::ContainerStore& containers, const config::Stor
     return;
   }
   Side host{-1, "the host"};
-  char dest_kind = kind_of(host, dest, true);
-  Landing l = plan(src, kinds[0], dest, dest_kind, host.where, o.overwrite);
-  UniqueFd into = host.open(l.dir, O_PATH | O_DIRECTORY);
-  if (!into) host.not_found(l.dir, errno);
+  Landing l = plan(src, kinds[0], dest, kind_of(host, dest, true), host.where, o.overwrite);
+  UniqueFd into = host.dir(l.dir);
   if (l.top.empty() && kinds[0] != 'd') fail("{:?} is not a directory", src);
-  Pipe pipe;
-  Inside child(v, [&](const Side& c) {
-    pipe.rd.reset();
-    tar_path(c, src, l.top, pipe.wr.get(), std::nullopt);
-    return std::string();
-  });
-  pipe.wr.reset();
-  std::optional<Error> failed;
-  try {
-    untar_into(pipe.rd.get(), into.get(), /*chown=*/false);  // the copies are the user's own
-  } catch (Error& e) {
-    failed = e;
-  }
-  pipe.rd.reset();
-  child.wait();
-  if (failed) throw *failed;
+  stream(
+      v, /*to_host=*/true, [&](const Side& c, int fd) { tar_path(c, src, l.top, fd, std::nullopt); },
+      [&](int fd) { untar_into(fd, into.get(), /*chown=*/false); });  // the copies are the user's own
 }
 
 void copy_into_container(storage::ContainerStore& containers, const config::StorePaths& paths,
@@ -310,35 +329,18 @@ void copy_into_container(storage::ContainerStore& containers, const config::Stor
   if (o.archive) owner = {cfg.spec.user.uid, cfg.spec.user.gid};
   View v = open_view(containers, paths, rec);
   std::string dest_kind = in_view(v, [&](const Side& c) { return std::string(1, kind_of(c, dest, true)); });
-  Landing l = src == "-" ? Landing{dest, ""} : plan(src, src_kind, dest, dest_kind[0], v.where, o.overwrite);
-  if (src == "-" && dest_kind[0] != 'd') fail("{:?} could not be found on {}: not a directory", dest, v.where);
   if (src == "-") {
+    if (dest_kind[0] != 'd') fail("{:?} could not be found on {}: not a directory", dest, v.where);
     in_view(v, [&](const Side& c) {
-      UniqueFd into = c.open(l.dir, O_PATH | O_DIRECTORY);
-      if (!into) c.not_found(l.dir, errno);
-      untar_into(STDIN_FILENO, into.get(), true);
+      untar_into(STDIN_FILENO, c.dir(dest).get(), true);
       return std::string();
     });
     return;
   }
-  Pipe pipe;
-  Inside child(v, [&](const Side& c) {
-    pipe.wr.reset();
-    UniqueFd into = c.open(l.dir, O_PATH | O_DIRECTORY);
-    if (!into) c.not_found(l.dir, errno);
-    untar_into(pipe.rd.get(), into.get(), true);
-    return std::string();
-  });
-  pipe.rd.reset();
-  std::optional<Error> failed;
-  try {
-    tar_path(host, src, l.top, pipe.wr.get(), owner);
-  } catch (Error& e) {
-    failed = e;
-  }
-  pipe.wr.reset();
-  child.wait();
-  if (failed) throw *failed;
+  Landing l = plan(src, src_kind, dest, dest_kind[0], v.where, o.overwrite);
+  stream(
+      v, /*to_host=*/false, [&](const Side& c, int fd) { untar_into(fd, c.dir(l.dir).get(), true); },
+      [&](int fd) { tar_path(host, src, l.top, fd, owner); });
 }
 
 void export_container(storage::ContainerStore& containers, const config::StorePaths& paths,
