@@ -495,12 +495,11 @@ runtime::AttachClientOptions client_options(const runtime::StartConfig& cfg, con
   return c;
 }
 
-Attached attach_with(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
-                     runtime::AttachClientOptions c, int sock) {
+runtime::AttachResult attach_with(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                  const std::string& id, runtime::AttachClientOptions c, int sock) {
   UniqueFd pid = open_container_pid(containers.state(id));
   c.pidfd = pid.get();
-  auto r = runtime::attach_client(sock, c);
-  Attached a{r.detached, r.exit_code};
+  auto a = runtime::attach_client(sock, c);
   if (!a.detached && !a.exit_code && containers.find(id)) {
     // The monitor went without saying how the container ended (killed?):
     // the state has it, once repaired.
@@ -512,8 +511,8 @@ Attached attach_with(storage::ContainerStore& containers, const config::StorePat
 
 }  // namespace
 
-Attached attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
-                          const storage::ContainerRecord& rec, const AttachOptions& o) {
+runtime::AttachResult attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                       const storage::ContainerRecord& rec, const AttachOptions& o) {
   auto cfg = load_start_config(containers, rec.id);
   runtime::AttachClientOptions c;
   try {
@@ -531,8 +530,8 @@ Attached attach_container(storage::ContainerStore& containers, const config::Sto
   return attach_with(containers, paths, rec.id, c, sock.get());
 }
 
-Attached start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
-                        const storage::ContainerRecord& rec, const AttachOptions& o) {
+runtime::AttachResult start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                     const storage::ContainerRecord& rec, const AttachOptions& o) {
   auto cfg = load_start_config(containers, rec.id);
   auto c = client_options(cfg, o);
   int sv[2];

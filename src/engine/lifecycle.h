@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/paths.h"
+#include "runtime/attach.h"
 #include "runtime/spec_json.h"
 #include "storage/containers.h"
 #include "storage/rootfs.h"
@@ -78,20 +79,17 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
 // podman attach / start -a.
 struct AttachOptions {
   bool stdin = true;                 // relay our stdin when the container has one (-i)
-  std::string detach_keys = "ctrl-p,ctrl-q";
+  std::string detach_keys{runtime::kDefaultDetachKeys};
   bool sig_proxy = true;
 };
-struct Attached {
-  bool detached = false;         // the detach keys were typed
-  std::optional<int> exit_code;  // how the container ended, when it did
-};
 // Attaches to a running container's monitor until the container ends or
-// the detach keys are typed.
-Attached attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
-                          const storage::ContainerRecord& rec, const AttachOptions& o);
+// the detach keys are typed; the exit code comes from the state when the
+// monitor could not say it.
+runtime::AttachResult attach_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                       const storage::ContainerRecord& rec, const AttachOptions& o);
 // Starts a container with the caller attached from its first output on.
-Attached start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
-                        const storage::ContainerRecord& rec, const AttachOptions& o);
+runtime::AttachResult start_attached(storage::ContainerStore& containers, const config::StorePaths& paths,
+                                     const storage::ContainerRecord& rec, const AttachOptions& o);
 
 // Records a container event (create, start, died, stop, kill, remove, …)
 // with its labels; exit_code for died.
