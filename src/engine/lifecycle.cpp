@@ -270,6 +270,7 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
   ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (len < 0) throw_errno("readlink /proc/self/exe");
   std::string exe(self, static_cast<size_t>(len));
+  // main.cpp's monitor_fast_path expects exactly this shape.
   std::vector<std::string> args = {exe, "--root", paths.graphroot, "--runroot", paths.runroot};
   if (!paths.driver.empty()) args.insert(args.end(), {"--storage-driver", paths.driver});
   args.insert(args.end(), {"__monitor", rec.id});
