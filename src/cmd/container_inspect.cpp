@@ -8,6 +8,7 @@
 #include "format/output.h"
 #include "format/units.h"
 #include "image/report.h"
+#include "net/config.h"
 #include "security/caps.h"
 #include "storage/rootfs.h"
 #include "util/error.h"
@@ -103,7 +104,37 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["ExecIDs"] = ordered_json::array();
   j["Mounts"] = mounts;
   j["Dependencies"] = ordered_json::array();
-  j["NetworkSettings"] = ordered_json::object();
+  {
+    ordered_json ns;
+    const auto& n = cfg.net;
+    bool slirp = n.mode == net::Mode::Slirp;
+    auto a = net::slirp_addresses(n.slirp);
+    ns["EndpointID"] = "";
+    ns["Gateway"] = slirp && st.running() ? net::ip_text(a.gateway) : "";
+    ns["IPAddress"] = slirp && st.running() ? net::ip_text(a.container) : "";
+    ns["IPPrefixLen"] = slirp && st.running() ? net::parse_cidr(n.slirp.cidr).prefix : 0;
+    ns["IPv6Gateway"] = "";
+    ns["GlobalIPv6Address"] = "";
+    ns["GlobalIPv6PrefixLen"] = 0;
+    ns["MacAddress"] = "";
+    ns["Bridge"] = "";
+    ns["SandboxID"] = "";
+    ns["HairpinMode"] = false;
+    ns["LinkLocalIPv6Address"] = "";
+    ns["LinkLocalIPv6PrefixLen"] = 0;
+    ns["Ports"] = net::port_bindings(n.ports);
+    ns["SandboxKey"] = st.running() && n.own_netns() ? fmt::format("/proc/{}/ns/net", st.pid) : "";
+    if (n.mode == net::Mode::Bridge) {
+      ordered_json nets = ordered_json::object();
+      for (const auto& at : n.networks)
+        nets[at.network] = {{"EndpointID", ""}, {"Gateway", ""}, {"IPAddress", at.ip}, {"IPPrefixLen", 0},
+                            {"IPv6Gateway", ""}, {"GlobalIPv6Address", ""}, {"GlobalIPv6PrefixLen", 0},
+                            {"MacAddress", at.mac}, {"NetworkID", at.network}, {"DriverOpts", nullptr},
+                            {"IPAMConfig", nullptr}, {"Links", nullptr}, {"Aliases", at.aliases}};
+      ns["Networks"] = nets;
+    }
+    j["NetworkSettings"] = ns;
+  }
   j["Namespace"] = "";
   j["IsInfra"] = false;
   j["IsService"] = false;
@@ -140,7 +171,8 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   log["Tag"] = "";
   log["Size"] = cfg.log_max_size ? std::to_string(cfg.log_max_size) + "B" : "0B";
   h["LogConfig"] = log;
-  h["NetworkMode"] = s.new_netns ? "none" : "host";
+  h["NetworkMode"] = net::mode_name(cfg.net);
+  h["PortBindings"] = net::port_bindings(cfg.net.ports);
   h["RestartPolicy"] = {{"Name", cfg.restart.name == "no" ? "" : cfg.restart.name},
                         {"MaximumRetryCount", cfg.restart.max_retries}};
   h["AutoRemove"] = cfg.rm;

@@ -32,7 +32,12 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--tmpfs", r.tmpfs, "Mount a temporary filesystem (tmpfs) into a container");
   app.add_option("-v,--volume", r.volumes, "Bind mount a volume into the container");
   app.add_option("--mount", r.mounts, "Attach a filesystem mount to the container");
-  app.add_option("--network,--net", r.network, "Connect a container to a network");
+  app.add_option("--network,--net", r.networks, "Connect a container to a network");
+  app.add_option("--network-alias", r.network_aliases, "Add network-scoped alias for the container");
+  app.add_option("--ip", r.ip, "Specify a static IPv4 address for the container");
+  app.add_option("--mac-address", r.mac, "Container MAC address (e.g. 92:d0:c6:0a:29:33)");
+  app.add_option("-p,--publish", r.publish, "Publish a container's port, or a range of ports, to the host");
+  app.add_flag("-P,--publish-all", r.publish_all, "Publish all exposed ports to random ports on the host interfaces");
   app.add_option("--userns", o.userns, "User namespace to use");
   app.add_option("--uidmap", o.uidmap, "UID map to use for the user namespace");
   app.add_option("--gidmap", o.gidmap, "GID map to use for the user namespace");

@@ -7,6 +7,7 @@
 #include "engine/lifecycle.h"
 #include "format/output.h"
 #include "format/units.h"
+#include "net/config.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/strings.h"
@@ -159,6 +160,22 @@ int run_ps(const Globals& g, const PsOptions& o) {
     nlohmann::json labels = r.labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.labels);
     std::string created_human = format::time_ago(time_of(r.created));
     std::string size = o.size ? size_text(containers, store ? &*store : nullptr, r) : "";
+    std::vector<net::PortMapping> ports;
+    nlohmann::json networks = nlohmann::json::array(), ports_json = nlohmann::json::array();
+    if (r.config.is_object()) {
+      if (r.config.contains("networks")) networks = r.config["networks"];
+      if (r.config.contains("ports"))
+        for (const auto& p : r.config["ports"]) {
+          ports.push_back({p.value("host_ip", ""), p.value("host_port", uint16_t{0}), p.value("container_port", uint16_t{0}),
+                           p.value("protocol", "tcp")});
+          ports_json.push_back({{"host_ip", ports.back().host_ip},
+                                {"container_port", ports.back().container_port},
+                                {"host_port", ports.back().host_port},
+                                {"range", 1},
+                                {"protocol", ports.back().protocol}});
+        }
+    }
+    std::string ports_text = net::ports_summary(ports);
     rows.push_back({{"ID", o.no_trunc ? r.id : r.id.substr(0, 12)},
                     {"Image", r.image},
                     {"ImageID", r.image_id},
@@ -168,7 +185,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
                     {"Created", format::go_time_string(time_of(r.created))},
                     {"Status", status},
                     {"State", status},
-                    {"Ports", ""},
+                    {"Ports", ports_text},
                     {"Names", r.name},
                     {"Labels", labels},
                     {"Pid", st.pid},
@@ -179,7 +196,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
                     {"Size", size},
                     {"Pod", ""},
                     {"PodName", ""},
-                    {"Networks", nlohmann::json::array()},
+                    {"Networks", networks},
                     {"Mounts", nlohmann::json::array()},
                     {"AutoRemove", false},
                     {"IsInfra", false}});
@@ -198,11 +215,11 @@ int run_ps(const Globals& g, const PsOptions& o) {
     j["Mounts"] = nlohmann::json::array();
     j["Names"] = {r.name};
     j["Namespaces"] = nlohmann::json::object();
-    j["Networks"] = nlohmann::json::array();
+    j["Networks"] = networks;
     j["Pid"] = st.pid;
     j["Pod"] = "";
     j["PodName"] = "";
-    j["Ports"] = nullptr;
+    j["Ports"] = ports_json.empty() ? nlohmann::json(nullptr) : ports_json;
     j["Size"] = nullptr;
     j["StartedAt"] = unix_of(st.started_at);
     j["State"] = st.running() ? "running" : st.status;

@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "net/config.h"
 #include "util/error.h"
 
 namespace cabin::cmd {
@@ -24,16 +26,41 @@ Runner bind_rename(CLI::App& app, Globals& g) {
   };
 }
 
-// Published ports arrive with user-mode networking: none yet.
+// podman port: the published ports of running containers.
 Runner bind_port(CLI::App& app, Globals& g) {
   auto args = std::make_shared<std::vector<std::string>>();
   auto all = std::make_shared<bool>(false);
   app.add_option("args", *args, "CONTAINER [PORT]");
   app.add_flag("-a,--all", *all, "Display port information for all containers");
   return [args, all, &g] {
-    check_args(*args, *all ? 0 : 1, *all ? 0 : 2);
+    if (*all && !args->empty()) fail("no arguments are needed with --all");
+    if (!*all && args->empty()) fail("you must supply a running container name or id");
+    check_args(*args, 0, 2);
     storage::ContainerStore containers(g.paths);
-    if (!*all) find_container(containers, (*args)[0]);
+    std::vector<storage::ContainerRecord> recs;
+    if (*all) recs = containers.list();
+    else recs.push_back(find_container(containers, (*args)[0]));
+    std::string want;
+    if (args->size() == 2) {
+      want = (*args)[1];
+      if (want.find('/') == std::string::npos) want += "/tcp";
+    }
+    for (const auto& rec : recs) {
+      if (!engine::current_state(containers, g.paths, rec.id).running()) continue;
+      auto cfg = engine::load_start_config(containers, rec.id);
+      bool found = false;
+      for (const auto& p : cfg.net.ports) {
+        if (!want.empty()) {
+          if (fmt::format("{}/{}", p.container_port, p.protocol) != want) continue;
+          fmt::print("{}:{}\n", p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port);
+          found = true;
+          continue;
+        }
+        if (*all) fmt::print("{}\t", rec.id.substr(0, 12));
+        fmt::print("{}\n", net::port_line(p));
+      }
+      if (!want.empty() && !found) fail("failed to find published port {:?}", (*args)[1]);
+    }
     return 0;
   };
 }

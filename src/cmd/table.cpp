@@ -56,6 +56,19 @@ constexpr std::array kContainerCommands = {
     Command{"wait", "Block on one or more containers", Needs::Host, bind_wait},
 };
 
+constexpr std::array kNetworkLsAliases = {"list"sv};
+constexpr std::array kNetworkRmAliases = {"remove"sv};
+
+// `cabin network …`: user-defined networks (net/store.h).
+constexpr std::array kNetworkCommands = {
+    Command{"create", "Create networks for containers and pods", Needs::Host, bind_network_create},
+    Command{"exists", "Check if network exists", Needs::Host, bind_network_exists},
+    Command{"inspect", "Inspect network", Needs::Host, bind_network_inspect},
+    Command{"ls", "List networks", Needs::Host, bind_network_ls, {}, kNetworkLsAliases},
+    Command{"prune", "Prune unused networks", Needs::Host, bind_network_prune},
+    Command{"rm", "Remove networks", Needs::Host, bind_network_rm, {}, kNetworkRmAliases},
+};
+
 constexpr std::array kCommands = {
     Command{"__monitor", "", Needs::Host, bind_monitor},
     Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
@@ -74,6 +87,7 @@ constexpr std::array kCommands = {
     Command{"kill", "Kill one or more running containers with a specific signal", Needs::Host, bind_kill},
     Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_inspect},
     Command{"logs", "Fetch the logs of one or more containers", Needs::Host, bind_logs},
+    Command{"network", "Manage networks", Needs::Host, nullptr, kNetworkCommands},
     Command{"pause", "Pause all the processes in one or more containers", Needs::Host, bind_pause},
     Command{"port", "List port mappings or a specific mapping for the container", Needs::Host, bind_port},
     Command{"ps", "List containers", Needs::Host, bind_ps},

@@ -1,14 +1,17 @@
 #include "engine/create.h"
 
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <cstring>
 
 #include "engine/lifecycle.h"
 #include "image/manifest.h"
+#include "net/store.h"
 #include "rootless/userns.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
@@ -59,6 +62,32 @@ bool mapped(const std::vector<rootless::IdRange>& rs, uint32_t id) {
 }
 
 // --log-opt max-size=N (the k8s-file driver's other options are accepted).
+// What --network names must exist: Podman's messages when they do not.
+void check_network(const storage::ContainerStore& containers, const config::StorePaths& paths, net::NetConfig& n) {
+  if (n.mode == net::Mode::Container) {
+    auto other = containers.find(n.target);
+    if (!other)
+      fail("looking up container to share net namespace with: no container with name or ID {:?} found: no such container",
+           n.target);
+    n.target = other->id;
+  } else if (n.mode == net::Mode::Ns) {
+    struct stat st {};
+    if (::stat(n.target.c_str(), &st) != 0)
+      fail("cannot find specified network namespace path: stat {}: {}", n.target, std::strerror(errno));
+  } else if (n.mode == net::Mode::Bridge) {
+    net::NetworkStore store(paths);
+    for (auto& a : n.networks) {
+      auto found = store.get(a.network);
+      a.network = found.name;
+      if (!a.ip.empty()) {
+        auto c = net::parse_cidr(found.subnet);
+        if ((net::parse_ipv4(a.ip) & c.netmask()) != c.network)
+          fail("requested static ip {} not in any subnet on network {}", a.ip, found.name);
+      }
+    }
+  }
+}
+
 uint64_t log_max_size(const std::vector<std::string>& opts) {
   uint64_t size = 0;
   for (const auto& opt : opts) {
@@ -197,6 +226,14 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
           ::chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
         throw_errno("chown {}", m.source);
   }
+  check_network(containers, paths, plan.net);
+  net::choose_host_ports(plan.net.ports);
+  // What ps shows without reading start.json.
+  nlohmann::json nets = nlohmann::json::array();
+  for (const auto& a : plan.net.networks) nets.push_back(a.network);
+  rec.config = {{"network_mode", net::mode_name(plan.net)}, {"networks", nets}, {"ports", net::to_json(plan.net)["ports"]}};
+  containers.update(rec);
+  cfg.net = std::move(plan.net);
   cfg.spec = std::move(plan.spec);
   cfg.lower_dirs = layout.lower_dirs;
   cfg.seccomp_profile = plan.seccomp_profile;

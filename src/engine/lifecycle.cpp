@@ -17,6 +17,8 @@
 
 #include "engine/create.h"
 #include "format/units.h"
+#include "net/members.h"
+#include "net/stack.h"
 #include "runtime/executor.h"
 #include "runtime/attach.h"
 #include "runtime/logfile.h"
@@ -163,6 +165,51 @@ void container_event(const config::StorePaths& paths, const storage::ContainerRe
   storage::record_event(paths, std::move(e));
 }
 
+namespace {
+
+// The container's network while its waiter lives: its membership of
+// user-defined networks, and the stack (user-mode stack, relays).
+struct Networking {
+  std::unique_ptr<net::Membership> members;
+  std::unique_ptr<net::Stack> stack;
+  void attach(runtime::Started& started) {
+    if (stack) stack->attach(std::move(started.taps));
+  }
+  PollSource* poll() { return stack.get(); }
+};
+
+// The tap devices the child makes and the namespace it joins go into
+// cfg.spec; the stack comes back with the published ports already bound.
+Networking prepare_network(storage::ContainerStore& containers, const config::StorePaths& paths,
+                           const storage::ContainerRecord& rec, runtime::StartConfig& cfg) {
+  const auto& n = cfg.net;
+  Networking out;
+  if (n.mode == net::Mode::Container) {
+    auto other = containers.find(n.target);
+    if (!other) fail("cannot join the network namespace of container {}: it no longer exists", n.target);
+    pid_t pid = -1;
+    if (!running_pidfd(containers, paths, other->id, &pid))
+      fail("cannot join the network namespace of container {}: it is not running", other->name);
+    // Its network namespace belongs to its user namespace, which is not
+    // ours: joining needs the container started in that one (not yet done).
+    fail("--network container:{} is not supported yet: each cabin container has a user namespace of its own, "
+         "and joining another container's network namespace needs its user namespace too",
+         other->name);
+  } else if (n.mode == net::Mode::Ns) {
+    cfg.spec.join_netns = n.target;
+  }
+  if (n.mode == net::Mode::Bridge)
+    out.members = net::Membership::join(
+        paths, n, {rec.id, rec.name, cfg.spec.hostname, fs::join(containers.dir(rec.id), "userdata/hosts")});
+  std::vector<net::Link> links;
+  if (out.members) links = out.members->links();
+  cfg.spec.taps = net::tap_specs(n, links);
+  if (!cfg.spec.taps.empty()) out.stack = net::make_stack(n, links);
+  return out;
+}
+
+}  // namespace
+
 storage::MountedRootfs mount_container_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
                                             const storage::ContainerRecord& rec, const runtime::StartConfig& cfg) {
   return mount_root(paths, containers, rec, cfg);
@@ -196,7 +243,9 @@ storage::ContainerState current_state(storage::ContainerStore& containers, const
 }
 
 int run_foreground(storage::ContainerStore& containers, const config::StorePaths& paths,
-                   const storage::ContainerRecord& rec, const runtime::StartConfig& cfg, bool interactive) {
+                   const storage::ContainerRecord& rec, const runtime::StartConfig& config, bool interactive) {
+  runtime::StartConfig cfg = config;
+  auto network = prepare_network(containers, paths, rec, cfg);
   auto rootfs = mount_root(paths, containers, rec, cfg);
   auto filter = filter_for(paths, cfg);
   Marker marker(paths, rec.id);
@@ -217,6 +266,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   auto started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
   out_wr.reset();
   err_wr.reset();
+  network.attach(started);
   {
     auto lock = containers.lock(rec.id);
     auto st = containers.state(rec.id);
@@ -233,6 +283,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   so.sig_proxy = cfg.sig_proxy;
   so.out_fd = out_rd.get();
   so.err_fd = err_rd.get();
+  so.extra = network.poll();
   if (log)
     so.tee = [&](int stream, std::string_view data) {
       log->write(stream == 2 ? runtime::LogStream::Stderr : runtime::LogStream::Stdout, data);
@@ -327,6 +378,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     auto rec = containers.find(id);
     if (!rec || rec->id != id) fail("no container with ID {}", id);
     auto cfg = load_start_config(containers, id);
+    auto network = prepare_network(containers, paths, *rec, cfg);
     auto rootfs = mount_root(paths, containers, *rec, cfg);
     auto filter = filter_for(paths, cfg);
     std::string dir = containers.dir(id);
@@ -364,6 +416,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       out_wr.reset();
       err_wr.reset();
       in_rd.reset();
+      network.attach(started);
       {
         // The starter holds the lock until it has our first report.
         std::optional<fs::FileLock> lock;
@@ -381,7 +434,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         first = false;
         trim_resident_set();  // what starting took is not kept for the container's life
       }
-      int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr)));
+      int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr), network.poll()));
       bool again;
       int restarts;
       {

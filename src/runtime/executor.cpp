@@ -23,11 +23,13 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "rootless/userns.h"
 #include "runtime/supervise.h"
 #include "runtime/terminal.h"
 #include "util/error.h"
@@ -50,6 +52,7 @@ enum class Step : uint32_t {
   RemountReadonly,
   PivotRoot,
   SetHostname,
+  Network,
   SetupTerminal,
   Rlimit,
   NoNewPrivs,
@@ -76,6 +79,7 @@ const char* step_name(Step s) {
     case Step::RemountReadonly: return "make the root filesystem read-only";
     case Step::PivotRoot: return "pivot_root";
     case Step::SetHostname: return "set hostname";
+    case Step::Network: return "set up the network:";
     case Step::SetupTerminal: return "set up the terminal";
     case Step::Rlimit: return "set rlimit";
     case Step::NoNewPrivs: return "set no_new_privs";
@@ -110,6 +114,9 @@ struct ChildPlan {
   };
   std::vector<Bind> binds;  // one per spec->mounts entry (tree -1 for tmpfs)
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
+  int net_sock = -1;        // the tap fds go back through it
+  int netns_fd = -1;        // a network namespace to join (spec->join_netns)
+  char ping_groups[32] = "0 0";  // "LOW HIGH": the container's whole gid range
   bool userns_has_root = false;
   bool exec_mode = false;   // exec: namespaces and root are the caller's already
   std::vector<const char*> argv, envp;
@@ -548,6 +555,57 @@ void join_user_namespace(const ChildPlan& p) {
   }
 }
 
+// The network namespace's devices: lo up, then the taps, whose fds go to
+// cabin in one message.
+void setup_network(const ChildPlan& p) {
+  const ContainerSpec& s = *p.spec;
+  if (p.netns_fd >= 0) {
+    CHECK(Step::Network, ::setns(p.netns_fd, CLONE_NEWNET), "join the network namespace");
+    return;
+  }
+  if (!s.new_netns) return;
+  if (int e = loopback_up(); e < 0) child_fail(p, Step::Network, e, "bring lo up");
+  // ping without CAP_NET_RAW (ICMP datagram sockets) for every group, as
+  // Docker sets it; the user-mode stack answers or forwards the echo.
+  if (int fd = ::open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC); fd >= 0) {
+    (void)!::write(fd, p.ping_groups, std::strlen(p.ping_groups));
+    ::close(fd);
+  }
+  if (s.taps.empty()) return;
+  // A device that comes up announces its address (gratuitous ARP), so that
+  // peers holding an old owner's MAC for a reused address learn the new one.
+  if (int fd = ::open("/proc/sys/net/ipv4/conf/default/arp_notify", O_WRONLY | O_CLOEXEC); fd >= 0) {
+    (void)!::write(fd, "1", 1);
+    ::close(fd);
+  }
+  constexpr size_t kMaxTaps = 16;
+  int fds[kMaxTaps];
+  size_t n = 0;
+  for (const auto& t : s.taps) {
+    if (n == kMaxTaps) child_fail(p, Step::Network, E2BIG, "too many networks");
+    const char* what = nullptr;
+    int fd = make_tap(t, &what);
+    if (fd < 0) child_fail(p, Step::Network, fd, what);
+    fds[n++] = fd;
+  }
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxTaps)] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  CHECK(Step::Network, ::sendmsg(p.net_sock, &msg, MSG_NOSIGNAL), "pass the tap devices");
+  for (size_t i = 0; i < n; ++i) ::close(fds[i]);
+  ::close(p.net_sock);
+}
+
 [[noreturn]] void container_main(const ChildPlan& p) {
   const ContainerSpec& s = *p.spec;
   for (int i = 0; i < 3; ++i)
@@ -555,6 +613,7 @@ void join_user_namespace(const ChildPlan& p) {
   if (p.exec_mode) goto in_root;
   {
   if (s.userns) join_user_namespace(p);
+  setup_network(p);
   int root = mount_rootfs(p);
   // Order: /proc and /sys before the paths masked in them; /dev before user
   // mounts so that a -v onto /dev/x lands on the tmpfs; masks last so no user
@@ -660,6 +719,10 @@ Error report_error(const Report& r) {
                                  : fmt::format("workdir {:?} exists, but is not a directory", detail),
                  kExitCannotInvoke);
   if (r.step == Step::ChangeDir) return Error(r.err, fmt::format("workdir {:?}", detail), kExitCannotInvoke);
+  if (r.step == Step::Network && detail == "/dev/net/tun")
+    return Error(fmt::format("cannot open /dev/net/tun: {}: user-mode networking needs it (distributions make it "
+                             "world-usable: chmod 0666 /dev/net/tun), or run with --network none or --network host",
+                             std::strerror(r.err)));
   std::string what = step_name(r.step);
   if (!detail.empty()) what += " " + detail;
   return Error(r.err, what);
@@ -737,6 +800,33 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   }
   p.report_fd = report_wr.get();
   p.tty_sock = tty_child.get();
+  UniqueFd net_parent, net_child, netns;
+  if (!exec_mode && !spec.taps.empty()) {
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    net_parent.reset(fds[0]);
+    net_child.reset(fds[1]);
+    p.net_sock = net_child.get();
+  }
+  {
+    // The range is one of kernel ids: cabin's namespace maps its ids in
+    // order (the user's own below the subordinate ones), so its whole range
+    // does; a keep-id namespace does not, so only the process's group.
+    const auto& gids = rootless::userns_state().mapping.gids;
+    uint64_t low = 0, high = INT32_MAX;
+    if (spec.userns) {
+      low = high = spec.user.gid;
+    } else if (!gids.empty()) {
+      high = 0;
+      for (const auto& r : gids) high = std::max<uint64_t>(high, uint64_t{r.container_id} + r.size - 1);
+    }
+    std::snprintf(p.ping_groups, sizeof p.ping_groups, "%lu %lu", static_cast<unsigned long>(low),
+                  static_cast<unsigned long>(std::min<uint64_t>(high, INT32_MAX)));
+  }
+  if (!exec_mode && !spec.join_netns.empty()) {
+    netns.reset(::open(spec.join_netns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) throw_errno("open the network namespace {}", spec.join_netns);
+    p.netns_fd = netns.get();
+  }
   UniqueFd sync_rd, sync_wr;
   if (spec.userns && !exec_mode) {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
@@ -768,7 +858,7 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   // The mount namespace comes after the clone (mount_rootfs).
   uint64_t flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec.userns) flags |= CLONE_NEWUSER;
-  if (spec.new_netns) flags |= CLONE_NEWNET;
+  if (spec.new_netns && spec.join_netns.empty()) flags |= CLONE_NEWNET;
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
   if (exec_mode) flags = 0;
   std::fflush(nullptr);
@@ -781,6 +871,7 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   started.pidfd.reset(pidfd);
   report_wr.reset();
   tty_child.reset();
+  net_child.reset();
   if (spec.userns && !exec_mode) {
     // As root of cabin's namespace we may map any of its ids into the child's.
     try {
@@ -828,6 +919,34 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
     }
     if (failed) throw report_error(r);
     fail("set up the terminal: the container sent no pty");
+  }
+  if (net_parent) {
+    // Sent before exec, so it is there now.
+    char byte;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t got = ::recvmsg(net_parent.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    for (cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < n; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        started.taps.emplace_back(fd);
+      }
+    }
+    if (started.taps.size() != spec.taps.size()) {
+      ::kill(pid, SIGKILL);
+      int status;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      fail("set up the network: the container sent no tap device");
+    }
   }
   return started;
 }

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <vector>
 
 #include "runtime/spec.h"
 #include "security/seccomp.h"
@@ -19,6 +20,7 @@ struct Started {
   pid_t pid = -1;        // the container's PID 1, a child of the caller
   UniqueFd pidfd;        // -1 when clone3 is unavailable
   UniqueFd pty_master;   // with spec.terminal
+  std::vector<UniqueFd> taps;  // spec.taps, in order
 };
 
 // Clones the container and returns once its command has been executed.

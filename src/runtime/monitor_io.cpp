@@ -119,7 +119,7 @@ void MonitorIo::write_input() {
   }
 }
 
-int MonitorIo::run(const Started& started, int out, int err, UniqueFd stdin_wr) {
+int MonitorIo::run(const Started& started, int out, int err, UniqueFd stdin_wr, PollSource* extra) {
   int pty = started.pty_master.get();
   stdin_wr_ = std::move(stdin_wr);
   input_fd_ = pty >= 0 ? pty : stdin_wr_.get();
@@ -153,10 +153,14 @@ int MonitorIo::run(const Started& started, int out, int err, UniqueFd stdin_wr) 
       if (left.count() <= 0) break;
       timeout = static_cast<int>(left.count());
     }
+    size_t extra_at = fds.size();
+    bool with_extra = extra && !exited;
+    if (with_extra) extra->prepare(fds, &timeout);
     int r = ::poll(fds.data(), fds.size(), timeout);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw_errno("poll");
-    if (r == 0) break;
+    if (r == 0 && exited) break;
+    if (with_extra) extra->dispatch(fds.data() + extra_at, fds.size() - extra_at);
     if (fds[0].revents) {
       while (::waitpid(started.pid, &status, 0) < 0 && errno == EINTR) {
       }
@@ -176,7 +180,7 @@ int MonitorIo::run(const Started& started, int out, int err, UniqueFd stdin_wr) 
       }
     }
     if (fds[3].revents) accept_clients();
-    for (size_t k = 0; k < clients_.size() && 5 + k < fds.size(); ++k) {
+    for (size_t k = 0; k < clients_.size() && 5 + k < extra_at; ++k) {
       auto& c = clients_[k];
       short ev = fds[5 + k].revents;
       if (!ev || !c.fd) continue;

@@ -15,6 +15,7 @@
 #include "runtime/executor.h"
 #include "runtime/logfile.h"
 #include "util/fd.h"
+#include "util/poll_source.h"
 
 namespace cabin::runtime {
 
@@ -31,8 +32,9 @@ class MonitorIo {
   // Relays until PID 1 (started) has exited and its output is drained;
   // returns its wait status. out/err: the read ends of its output pipes
   // (without a pty); stdin_wr: the write end of its stdin pipe (-i without a
-  // pty), or -1. Clients that connect meanwhile are served.
-  int run(const Started& started, int out, int err, UniqueFd stdin_wr);
+  // pty), or -1. Clients that connect meanwhile are served, and extra (the
+  // container's network) rides along until PID 1 exits.
+  int run(const Started& started, int out, int err, UniqueFd stdin_wr, PollSource* extra = nullptr);
 
   // Tells the attached clients how the container ended and lets them go.
   void finish(int exit_code);

@@ -1,6 +1,8 @@
 #include "runtime/plan.h"
 
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace cabin::runtime {
@@ -107,11 +110,26 @@ std::string read_text(const std::string& path) {
   return t ? *t : std::string();
 }
 
-// /etc/hosts as Podman writes it for a container without its own network
-// address: localhost, the container's names, then --add-host entries.
-std::string hosts_file(const RunOptions& o, const std::string& hostname, const std::string& name) {
+// The host's first IPv4 address that is not loopback, for
+// host.containers.internal ("" when it has none).
+std::string host_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
   std::string out;
-  if (o.network == "host") out = read_text("/etc/hosts");
+  for (ifaddrs* i = list; i && out.empty(); i = i->ifa_next)
+    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !(i->ifa_flags & IFF_LOOPBACK))
+      out = net::ip_text(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+  ::freeifaddrs(list);
+  return out;
+}
+
+// /etc/hosts as Podman writes it: localhost, --add-host entries, the host
+// as host.containers.internal, then the container's own names on its
+// address (127.0.1.1 without one). With --network host, the host's file.
+std::string hosts_file(const RunOptions& o, const net::NetConfig& n, const std::string& hostname,
+                       const std::string& name) {
+  std::string out;
+  if (n.mode == net::Mode::Host) out = read_text("/etc/hosts");
   else
     out = "127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n"
           "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n";
@@ -121,13 +139,25 @@ std::string hosts_file(const RunOptions& o, const std::string& hostname, const s
       fail("invalid value for --add-host {:?}: use HOST:IP", h);
     out += fmt::format("{}\t{}\n", h.substr(colon + 1), h.substr(0, colon));
   }
-  out += fmt::format("127.0.1.1\t{} {}\n", hostname, name);
+  if (n.mode == net::Mode::Slirp) {
+    auto a = net::slirp_addresses(n.slirp);
+    std::string host = n.slirp.allow_host_loopback ? net::ip_text(a.gateway) : host_address();
+    if (!host.empty()) out += fmt::format("{}\thost.containers.internal\n", host);
+    out += fmt::format("{}\t{} {}\n", net::ip_text(a.container), hostname, name);
+  } else if (n.mode == net::Mode::Bridge) {
+    // Its own address and its peers' come at each start (net/members.h).
+    std::string host = host_address();
+    if (!host.empty()) out += fmt::format("{}\thost.containers.internal\n", host);
+  } else {
+    out += fmt::format("127.0.1.1\t{} {}\n", hostname, name);
+  }
   return out;
 }
 
 // The host's resolv.conf, with --dns, --dns-search and --dns-option
-// replacing its parts.
-std::string resolv_file(const RunOptions& o) {
+// replacing its parts. Behind the user-mode stack its DNS forwarder comes
+// first; the host's loopback resolvers are unreachable from there.
+std::string resolv_file(const RunOptions& o, const net::NetConfig& n) {
   std::string host = read_text("/etc/resolv.conf");
   std::vector<std::string> ns, search, opts;
   std::istringstream in(host);
@@ -141,12 +171,16 @@ std::string resolv_file(const RunOptions& o) {
     else if (key == "options")
       while (words >> val) opts.push_back(val);
   }
+  if (n.mode == net::Mode::Slirp || n.mode == net::Mode::Bridge) {
+    std::erase_if(ns, [](const std::string& a) { return a.rfind("127.", 0) == 0 || a == "::1"; });
+    ns.insert(ns.begin(), net::ip_text(net::slirp_addresses(n.slirp).dns));
+  }
   if (!o.dns.empty()) ns = o.dns;
   if (!o.dns_search.empty()) search = o.dns_search;
   if (!o.dns_options.empty()) opts = o.dns_options;
   std::string out;
   if (!search.empty() && search != std::vector<std::string>{"."}) out += "search " + join(search, " ") + "\n";
-  for (const auto& n : ns) out += "nameserver " + n + "\n";
+  for (const auto& a : ns) out += "nameserver " + a + "\n";
   if (!opts.empty()) out += "options " + join(opts, " ") + "\n";
   return out;
 }
@@ -184,6 +218,7 @@ ImageDefaults ImageDefaults::from_config(const json& config) {
   if (c.contains("WorkingDir") && c["WorkingDir"].is_string()) d.workdir = c["WorkingDir"];
   if (c.contains("User") && c["User"].is_string()) d.user = c["User"];
   if (c.contains("StopSignal") && c["StopSignal"].is_string()) d.stop_signal = c["StopSignal"];
+  d.exposed = net::exposed_ports(config);
   return d;
 }
 
@@ -474,10 +509,22 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   s.terminal = o.tty;
   s.init = o.init;
   s.hostname = hostname;
-  if (o.network == "host") {
-    s.new_netns = false;
-  } else if (o.network != "none") {
-    fail("network {:?} is not supported yet: use --network none or --network host", o.network);
+  net::NetConfig& n = plan.net;
+  n = net::parse_network(o.networks, o.network_aliases, o.ip, o.mac);
+  s.new_netns = n.mode != net::Mode::Host;
+  for (const auto& p : o.publish) {
+    auto more = net::parse_publish(p);
+    n.ports.insert(n.ports.end(), more.begin(), more.end());
+  }
+  if (o.publish_all)
+    for (const auto& e : image.exposed)
+      if (std::none_of(n.ports.begin(), n.ports.end(), [&](const net::PortMapping& p) {
+            return p.container_port == e.container_port && p.protocol == e.protocol;
+          }))
+        n.ports.push_back(e);
+  if (!n.ports.empty() && n.mode != net::Mode::Slirp && n.mode != net::Mode::Bridge) {
+    log::warn("Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use");
+    n.ports.clear();
   }
 
   // User and environment.
@@ -545,9 +592,9 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
     return false;
   };
   fs::mkdir_p(layout.userdata_dir, 0700);
-  etc_files.emplace_back("hosts", hosts_file(o, hostname, name));
+  etc_files.emplace_back("hosts", hosts_file(o, n, hostname, name));
   etc_files.emplace_back("hostname", hostname + "\n");
-  etc_files.emplace_back("resolv.conf", resolv_file(o));
+  etc_files.emplace_back("resolv.conf", resolv_file(o, n));
   for (const auto& [file, content] : etc_files) {
     std::string dst = std::string("/etc/") + file;
     if (user_mounted(dst)) continue;

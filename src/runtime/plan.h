@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/config.h"
 #include "runtime/spec.h"
 
 namespace cabin::runtime {
@@ -25,7 +26,11 @@ struct RunOptions {
   std::string workdir;                            // -w
   std::string user;                               // -u
   std::string hostname;
-  std::string network = "none";                   // none | host
+  std::vector<std::string> networks;              // --network (several: networks by name)
+  std::vector<std::string> network_aliases;       // --network-alias
+  std::string ip, mac;                            // --ip, --mac-address
+  std::vector<std::string> publish;               // -p
+  bool publish_all = false;                       // -P
   bool tty = false, interactive = false;
   bool read_only = false, read_only_tmpfs = true;
   bool privileged = false, init = false;
@@ -72,6 +77,7 @@ std::vector<rootless::IdRange> parse_id_maps(const std::vector<std::string>& ent
 struct ImageDefaults {
   std::vector<std::string> entrypoint, cmd, env;
   std::string workdir, user, stop_signal;
+  std::vector<net::PortMapping> exposed;  // ExposedPorts
   static ImageDefaults from_config(const nlohmann::json& config);
 };
 
@@ -85,6 +91,7 @@ struct Layout {
 
 struct Plan {
   ContainerSpec spec;
+  net::NetConfig net;           // ports without a host port get one at create
   std::string seccomp_profile;  // "" = default, "unconfined", or JSON text
   std::string stop_signal;
 };

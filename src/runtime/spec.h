@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rootless/idmap.h"
+#include "runtime/netdev.h"
 #include "security/caps.h"
 
 namespace cabin::runtime {
@@ -69,6 +70,11 @@ struct ContainerSpec {
   std::optional<rootless::IdMapping> userns;
   std::string hostname;
   bool new_netns = true;   // false for --network host
+  // Set at each start, not kept in start.json: the tap devices made in the
+  // new network namespace (their fds come back in Started::taps), or the
+  // network namespace joined instead of a new one (container:, ns:).
+  std::vector<TapSpec> taps;
+  std::string join_netns;
   bool new_cgroupns = true;
   std::vector<MountSpec> mounts;  // user mounts (-v, --mount, --tmpfs) and /etc files
   std::vector<std::string> masked_paths, readonly_paths;

@@ -149,7 +149,8 @@ nlohmann::json to_json(const StartConfig& c) {
             {"rm", c.rm},
             {"restart", {{"name", c.restart.name}, {"max_retries", c.restart.max_retries}}},
             {"log_max_size", c.log_max_size},
-            {"sig_proxy", c.sig_proxy}};
+            {"sig_proxy", c.sig_proxy},
+            {"net", net::to_json(c.net)}};
   if (c.shift) j["shift"] = mapping_json(*c.shift);
   return j;
 }
@@ -168,6 +169,9 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     c.restart.max_retries = j.at("restart").at("max_retries").get<int>();
     c.log_max_size = j.at("log_max_size").get<uint64_t>();
     c.sig_proxy = j.at("sig_proxy").get<bool>();
+    // Containers from before networking had none.
+    if (j.contains("net")) c.net = net::net_config_from_json(j.at("net"));
+    else c.net.mode = net::Mode::None;
     return c;
   } catch (const json::exception& e) {
     fail("damaged container configuration: {}", e.what());

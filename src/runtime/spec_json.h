@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/config.h"
 #include "rootless/idmap.h"
 #include "runtime/spec.h"
 
@@ -33,6 +34,7 @@ struct StartConfig {
   RestartPolicy restart;
   uint64_t log_max_size = 0;               // --log-opt max-size (0 = unlimited)
   bool sig_proxy = true;
+  net::NetConfig net;
 };
 
 nlohmann::json to_json(const StartConfig& c);

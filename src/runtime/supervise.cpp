@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "runtime/attach.h"
 #include "runtime/terminal.h"
@@ -74,12 +75,12 @@ class Supervisor {
         *o_.detached = true;
         return 0;
       }
-      pollfd fds[6];
-      int n = 0;
+      fds_.clear();
       auto add = [&](int fd, short events) {
-        fds[n] = {fd, events, 0};
-        return n++;
+        fds_.push_back({fd, events, 0});
+        return static_cast<int>(fds_.size() - 1);
       };
+      auto& fds = fds_;
       int i_sig = add(sfd_.get(), POLLIN);
       int i_pidfd = o_.pidfd >= 0 ? add(o_.pidfd, POLLIN) : -1;
       int i_master = -1;
@@ -90,12 +91,16 @@ class Supervisor {
       int i_err = pipes_[1] >= 0 ? add(pipes_[1], POLLIN) : -1;
       // All slaves closed while PID 1 lives: look again every 100ms in case
       // the container reopens /dev/tty, without spinning on POLLHUP meanwhile.
-      int rc = ::poll(fds, static_cast<nfds_t>(n), master_hup_ ? 100 : -1);
+      int timeout = master_hup_ ? 100 : -1;
+      size_t extra_at = fds.size();
+      if (o_.extra) o_.extra->prepare(fds, &timeout);
+      int rc = ::poll(fds.data(), fds.size(), timeout);
       if (rc < 0) {
         if (errno == EINTR) continue;
         throw_errno("poll");
       }
       if (rc == 0) master_hup_ = false;
+      if (o_.extra) o_.extra->dispatch(fds.data() + extra_at, fds.size() - extra_at);
       if (fds[i_sig].revents) read_signals();
       if (i_pidfd >= 0 && fds[i_pidfd].revents) check_exit();
       if (i_master >= 0 && (fds[i_master].revents & POLLOUT)) write_input();
@@ -249,6 +254,7 @@ class Supervisor {
   UniqueFd sfd_;
   bool exited_ = false;
   int status_ = 0;
+  std::vector<pollfd> fds_;
   bool stdin_live_ = false;
   bool stdout_ok_ = true;
   bool master_hup_ = false;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/poll_source.h"
+
 namespace cabin::runtime {
 
 struct SuperviseOptions {
@@ -26,6 +28,7 @@ struct SuperviseOptions {
   // supervise at once, the container left running, *detached set.
   std::string detach_keys;
   bool* detached = nullptr;
+  PollSource* extra = nullptr;  // the container's network, served until PID 1 exits
   bool sig_proxy = true;    // forward catchable signals (not SIGCHLD, SIGPIPE, SIGURG,
                             // SIGWINCH) to pid, as podman run --sig-proxy does
 };

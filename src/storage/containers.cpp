@@ -10,6 +10,7 @@
 #include <random>
 
 #include "format/units.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -18,16 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string random_id() {
-  std::array<unsigned char, 32> bytes{};
-  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::read(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
-    throw_errno("read /dev/urandom");
-  ::close(fd);
-  std::string hex;
-  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
-  return hex;
-}
 
 }  // namespace
 

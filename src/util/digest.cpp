@@ -1,8 +1,11 @@
 #include "util/digest.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
+#include <array>
 #include <mutex>
 
 #include "util/error.h"
@@ -101,6 +104,17 @@ void validate_digest(std::string_view digest) {
 std::string_view digest_hex(std::string_view digest) {
   auto colon = digest.find(':');
   return colon == std::string_view::npos ? digest : digest.substr(colon + 1);
+}
+
+std::string random_id() {
+  std::array<unsigned char, 32> bytes{};
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::read(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    throw_errno("read /dev/urandom");
+  ::close(fd);
+  std::string hex;
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
 }
 
 }  // namespace cabin

@@ -35,4 +35,7 @@ bool is_valid_digest(std::string_view digest);
 // The hex part of "sha256:<hex>".
 std::string_view digest_hex(std::string_view digest);
 
+// 64 random lowercase hex digits: an ID for a container or a network.
+std::string random_id();
+
 }  // namespace cabin

@@ -229,6 +229,9 @@ is() {
   false
 }
 
+# re_escape TEXT: TEXT as an extended regular expression that matches it literally.
+re_escape() { sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"; }
+
 # is_exact ACTUAL EXPECTED [DESCRIPTION]: literal equality.
 is_exact() {
   [[ $1 == "$2" ]] && return 0

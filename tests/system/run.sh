@@ -88,8 +88,10 @@ for try in $(seq 60); do
   [[ $try != 60 ]] || die "$CABIN_BIN keeps changing; is a build running?"
 done
 chmod 0755 "$RUN/bin/cabin"
-# The registry and archive module is loaded from next to the executable.
-cp "$(dirname "$CABIN_BIN")/cabin-remote.so" "$RUN/bin/cabin-remote.so" && chmod 0644 "$RUN/bin/cabin-remote.so"
+# The modules (registries and archives, networking) are loaded from next to the executable.
+for mod in cabin-remote.so cabin-net.so; do
+  cp "$(dirname "$CABIN_BIN")/$mod" "$RUN/bin/$mod" && chmod 0644 "$RUN/bin/$mod"
+done
 "$RUN/bin/cabin" version >/dev/null || die "$CABIN_BIN does not run"
 cp -r "$HERE" "$RUN/tests"
 chmod -R a+rX "$RUN"

@@ -33,6 +33,9 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <sys/time.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +72,12 @@ static const char* usage_text =
     "                       handler for, then \"alive\" and exit 1)\n"
     "  exit N               exit with code N\n"
     "  sleep SECONDS        sleep (fractions allowed)\n"
+    "  resolve NAME         the IPv4 addresses NAME resolves to (getaddrinfo), one per line\n"
+    "  http URL [SECONDS]   GET http://HOST[:PORT]/PATH (HTTP/1.0), print the body; \"error WHY\"\n"
+    "                       and exit 1 when it fails (default timeout 5 s)\n"
+    "  ping ADDR            one ICMP echo through a datagram socket: \"ok\", \"timeout\" or errno\n"
+    "  udp HOST PORT DATA   send DATA, print the reply (2 s) or \"timeout\"\n"
+    "  udp-echo PORT        \"ready\", then send every datagram back with \"echo:\" before it\n"
     "  zombies [N] [MS]     make N (default 3) orphans that exit, wait up to MS (default 1000)\n"
     "                       for them to be reaped, print \"zombies=K\" (K left unreaped)\n"
     "syscall names:\n"
@@ -862,6 +871,177 @@ static int cmd_syscall(const char* name) {
 }
 
 // ------------------------------------------------------------------ main
+/* ---- networking: a static musl client, since busybox-static's glibc
+ * name lookup crashes in a network namespace ---- */
+
+static int resolve4(const char* host, struct in_addr* out) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_INET;
+  int rc = getaddrinfo(host, NULL, &hints, &res);
+  if (rc != 0) {
+    printf("error %s\n", gai_strerror(rc));
+    return -1;
+  }
+  *out = ((struct sockaddr_in*)res->ai_addr)->sin_addr;
+  freeaddrinfo(res);
+  return 0;
+}
+
+static int cmd_resolve(const char* name) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  int rc = getaddrinfo(name, NULL, &hints, &res);
+  if (rc != 0) {
+    printf("error %s\n", gai_strerror(rc));
+    return 1;
+  }
+  for (struct addrinfo* a = res; a; a = a->ai_next) {
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &((struct sockaddr_in*)a->ai_addr)->sin_addr, buf, sizeof buf);
+    printf("%s\n", buf);
+  }
+  freeaddrinfo(res);
+  return 0;
+}
+
+static int cmd_http(const char* url, long seconds) {
+  char host[256], path[1024] = "/";
+  long port = 80;
+  if (strncmp(url, "http://", 7) != 0) {
+    printf("error not an http:// URL\n");
+    return 1;
+  }
+  const char* h = url + 7;
+  size_t hl = strcspn(h, ":/");
+  if (hl == 0 || hl >= sizeof host) {
+    printf("error bad host\n");
+    return 1;
+  }
+  memcpy(host, h, hl);
+  host[hl] = 0;
+  const char* rest = h + hl;
+  if (*rest == ':') port = strtol(rest + 1, (char**)&rest, 10);
+  if (*rest == '/') snprintf(path, sizeof path, "%s", rest);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)port);
+  if (resolve4(host, &sa.sin_addr) != 0) return 1;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct timeval tv = {seconds, 0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (connect(s, (struct sockaddr*)&sa, sizeof sa) != 0) {
+    printf("error connect: %s\n", errno_name(errno));
+    return 1;
+  }
+  char req[1400];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: probe\r\n\r\n", path, host);
+  if (write(s, req, (size_t)n) != n) {
+    printf("error write: %s\n", errno_name(errno));
+    return 1;
+  }
+  static char resp[1 << 20];
+  size_t len = 0;
+  for (;;) {
+    ssize_t got = read(s, resp + len, sizeof resp - 1 - len);
+    if (got < 0) {
+      printf("error read: %s\n", errno_name(errno));
+      return 1;
+    }
+    if (got == 0 || len + (size_t)got >= sizeof resp - 1) break;
+    len += (size_t)got;
+  }
+  resp[len] = 0;
+  char* body = strstr(resp, "\r\n\r\n");
+  if (strncmp(resp, "HTTP/1.", 7) != 0 || !body) {
+    printf("error bad response\n");
+    return 1;
+  }
+  if (strncmp(resp + 9, "200", 3) != 0) {
+    printf("error status %.3s\n", resp + 9);
+    return 1;
+  }
+  fputs(body + 4, stdout);
+  return 0;
+}
+
+static int cmd_ping(const char* addr) {
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  if (resolve4(addr, &sa.sin_addr) != 0) return 1;
+  int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+  if (s < 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  unsigned char pkt[64] = {8, 0};  /* echo request; the kernel fills id and checksum */
+  if (sendto(s, pkt, sizeof pkt, 0, (struct sockaddr*)&sa, sizeof sa) < 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  struct timeval tv = {3, 0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  unsigned char reply[256];
+  ssize_t n = recv(s, reply, sizeof reply, 0);
+  if (n < 0) {
+    printf("%s\n", errno == EAGAIN ? "timeout" : errno_name(errno));
+    return 1;
+  }
+  printf(reply[0] == 0 ? "ok\n" : "type %d\n", reply[0]);
+  return reply[0] == 0 ? 0 : 1;
+}
+
+static int cmd_udp(const char* host, const char* port, const char* data) {
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)parse_long(port, 1, 65535));
+  if (resolve4(host, &sa.sin_addr) != 0) return 1;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct timeval tv = {2, 0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (sendto(s, data, strlen(data), 0, (struct sockaddr*)&sa, sizeof sa) < 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  char buf[2048];
+  ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+  if (n < 0) {
+    printf("timeout\n");
+    return 1;
+  }
+  buf[n] = 0;
+  printf("%s\n", buf);
+  return 0;
+}
+
+static int cmd_udp_echo(const char* port) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)parse_long(port, 1, 65535));
+  if (bind(s, (struct sockaddr*)&sa, sizeof sa) != 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) {
+    char buf[2048] = "echo:";
+    struct sockaddr_in from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(s, buf + 5, sizeof buf - 5, 0, (struct sockaddr*)&from, &fl);
+    if (n < 0) continue;
+    sendto(s, buf, (size_t)n + 5, 0, (struct sockaddr*)&from, fl);
+  }
+}
+
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) usage();
@@ -897,6 +1077,11 @@ int main(int argc, char** argv) {
     sleep_ms((long)(s * 1000));
     return 0;
   }
+  if (!strcmp(cmd, "resolve") && nargs == 1) return cmd_resolve(args[0]);
+  if (!strcmp(cmd, "http") && (nargs == 1 || nargs == 2)) return cmd_http(args[0], nargs == 2 ? parse_long(args[1], 1, 600) : 5);
+  if (!strcmp(cmd, "ping") && nargs == 1) return cmd_ping(args[0]);
+  if (!strcmp(cmd, "udp") && nargs == 3) return cmd_udp(args[0], args[1], args[2]);
+  if (!strcmp(cmd, "udp-echo") && nargs == 1) return cmd_udp_echo(args[0]);
   if (!strcmp(cmd, "zombies"))
     return cmd_zombies(nargs >= 1 ? parse_long(args[0], 0, 1000) : 3,
                        nargs >= 2 ? parse_long(args[1], 0, 60000) : 1000);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Networking, cabin vs Podman (rootless, runc; Podman's default: slirp4netns
+# with rootlessport for published ports) as the same user, interleaved, with
+# the host's own loopback as the floor:
+#   - TCP throughput host -> container through a published port (MB/s)
+#   - TCP throughput container -> host's loopback (allow_host_loopback) (MB/s)
+#   - connection setup: HTTP/1.0 requests per second to a published port
+#     (ab, one connection per request)
+# BENCH_RUNS rounds (default 3); medians. BENCH_MB: megabytes per transfer.
+source "$(dirname "$0")/lib.sh"
+bench_setup
+command -v ab >/dev/null || { echo "bench: ab not found (apache2-utils)" >&2; exit 2; }
+REG=$CABIN_TEST_REGISTRY
+IMG=$REG/busybox:latest
+RUNS=${BENCH_RUNS:-3}
+MB=${BENCH_MB:-512}
+work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-net.XXXXXX")
+chmod 0755 "$work"
+mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
+c="$CABIN --root $work/u/c/root --runroot $work/u/c/run"
+p="podman --runtime runc --root $work/u/p/root --runroot $work/u/p/run --storage-driver overlay"
+cleanup() {
+  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1
+  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1
+  rm -rf "$work" || true
+}
+trap cleanup EXIT
+quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
+quietly "$c pull -q --tls-verify=false $IMG"
+quietly "$p pull -q --tls-verify=false $IMG"
+
+port() { echo $((30000 + RANDOM % 20000)); }
+# wait_port PORT: until something accepts on 127.0.0.1:PORT.
+wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; }
+mbps() { echo "scale=1; $MB / $1" | bc -l; }
+
+# host -> container: a sink in the container, fed through a published port.
+# The connect-probe of wait_port is taken by the sink's first accept, so the
+# sink loops.
+h2c() {  # TOOL | host
+  local pt s
+  pt=$(port)
+  if [[ $1 == host ]]; then
+    as_user bash -c "busybox nc -lk -p $pt -s 127.0.0.1 >/dev/null & echo \$! >$work/u/sink.pid"
+  else
+    quietly "$1 run -d --name sink -p 127.0.0.1:$pt:5001 $IMG sh -c 'while :; do nc -l -p 5001 >/dev/null; done'"
+  fi
+  wait_port "$pt"
+  sleep 0.3
+  s=$(user_seconds "head -c ${MB}M /dev/zero | busybox nc -w 30 127.0.0.1 $pt")
+  if [[ $1 == host ]]; then kill "$(cat "$work/u/sink.pid")"; else quietly "$1 rm -f -t 0 sink"; fi
+  mbps "$s"
+}
+
+# container -> host: a sink on the host's loopback, fed from the container
+# (the container's start is measured separately and taken off).
+c2h() {  # TOOL
+  local pt s base
+  pt=$(port)
+  as_user bash -c "busybox nc -lk -p $pt -s 127.0.0.1 >/dev/null & echo \$! >$work/u/sink.pid"
+  wait_port "$pt"
+  local net="--network slirp4netns:allow_host_loopback=true"
+  base=$(user_seconds "$1 run --rm $net $IMG true")
+  s=$(user_seconds "$1 run --rm $net $IMG sh -c 'head -c ${MB}M /dev/zero | nc -w 30 10.0.2.2 $pt'")
+  kill "$(cat "$work/u/sink.pid")"
+  mbps "$(echo "$s - $base" | bc -l)"
+}
+
+# Requests per second, one connection each.
+rps() {  # TOOL | host
+  local pt out
+  pt=$(port)
+  if [[ $1 == host ]]; then
+    as_user bash -c "busybox httpd -p 127.0.0.1:$pt -h /etc & echo \$! >$work/u/httpd.pid"
+  else
+    quietly "$1 run -d --name web -p 127.0.0.1:$pt:80 $IMG httpd -f -p 80 -h /etc"
+  fi
+  wait_port "$pt"
+  out=$(as_user ab -q -n 2000 -c 4 "http://127.0.0.1:$pt/hostname" 2>/dev/null | awk '/Requests per second/ {print $4}')
+  if [[ $1 == host ]]; then kill "$(cat "$work/u/httpd.pid")"; else quietly "$1 rm -f -t 0 web"; fi
+  echo "${out:-0}"
+}
+
+declare -A r
+for round in $(seq "$RUNS"); do
+  for t in cabin podman host; do
+    tool=$t
+    [[ $t == cabin ]] && tool=$c
+    [[ $t == podman ]] && tool=$p
+    r[$t.h2c]+=" $(h2c "$tool")"
+    [[ $t == host ]] || r[$t.c2h]+=" $(c2h "$tool")"
+    r[$t.rps]+=" $(rps "$tool")"
+  done
+  echo "round $round done" >&2
+done
+
+# shellcheck disable=SC2086
+{
+  echo "network (median of $RUNS, $MB MB per transfer; higher is better)"
+  printf '%-34s %10s %10s %10s %12s\n' "" cabin podman host "cabin/podman"
+  for k in h2c c2h rps; do
+    cv=$(median ${r[cabin.$k]}) pv=$(median ${r[podman.$k]}) hv=$( [[ -n ${r[host.$k]:-} ]] && median ${r[host.$k]} || echo -)
+    case $k in
+      h2c) label="TCP host->container, MB/s" ;;
+      c2h) label="TCP container->host, MB/s" ;;
+      rps) label="connections (HTTP/1.0 req/s)" ;;
+    esac
+    printf '%-34s %10s %10s %10s %12s\n' "$label" "$cv" "$pv" "$hv" "$(ratio "$cv" "$pv")"
+  done
+}

@@ -1,0 +1,41 @@
+// A container's network while it runs, kept by its waiter (the monitor, or
+// the foreground `cabin run`) inside the loop that relays its output:
+// libslirp's user-mode stack on the container's tap device (outbound TCP,
+// UDP and ICMP echo through the host's sockets, a DNS forwarder, published
+// ports bound on the host). No slirp4netns or rootlessport process.
+//
+// The stack lives in cabin-net.so (linked with libslirp and GLib), loaded
+// only by a waiter that needs it; make_stack is a thunk into it.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "net/config.h"
+#include "net/members.h"
+#include "util/fd.h"
+#include "util/poll_source.h"
+
+namespace cabin::net {
+
+class Stack : public PollSource {
+ public:
+  // After the container has started: the tap fds (Started::taps).
+  virtual void attach(std::vector<UniqueFd> taps) = 0;
+};
+
+// The user-mode stack (when the container has outbound access) and a relay
+// per user-defined network (net/relay.h). Binds the published ports at once
+// (throws cabin::Error naming the port when one is taken), so nothing
+// starts when a port is unavailable.
+std::unique_ptr<Stack> make_stack(const NetConfig& c, const std::vector<Link>& links);
+
+struct NetApi {
+  int version;
+  std::unique_ptr<Stack> (*make_stack)(const NetConfig&, const std::vector<Link>&);
+};
+inline constexpr int kNetApiVersion = 1;
+
+}  // namespace cabin::net
+
+extern "C" const cabin::net::NetApi* cabin_net_api();

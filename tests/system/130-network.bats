@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# Networking: the user-mode network each container gets by default (a tap
+# device, libslirp in the container's waiter), published ports, user-defined
+# networks with names in /etc/hosts, and the network commands; bad input.
+# Only loopback is ever contacted: servers the tests start on 127.0.0.1.
+
+load helpers
+
+setup() {
+  basic_setup
+  require_userns
+  pull_probe
+}
+
+teardown() {
+  [[ -z ${HOST_SERVER:-} ]] || kill "$HOST_SERVER" 2>/dev/null || true
+  basic_teardown
+}
+
+# free_port: a TCP and UDP port nothing listens on.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    [[ -z $(ss -Htuan "sport = :$p") ]] && { echo "$p"; return; }
+  done
+}
+
+# host_httpd PORT: busybox httpd on 127.0.0.1:PORT serving $BATS_TEST_TMPDIR/www.
+host_httpd() {
+  mkdir -p "$BATS_TEST_TMPDIR/www"
+  echo "from the host" >"$BATS_TEST_TMPDIR/www/index.html"
+  busybox httpd -f -p "127.0.0.1:$1" -h "$BATS_TEST_TMPDIR/www" 3>&- &
+  HOST_SERVER=$!
+  local i
+  for ((i = 0; i < 50; i++)); do curl -fs "http://127.0.0.1:$1/" >/dev/null && return; sleep 0.1; done
+  die "host httpd on $1 did not start"
+}
+
+# wait_http URL: until it answers (the container's server starts).
+wait_http() {
+  local i
+  for ((i = 0; i < 100; i++)); do curl -fs "$1" >/dev/null && return; sleep 0.1; done
+  die "$1 did not answer"
+}
+
+@test "run: the default network is user-mode: tap0 at 10.0.2.100, MTU 65520, DNS forwarder, lo up" {
+  run_cabin run --rm --name web1 "$PROBE_IMAGE" sh -c \
+    'cat /sys/class/net/tap0/mtu; ip -4 -o addr show tap0 | sed "s/.*inet \([^ ]*\).*/\1/"; ip route | grep default; cat /sys/class/net/lo/operstate'
+  is "${lines[0]}" "65520" "MTU"
+  is "${lines[1]}" "10.0.2.100/24" "address"
+  is "${lines[2]}" "default via 10.0.2.2 dev tap0 *" "route through the user-mode stack"
+  is "${lines[3]}" "unknown" "lo is up"
+  run_cabin run --rm --hostname h1 --name n1 "$PROBE_IMAGE" sh -c 'head -1 /etc/resolv.conf; grep h1 /etc/hosts'
+  is "${lines[0]}" "nameserver 10.0.2.3" "resolv.conf: the stack's DNS forwarder first"
+  is "${lines[1]}" $'10.0.2.100\th1 n1' "hosts: the container's address"
+  run_cabin run --rm --dns 127.0.0.9 "$PROBE_IMAGE" cat /etc/resolv.conf
+  is "$output" "nameserver 127.0.0.9" "--dns replaces it"
+  # ICMP echo without CAP_NET_RAW (ping_group_range) to the stack's own addresses.
+  run_cabin run --rm "$PROBE_IMAGE" probe ping 10.0.2.2
+  is "$output" "ok" "ping the gateway"
+  run_cabin run --rm --userns keep-id "$PROBE_IMAGE" probe ping 10.0.2.3
+  is "$output" "ok" "as a non-root user too"
+}
+
+@test "run: the host's loopback only with slirp4netns:allow_host_loopback=true (TCP and UDP)" {
+  local port
+  port=$(free_port)
+  host_httpd "$port"
+  run_cabin run --rm --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" probe http "http://10.0.2.2:$port/"
+  is "$output" "from the host" "TCP to the host's 127.0.0.1 through 10.0.2.2"
+  run_cabin 1 run --rm "$PROBE_IMAGE" probe http "http://10.0.2.2:$port/" 2
+  is "$output" "error connect: .*" "not without asking"
+  run_cabin run --rm --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" grep host.containers.internal /etc/hosts
+  is "$output" $'10.0.2.2\thost.containers.internal' "host.containers.internal is the host's loopback then"
+
+  local uport
+  uport=$(free_port)
+  "$CABIN_TEST_PROBE" udp-echo "$uport" >"$BATS_TEST_TMPDIR/udp.out" 3>&- &
+  local echo_pid=$!
+  wait_for_line "$BATS_TEST_TMPDIR/udp.out" ready
+  run_cabin run --rm --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" probe udp 10.0.2.2 "$uport" hi
+  kill "$echo_pid"
+  is "$output" "echo:hi" "UDP round trip"
+}
+
+@test "run -p: a published port reaches the container's server; port, ps and inspect show it" {
+  local p1 p2
+  p1=$(free_port)
+  p2=$(free_port)
+  run_cabin run -d --name s1 -p "127.0.0.1:$p1:80" "$PROBE_IMAGE" httpd -f -p 80 -h /srv
+  run_cabin run -d --name s2 -p "$p2:80" -p 81 -p 9000/udp "$PROBE_IMAGE" httpd -f -p 80 -h /srv
+  wait_http "http://127.0.0.1:$p1/hello.txt"
+  is "$(curl -fs "http://127.0.0.1:$p1/hello.txt")" "hello from the probe image" "first container"
+  wait_http "http://127.0.0.1:$p2/hello.txt"
+  is "$(curl -fs "http://127.0.0.1:$p2/hello.txt")" "hello from the probe image" "the same container port, another host port"
+
+  run_cabin port s1
+  is "$output" "80/tcp -> 127.0.0.1:$p1" "port"
+  run_cabin port s1 80
+  is "$output" "127.0.0.1:$p1" "port CTR PORT"
+  run_cabin port s2 81
+  [[ $output =~ ^0\.0\.0\.0:([0-9]+)$ ]] || die "a host port was chosen for 81: $output"
+  run_cabin 125 port s1 82
+  expect_error 'failed to find published port "82"'
+  run_cabin ps --format '{{.Names}} {{.Ports}}' --filter name=s1
+  is "$output" "s1 127.0.0.1:$p1->80/tcp" "ps"
+  run_cabin inspect --format '{{json .HostConfig.PortBindings}} {{.HostConfig.NetworkMode}}' s1
+  is_exact "$output" "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"$p1\"}]} slirp4netns" "inspect"
+  run_cabin rm -f -t 0 s1 s2
+  run curl -fs --max-time 2 "http://127.0.0.1:$p1/hello.txt"
+  [[ $status != 0 ]] || die "the port is released with the container"
+}
+
+@test "run -p: UDP, ranges, and -P for the image's EXPOSEd ports" {
+  local u base
+  u=$(free_port)
+  # The user-mode stack sends replies to a client on the host's loopback
+  # only when the container may reach it (README: published ports).
+  run_cabin run -d --name u -p "$u:9000/udp" --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" probe udp-echo 9000
+  sleep 0.5
+  run "$CABIN_TEST_PROBE" udp 127.0.0.1 "$u" ping
+  is "$output" "echo:ping" "a published UDP port"
+
+  base=$(free_port)
+  run_cabin create --name r -p "$base-$((base + 2)):80-82" "$PROBE_IMAGE" true
+  run_cabin inspect --format '{{range $k, $v := .HostConfig.PortBindings}}{{$k}}={{(index $v 0).HostPort}} {{end}}' r
+  is "$output" "80/tcp=$base 81/tcp=$((base + 1)) 82/tcp=$((base + 2)) " "a range maps port to port"
+  run_cabin ps -a --format '{{.Ports}}' --filter name=r
+  is "$output" "0.0.0.0:$base-$((base + 2))->80-82/tcp" "ps folds the range"
+
+  pull_image "$REGISTRY/multilayer:latest"
+  run_cabin create --name e -P "$REGISTRY/multilayer:latest"
+  run_cabin inspect --format '{{range $k, $v := .HostConfig.PortBindings}}{{$k}}{{end}}' e
+  is "$output" "8080/tcp" "-P publishes EXPOSE 8080"
+}
+
+@test "run -p: a host port already taken is an error at start, and nothing is left" {
+  local port
+  port=$(free_port)
+  host_httpd "$port"
+  store_baseline
+  run_cabin 125 run -d -p "127.0.0.1:$port:80" "$PROBE_IMAGE" httpd -f -p 80
+  local msg
+  msg=$(re_escape "cannot publish port 127.0.0.1:$port -> 80/tcp: bind: Address already in use (another process or container holds that host port)")
+  expect_error "$msg"
+  run_cabin 125 run --rm -p "127.0.0.1:$port:80" "$PROBE_IMAGE" true
+  expect_error "$msg"
+  assert_nothing_left "$BASELINE"
+  # A created container stays created.
+  run_cabin create --name c -p "127.0.0.1:$port:80" "$PROBE_IMAGE" true
+  run_cabin 125 start c
+  is "$(cabin_out inspect --format '{{.State.Status}}' c)" "created" "not half started"
+}
+
+@test "run -p / --network: bad values are one-line errors and create nothing" {
+  store_baseline
+  local -A bad=(
+    [-p foo]='parsing container port: invalid port number: strconv.Atoi: parsing "foo": invalid syntax'
+    [-p 70000:80]='parsing host port: port numbers must be between 1 and 65535 (inclusive), got 70000'
+    [-p 8000-8002:80-81]='host and container port ranges have different lengths: 3 vs 2'
+    [-p 80-70:80]='parsing host port: the end port of a range must be higher than the start port - 70 is not higher than 80'
+    [-p 80/xyz]='unrecognized protocol "xyz" in port mapping'
+    [-p 1.2.3:80:80]='cannot parse "1.2.3" as an IP address'
+    [--network nosuchnet]='unable to find network with name or ID nosuchnet: network not found'
+    [--network slirp4netns:bogus=1]='unknown slirp4netns option "bogus"'
+    [--network slirp4netns:mtu=9]='invalid slirp4netns mtu "9": use a number from 1280 to 65521'
+    [--network pasta]="pasta is not supported: cabin's user-mode networking is built in (use --network slirp4netns[:OPTIONS])"
+    [--network container:nope]='looking up container to share net namespace with: no container with name or ID "nope" found: no such container'
+    [--ip 10.0.0.5]='--ip can only be set for a container on a network (--network NAME)'
+  )
+  local k
+  for k in "${!bad[@]}"; do
+    # shellcheck disable=SC2086
+    run_cabin 125 run --rm $k "$PROBE_IMAGE" true
+    expect_error "$(re_escape "${bad[$k]}")" "$k"
+  done
+  run_cabin 125 run --rm --network none --network host "$PROBE_IMAGE" true
+  expect_error "cannot set multiple networks without bridge network mode, selected mode none: invalid argument"
+  assert_nothing_left "$BASELINE"
+}
+
+@test "network create, ls, inspect, exists, rm, prune: shaped like Podman's" {
+  run_cabin network create n1
+  is "$output" "n1" "create prints the name"
+  run_cabin network create --subnet 10.90.0.0/24 --gateway 10.90.0.254 --ip-range 10.90.0.128/25 --internal --label a=b n2
+  run_cabin network ls
+  is "${lines[0]}" "NETWORK ID    NAME        DRIVER" "header"
+  is "${lines[1]}" "2f259bab93aa  podman      bridge" "the default network"
+  is "${lines[2]}" "[0-9a-f]{12}  n1          bridge" "n1"
+  run_cabin network ls -q --filter label=a=b
+  is "$output" "n2" "-q and a label filter"
+  run_cabin network inspect n1
+  is "$(jq -r '.[0].subnets[0].subnet' <<<"$output")" "10.89.0.0/24" "the first free subnet"
+  is "$(jq -r '.[0].subnets[0].gateway' <<<"$output")" "10.89.0.1" "its gateway"
+  is "$(jq -r '.[0] | [.driver, .internal, .dns_enabled, .ipam_options.driver] | join(" ")' <<<"$output")" \
+    "bridge false true host-local" "fields"
+  run_cabin network inspect --format '{{.Name}} {{(index .Subnets 0).Gateway}} {{.Internal}}' n2
+  is "$output" "n2 10.90.0.254 true" "a template"
+  run_cabin network inspect n2
+  is_exact "$(jq -c '.[0].subnets[0].lease_range' <<<"$output")" '{"start_ip":"10.90.0.129","end_ip":"10.90.0.255"}' "ip range"
+  run_cabin network exists n1
+  run_cabin 1 network exists nope
+
+  run_cabin 125 network create n1
+  expect_error "network name n1 already used: network already exists"
+  run_cabin 125 network create --subnet 10.89.0.0/24 n3
+  expect_error "subnet 10.89.0.0/24 is already used on the host or by another config"
+  run_cabin 125 network create --subnet bogus n3
+  expect_error "invalid CIDR address: bogus"
+  run_cabin 125 network create "bad name"
+  expect_error "$(re_escape "network name bad name invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument")"
+  run_cabin 125 network create --gateway 10.99.0.1 n3
+  expect_error "cannot set gateway or range without subnet"
+  run_cabin 1 network exists n3
+
+  run_cabin create --name user --network n1 "$PROBE_IMAGE" true
+  run_cabin 2 network rm n1
+  is_exact "$stderr" 'Error: "n1" has associated containers with it. Use -f to forcibly delete containers and pods: network is being used' "in use"
+  run_cabin 1 network rm nope
+  is "$stderr" "Error: unable to find network with name or ID nope: network not found" "not found"
+  run_cabin 125 network rm podman
+  is "$stderr" "Error: default network podman cannot be removed" "the default network stays"
+  run_cabin network prune -f
+  is "$output" "n2" "prune removes the unused network"
+  run_cabin network rm -f n1
+  is "$output" "n1" "rm -f"
+  run_cabin 1 container exists user
+  run_cabin network ls -q
+  is "$output" "podman" "only the default network is left"
+}
+
+@test "network: containers reach each other by name and alias, also one started later; networks are isolated" {
+  run_cabin network create app
+  # Internal, so that nothing it sends leaves for the host's networks.
+  run_cabin network create --internal other
+  run_cabin run -d --name db --network app --network-alias database "$PROBE_IMAGE" httpd -f -p 80 -h /srv
+  run_cabin run --rm --network app "$PROBE_IMAGE" probe http http://db/hello.txt
+  is "$output" "hello from the probe image" "by name"
+  run_cabin run --rm --network app "$PROBE_IMAGE" probe http http://database/hello.txt
+  is "$output" "hello from the probe image" "by alias"
+  local dbip
+  dbip=$(cabin_out exec db sh -c "ip -4 -o addr show eth0 | sed 's/.*inet \([^/]*\).*/\1/'")
+  is "$dbip" "10.89.0.2" "the first address of the network's subnet"
+
+  # Started after db: db finds it without a restart.
+  run_cabin run -d --name web --network app "$PROBE_IMAGE" httpd -f -p 80 -h /srv
+  run_cabin exec db probe http http://web/hello.txt
+  is "$output" "hello from the probe image" "an earlier container reaches a later one"
+  run_cabin exec db probe resolve web
+  is "$output" "10.89.0.3" "by its address"
+
+  # Another network cannot reach it, even by address.
+  run_cabin 1 run --rm --network other "$PROBE_IMAGE" probe http "http://$dbip/hello.txt" 2
+  is "$output" "error connect: (ENETUNREACH|EHOSTUNREACH|E115)" "isolated"
+  run_cabin 1 run --rm --network other "$PROBE_IMAGE" probe resolve db
+  is "$output" "error .*" "and db is no name there"
+
+  # Leaving takes the name away.
+  run_cabin rm -f -t 0 web
+  run_cabin 1 exec db probe resolve web
+  is "$output" "error .*" "web left"
+}
+
+@test "network --internal: no outbound access; a normal network keeps it" {
+  run_cabin network create --internal closed
+  run_cabin run --rm --network closed "$PROBE_IMAGE" ls /sys/class/net
+  is "$output" $'eth0\nlo' "no user-mode stack"
+  run_cabin 1 run --rm --network closed "$PROBE_IMAGE" probe ping 10.0.2.2
+  is "$output" "ENETUNREACH" "nothing outside"
+  run_cabin network create open
+  run_cabin run --rm --network open --ip 10.89.1.77 "$PROBE_IMAGE" sh -c 'ls /sys/class/net; ip -4 -o addr show eth0; probe ping 10.0.2.2'
+  is "${lines[0]}" "eth0" "the network"
+  is "${lines[2]}" "tap0" "and the user-mode stack for outbound"
+  assert_contains "$output" "inet 10.89.1.77/24" "--ip"
+  is "${lines[-1]}" "ok" "outbound works"
+  run_cabin run -d --name holder --network open --ip 10.89.1.77 "$PROBE_IMAGE" sleep 100
+  run_cabin 125 run --rm --network open --ip 10.89.1.77 "$PROBE_IMAGE" true
+  expect_error "IPAM error: requested ip address 10.89.1.77 is already allocated to container ID $(cabin_out inspect --format '{{.Id}}' holder)"
+}
