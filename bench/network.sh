@@ -12,6 +12,7 @@ bench_setup
 command -v ab >/dev/null || { echo "bench: ab not found (apache2-utils)" >&2; exit 2; }
 REG=$CABIN_TEST_REGISTRY
 IMG=$REG/busybox:latest
+PIMG=$REG/probe:latest
 RUNS=${BENCH_RUNS:-3}
 MB=${BENCH_MB:-512}
 work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-net.XXXXXX")
@@ -20,50 +21,47 @@ mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
 c="$CABIN --root $work/u/c/root --runroot $work/u/c/run"
 p="podman --runtime runc --root $work/u/p/root --runroot $work/u/p/run --storage-driver overlay"
 cleanup() {
-  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1
-  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1
+  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1 || true
+  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1 || true
   rm -rf "$work" || true
 }
 trap cleanup EXIT
 quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
-quietly "$c pull -q --tls-verify=false $IMG"
-quietly "$p pull -q --tls-verify=false $IMG"
+for i in "$IMG" "$PIMG"; do
+  quietly "$c pull -q --tls-verify=false $i"
+  quietly "$p pull -q --tls-verify=false $i"
+done
 
 port() { echo $((30000 + RANDOM % 20000)); }
 # wait_port PORT: until something accepts on 127.0.0.1:PORT.
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.05; done; }
-mbps() { echo "scale=1; $MB / $1" | bc -l; }
 
-# host -> container: a sink in the container, fed through a published port.
-# The connect-probe of wait_port is taken by the sink's first accept, so the
-# sink loops.
+# host -> container: the probe's sink in the container, fed through a
+# published port by the probe on the host, which reports MB/s.
 h2c() {  # TOOL | host
-  local pt s
+  local pt out
   pt=$(port)
   if [[ $1 == host ]]; then
-    as_user bash -c "busybox nc -lk -p $pt -s 127.0.0.1 >/dev/null & echo \$! >$work/u/sink.pid"
+    as_user bash -c "$CABIN_TEST_PROBE sink $pt >/dev/null 2>&1 & echo \$! >$work/u/sink.pid"
   else
-    quietly "$1 run -d --name sink -p 127.0.0.1:$pt:5001 $IMG sh -c 'while :; do nc -l -p 5001 >/dev/null; done'"
+    quietly "$1 run -d --name sink -p 127.0.0.1:$pt:5001 $PIMG probe sink 5001"
   fi
   wait_port "$pt"
-  sleep 0.3
-  s=$(user_seconds "head -c ${MB}M /dev/zero | busybox nc -w 30 127.0.0.1 $pt")
+  out=$(as_user "$CABIN_TEST_PROBE" source 127.0.0.1 "$pt" "$MB")
   if [[ $1 == host ]]; then kill "$(cat "$work/u/sink.pid")"; else quietly "$1 rm -f -t 0 sink"; fi
-  mbps "$s"
+  echo "$out"
 }
 
-# container -> host: a sink on the host's loopback, fed from the container
-# (the container's start is measured separately and taken off).
+# container -> host's loopback (allow_host_loopback): the sink on the host,
+# the source in the container (timed there, so the start is not counted).
 c2h() {  # TOOL
-  local pt s base
+  local pt out
   pt=$(port)
-  as_user bash -c "busybox nc -lk -p $pt -s 127.0.0.1 >/dev/null & echo \$! >$work/u/sink.pid"
+  as_user bash -c "$CABIN_TEST_PROBE sink $pt >/dev/null 2>&1 & echo \$! >$work/u/sink.pid"
   wait_port "$pt"
-  local net="--network slirp4netns:allow_host_loopback=true"
-  base=$(user_seconds "$1 run --rm $net $IMG true")
-  s=$(user_seconds "$1 run --rm $net $IMG sh -c 'head -c ${MB}M /dev/zero | nc -w 30 10.0.2.2 $pt'")
+  out=$(as_user bash -c "$1 run --rm --network slirp4netns:allow_host_loopback=true $PIMG probe source 10.0.2.2 $pt $MB")
   kill "$(cat "$work/u/sink.pid")"
-  mbps "$(echo "$s - $base" | bc -l)"
+  echo "$out"
 }
 
 # Requests per second, one connection each.
@@ -71,7 +69,7 @@ rps() {  # TOOL | host
   local pt out
   pt=$(port)
   if [[ $1 == host ]]; then
-    as_user bash -c "busybox httpd -p 127.0.0.1:$pt -h /etc & echo \$! >$work/u/httpd.pid"
+    as_user bash -c "busybox httpd -f -p 127.0.0.1:$pt -h /etc & echo \$! >$work/u/httpd.pid"
   else
     quietly "$1 run -d --name web -p 127.0.0.1:$pt:80 $IMG httpd -f -p 80 -h /etc"
   fi

@@ -78,6 +78,8 @@ static const char* usage_text =
     "  ping ADDR            one ICMP echo through a datagram socket: \"ok\", \"timeout\" or errno\n"
     "  udp HOST PORT DATA   send DATA, print the reply (2 s) or \"timeout\"\n"
     "  udp-echo PORT        \"ready\", then send every datagram back with \"echo:\" before it\n"
+    "  sink PORT            accept TCP connections on PORT forever, discarding what they send\n"
+    "  source HOST PORT MB  send MB megabytes over TCP, print \"MB/s\" (until the peer has it all)\n"
     "  zombies [N] [MS]     make N (default 3) orphans that exit, wait up to MS (default 1000)\n"
     "                       for them to be reaped, print \"zombies=K\" (K left unreaped)\n"
     "syscall names:\n"
@@ -1020,6 +1022,59 @@ static int cmd_udp(const char* host, const char* port, const char* data) {
   return 0;
 }
 
+static int cmd_sink(const char* port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)parse_long(port, 1, 65535));
+  if (bind(s, (struct sockaddr*)&sa, sizeof sa) != 0 || listen(s, 16) != 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  static char buf[1 << 16];
+  for (;;) {
+    int c = accept(s, NULL, NULL);
+    if (c < 0) continue;
+    while (read(c, buf, sizeof buf) > 0) {
+    }
+    close(c);
+  }
+}
+
+static int cmd_source(const char* host, const char* port, const char* mb) {
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((unsigned short)parse_long(port, 1, 65535));
+  if (resolve4(host, &sa.sin_addr) != 0) return 1;
+  long total = parse_long(mb, 1, 1 << 20) << 20;
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(s, (struct sockaddr*)&sa, sizeof sa) != 0) {
+    printf("error connect: %s\n", errno_name(errno));
+    return 1;
+  }
+  static char buf[1 << 16];
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long sent = 0; sent < total;) {
+    ssize_t n = write(s, buf, sizeof buf);
+    if (n <= 0) {
+      printf("error write: %s\n", errno_name(errno));
+      return 1;
+    }
+    sent += n;
+  }
+  shutdown(s, SHUT_WR);
+  while (read(s, buf, sizeof buf) > 0) {
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  printf("%.1f\n", (double)total / (1 << 20) / secs);
+  return 0;
+}
+
 static int cmd_udp_echo(const char* port) {
   int s = socket(AF_INET, SOCK_DGRAM, 0);
   struct sockaddr_in sa;
@@ -1082,6 +1137,8 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "ping") && nargs == 1) return cmd_ping(args[0]);
   if (!strcmp(cmd, "udp") && nargs == 3) return cmd_udp(args[0], args[1], args[2]);
   if (!strcmp(cmd, "udp-echo") && nargs == 1) return cmd_udp_echo(args[0]);
+  if (!strcmp(cmd, "sink") && nargs == 1) return cmd_sink(args[0]);
+  if (!strcmp(cmd, "source") && nargs == 3) return cmd_source(args[0], args[1], args[2]);
   if (!strcmp(cmd, "zombies"))
     return cmd_zombies(nargs >= 1 ? parse_long(args[0], 0, 1000) : 3,
                        nargs >= 2 ? parse_long(args[1], 0, 60000) : 1000);
