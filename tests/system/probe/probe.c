@@ -76,7 +76,7 @@ static const char* usage_text =
     "  http URL [SECONDS]   GET http://HOST[:PORT]/PATH (HTTP/1.0), print the body; \"error WHY\"\n"
     "                       and exit 1 when it fails (default timeout 5 s)\n"
     "  ping ADDR            one ICMP echo through a datagram socket: \"ok\", \"timeout\" or errno\n"
-    "  udp HOST PORT DATA   send DATA, print the reply (2 s) or \"timeout\"\n"
+    "  udp HOST PORT DATA   send DATA (up to 3 times, 1 s apart), print the reply or \"timeout\"\n"
     "  udp-echo PORT        \"ready\", then send every datagram back with \"echo:\" before it\n"
     "  sink PORT            accept TCP connections on PORT forever, discarding what they send\n"
     "  source HOST PORT MB  send MB megabytes over TCP, print \"MB/s\" (until the peer has it all)\n"
@@ -1005,21 +1005,23 @@ static int cmd_udp(const char* host, const char* port, const char* data) {
   sa.sin_port = htons((unsigned short)parse_long(port, 1, 65535));
   if (resolve4(host, &sa.sin_addr) != 0) return 1;
   int s = socket(AF_INET, SOCK_DGRAM, 0);
-  struct timeval tv = {2, 0};
+  struct timeval tv = {1, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (sendto(s, data, strlen(data), 0, (struct sockaddr*)&sa, sizeof sa) < 0) {
-    printf("%s\n", errno_name(errno));
-    return 1;
+  /* Three tries a second apart, as a resolver would: a datagram may be lost. */
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (sendto(s, data, strlen(data), 0, (struct sockaddr*)&sa, sizeof sa) < 0) {
+      printf("%s\n", errno_name(errno));
+      return 1;
+    }
+    char buf[2048];
+    ssize_t n = recv(s, buf, sizeof buf - 1, 0);
+    if (n < 0) continue;
+    buf[n] = 0;
+    printf("%s\n", buf);
+    return 0;
   }
-  char buf[2048];
-  ssize_t n = recv(s, buf, sizeof buf - 1, 0);
-  if (n < 0) {
-    printf("timeout\n");
-    return 1;
-  }
-  buf[n] = 0;
-  printf("%s\n", buf);
-  return 0;
+  printf("timeout\n");
+  return 1;
 }
 
 static int cmd_sink(const char* port) {
