@@ -242,26 +242,31 @@ std::string port_line(const PortMapping& p) {
                      p.host_port);
 }
 
+socklen_t host_sockaddr(const PortMapping& p, sockaddr_storage* out) {
+  *out = {};
+  if (p.host_ip.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(out);
+    a->sin6_family = AF_INET6;
+    ::inet_pton(AF_INET6, p.host_ip.c_str(), &a->sin6_addr);
+    a->sin6_port = htons(p.host_port);
+    return sizeof *a;
+  }
+  auto* a = reinterpret_cast<sockaddr_in*>(out);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = p.host_ip.empty() ? INADDR_ANY : parse_ipv4(p.host_ip);
+  a->sin_port = htons(p.host_port);
+  return sizeof *a;
+}
+
 void choose_host_ports(std::vector<PortMapping>& ports) {
   std::vector<UniqueFd> held;  // so that no two get the same port
   for (auto& p : ports) {
     if (p.host_port != 0) continue;
-    bool v6 = p.host_ip.find(':') != std::string::npos;
-    UniqueFd s(::socket(v6 ? AF_INET6 : AF_INET, (p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    sockaddr_storage ss;
+    socklen_t len = host_sockaddr(p, &ss);
+    bool v6 = ss.ss_family == AF_INET6;
+    UniqueFd s(::socket(ss.ss_family, (p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
     if (!s) throw_errno("choose a free host port");
-    sockaddr_storage ss{};
-    socklen_t len;
-    if (v6) {
-      auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-      a->sin6_family = AF_INET6;
-      ::inet_pton(AF_INET6, p.host_ip.c_str(), &a->sin6_addr);
-      len = sizeof *a;
-    } else {
-      auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-      a->sin_family = AF_INET;
-      a->sin_addr.s_addr = p.host_ip.empty() ? INADDR_ANY : parse_ipv4(p.host_ip);
-      len = sizeof *a;
-    }
     if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
         ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&ss), &len) != 0)
       throw_errno("choose a free host port on {}", p.host_ip.empty() ? "0.0.0.0" : p.host_ip);

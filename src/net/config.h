@@ -5,6 +5,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
@@ -38,6 +39,10 @@ std::string ports_summary(const std::vector<PortMapping>& ports);
 nlohmann::json port_bindings(const std::vector<PortMapping>& ports);
 // `port`'s lines: "80/tcp -> 0.0.0.0:8080".
 std::string port_line(const PortMapping& p);
+
+// The host side of a mapping as a socket address (IPv6 when host_ip is
+// one; every IPv4 address when it is empty); returns its length.
+socklen_t host_sockaddr(const PortMapping& p, sockaddr_storage* out);
 
 // Gives each mapping without a host port a free one (bound and released
 // here, as Podman chooses them at create).

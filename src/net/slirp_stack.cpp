@@ -136,22 +136,9 @@ class SlirpStack final : public Stack {
   };
 
   void publish(const PortMapping& p, in_addr_t guest) {
-    sockaddr_storage host{};
-    socklen_t host_len;
-    bool v6 = p.host_ip.find(':') != std::string::npos;
-    if (v6) {
-      auto* h = reinterpret_cast<sockaddr_in6*>(&host);
-      h->sin6_family = AF_INET6;
-      ::inet_pton(AF_INET6, p.host_ip.c_str(), &h->sin6_addr);
-      h->sin6_port = htons(p.host_port);
-      host_len = sizeof *h;
-    } else {
-      auto* h = reinterpret_cast<sockaddr_in*>(&host);
-      h->sin_family = AF_INET;
-      h->sin_addr.s_addr = p.host_ip.empty() ? INADDR_ANY : parse_ipv4(p.host_ip);
-      h->sin_port = htons(p.host_port);
-      host_len = sizeof *h;
-    }
+    sockaddr_storage host;
+    socklen_t host_len = host_sockaddr(p, &host);
+    bool v6 = host.ss_family == AF_INET6;
     sockaddr_in g{};
     g.sin_family = AF_INET;
     g.sin_addr.s_addr = guest;
