@@ -657,7 +657,7 @@ UniqueFd start_pty_holder() {
     // Nobody waits for our stdio (a shell's $(…)) to close.
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int i = 0; i < 3; ++i) ::dup2(null, i);
-    int master = runtime::recv_fd(theirs.get());
+    int master = recv_fd(theirs.get());
     if (master < 0) ::_exit(0);
     int flags = ::fcntl(master, F_GETFL);
     ::fcntl(master, F_SETFL, flags & ~O_NONBLOCK);
@@ -727,7 +727,7 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   }
   int status = runtime::supervise(so);
   if (detached) {
-    runtime::send_fd(holder.get(), started.pty_master.get());
+    send_fd(holder.get(), started.pty_master.get());
     return 0;
   }
   return runtime::exit_code_of(status);

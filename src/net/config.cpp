@@ -351,7 +351,7 @@ std::vector<runtime::TapSpec> tap_specs(const NetConfig& c, const std::vector<Li
   for (size_t i = 0; i < links.size(); ++i) {
     const auto& l = links[i];
     runtime::TapSpec t;
-    std::snprintf(t.name, sizeof t.name, "eth%zu", i);
+    std::snprintf(t.name, sizeof t.name, "eth%u", static_cast<unsigned>(i % 1000));
     t.address = l.ip;
     t.netmask = l.subnet.netmask();
     std::memcpy(t.mac, l.mac, 6);

@@ -578,30 +578,17 @@ void setup_network(const ChildPlan& p) {
     (void)!::write(fd, "1", 1);
     ::close(fd);
   }
-  constexpr size_t kMaxTaps = 16;
-  int fds[kMaxTaps];
+  int fds[kMaxPassedFds];
   size_t n = 0;
   for (const auto& t : s.taps) {
-    if (n == kMaxTaps) child_fail(p, Step::Network, E2BIG, "too many networks");
+    if (n == kMaxPassedFds) child_fail(p, Step::Network, E2BIG, "too many networks");
     const char* what = nullptr;
     int fd = make_tap(t, &what);
     if (fd < 0) child_fail(p, Step::Network, fd, what);
     fds[n++] = fd;
   }
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxTaps)] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-  std::memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-  CHECK(Step::Network, ::sendmsg(p.net_sock, &msg, MSG_NOSIGNAL), "pass the tap devices");
+  if (int err = send_fds(p.net_sock, fds, n); err < 0)
+    child_fail(p, Step::Network, err, "pass the tap devices");
   for (size_t i = 0; i < n; ++i) ::close(fds[i]);
   ::close(p.net_sock);
 }
@@ -922,24 +909,9 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   }
   if (net_parent) {
     // Sent before exec, so it is there now.
-    char byte;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 16)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t got = ::recvmsg(net_parent.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    for (cmsghdr* c = got > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < n; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        started.taps.emplace_back(fd);
-      }
-    }
+    int taps[kMaxPassedFds];
+    int got = recv_fds(net_parent.get(), taps, kMaxPassedFds, MSG_DONTWAIT);
+    for (int i = 0; i < got; ++i) started.taps.emplace_back(taps[i]);
     if (started.taps.size() != spec.taps.size()) {
       ::kill(pid, SIGKILL);
       int status;

@@ -613,8 +613,8 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   auto names = [](const std::vector<std::string>& values) {
     std::vector<std::string> out;
     for (const auto& v : values)
-      for (const auto& n : split(v, ','))
-        if (!n.empty()) out.push_back(n);
+      for (const auto& item : split(v, ','))
+        if (!item.empty()) out.push_back(item);
     return out;
   };
   auto cap_add = names(o.cap_add), cap_drop = names(o.cap_drop);

@@ -8,6 +8,8 @@
 #include <optional>
 #include <termios.h>
 
+#include "util/fd.h"  // send_fd, recv_fd: the master travels with them
+
 namespace cabin::runtime {
 
 // In the container child, after /dev/pts (newinstance, ptmxmode=0666) and
@@ -19,14 +21,6 @@ namespace cabin::runtime {
 // until cabin copies its own onto the master. Returns 0 or -errno (no
 // allocation, no throwing: it runs after clone).
 int setup_container_tty(int sock);
-
-// Sends one fd with SCM_RIGHTS (and one data byte); returns 0 or -errno.
-int send_fd(int sock, int fd);
-// Receives one fd, close-on-exec; -1 with errno set on failure: ECONNRESET
-// when the peer closed without sending, EBADMSG for a message without one fd.
-// Blocks: the caller must have closed its copy of the child's end, so that a
-// child dying before send_fd is seen as ECONNRESET.
-int recv_fd(int sock);
 
 // Copies the window size of from (a terminal) to to; false when from is no
 // terminal.

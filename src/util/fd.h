@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstddef>
 #include <string_view>
 #include <utility>
 
@@ -54,5 +55,23 @@ class ScopeGuard {
 // Writes all of data to fd, waiting when it is non-blocking and full;
 // false on an error (errno set).
 bool write_all(int fd, std::string_view data);
+
+// The most fds one send_fds message carries.
+inline constexpr size_t kMaxPassedFds = 16;
+
+// Sends n fds (1..kMaxPassedFds) with SCM_RIGHTS in one message of one data
+// byte; returns 0 or -errno. No allocation: it runs in cloned children.
+int send_fds(int sock, const int* fds, size_t n);
+inline int send_fd(int sock, int fd) { return send_fds(sock, &fd, 1); }
+
+// Receives one message's fds (close-on-exec) into out (room for max);
+// returns how many, or -1 with errno set: ECONNRESET when the peer closed
+// without sending, EBADMSG for a message with none, EMSGSIZE for more than
+// max (those are closed). flags go to recvmsg (MSG_DONTWAIT).
+int recv_fds(int sock, int* out, size_t max, int flags = 0);
+// Receives exactly one fd; -1 with errno as recv_fds (EBADMSG for several).
+// Blocks: the caller must have closed its copy of the child's end, so that a
+// child dying before send_fd is seen as ECONNRESET.
+int recv_fd(int sock);
 
 }  // namespace cabin

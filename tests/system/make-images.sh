@@ -407,19 +407,24 @@ MARKER=$STORAGE/.cabin-pushed-$KEY
 if [[ ! -e $MARKER ]]; then
   start=$SECONDS
   auth=(--dest-creds "$CABIN_TEST_AUTH_USER:$CABIN_TEST_AUTH_PASSWORD")
+  # Copies into one repository run one after another: the registry can fail
+  # two uploads of the same blob into one repository at once ("digest
+  # invalid"); different repositories go in parallel.
   pids=()
-  for t in latest oci 1.35; do
-    copy busybox "$CABIN_TEST_REGISTRY/busybox:$t" & pids+=($!)
-  done
-  copy busybox "$CABIN_TEST_REGISTRY/busybox:v2s2" --format v2s2 & pids+=($!)
-  copy busybox-zstd "$CABIN_TEST_REGISTRY/busybox:zstd" & pids+=($!)
-  copy busybox-uncompressed "$CABIN_TEST_REGISTRY/busybox:uncompressed" & pids+=($!)
+  (
+    for t in latest oci 1.35; do copy busybox "$CABIN_TEST_REGISTRY/busybox:$t"; done
+    copy busybox "$CABIN_TEST_REGISTRY/busybox:v2s2" --format v2s2
+    copy busybox-zstd "$CABIN_TEST_REGISTRY/busybox:zstd"
+    copy busybox-uncompressed "$CABIN_TEST_REGISTRY/busybox:uncompressed"
+  ) & pids+=($!)
   copy multilayer "$CABIN_TEST_REGISTRY/multilayer:latest" & pids+=($!)
   copy multiarch "$CABIN_TEST_REGISTRY/multiarch:latest" --all & pids+=($!)
-  copy probe "$CABIN_TEST_REGISTRY/probe:latest" & pids+=($!)
-  for t in entrypoint user workdir stopsignal nocmd; do
-    copy "probe-$t" "$CABIN_TEST_REGISTRY/probe:$t" & pids+=($!)
-  done
+  (
+    copy probe "$CABIN_TEST_REGISTRY/probe:latest"
+    for t in entrypoint user workdir stopsignal nocmd; do
+      copy "probe-$t" "$CABIN_TEST_REGISTRY/probe:$t"
+    done
+  ) & pids+=($!)
   for h in dotdot absolute symlink symlink-relative hardlink; do
     copy "hostile-$h" "$CABIN_TEST_REGISTRY/hostile/$h:latest" & pids+=($!)
   done

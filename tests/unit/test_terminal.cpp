@@ -117,6 +117,33 @@ TEST_CASE("an fd passes over a socketpair", "[terminal]") {
   }
 }
 
+TEST_CASE("several fds pass in one message, and too many are refused", "[terminal]") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  int p[2];
+  REQUIRE(::pipe(p) == 0);
+  UniqueFd r(p[0]), w(p[1]);
+  int three[3] = {w.get(), w.get(), r.get()};
+  REQUIRE(send_fds(a.get(), three, 3) == 0);
+  int got[4];
+  REQUIRE(recv_fds(b.get(), got, 4) == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK((::fcntl(got[i], F_GETFD) & FD_CLOEXEC) != 0);
+    ::close(got[i]);
+  }
+  REQUIRE(send_fds(a.get(), three, 3) == 0);
+  errno = 0;
+  CHECK(recv_fds(b.get(), got, 2) == -1);
+  CHECK(errno == EMSGSIZE);
+  REQUIRE(send_fds(a.get(), three, 2) == 0);
+  errno = 0;
+  CHECK(recv_fd(b.get()) == -1);  // two where one was expected
+  CHECK(errno == EBADMSG);
+  CHECK(send_fds(a.get(), three, 0) == -EINVAL);
+  CHECK(send_fds(a.get(), three, kMaxPassedFds + 1) == -EINVAL);
+}
+
 TEST_CASE("the container's terminal: controlling tty on 0-2, master sent to cabin", "[terminal]") {
   int sv[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
