@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/lifecycle.h"
 #include "rootless/userns.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -16,6 +17,41 @@ void enter_userns(const Globals& g) {
   if (rootless::userns_state().entered) return;
   const auto& state = rootless::enter_user_namespace();
   if (state.entered) rootless::note_mapping_for_store(g.paths.graphroot, state);
+}
+
+std::string network_mode_of(const storage::ContainerRecord& rec) {
+  return rec.config.is_object() ? rec.config.value("network_mode", "") : "";
+}
+
+void enter_userns_to_start(const Globals& g, storage::ContainerStore& containers, const std::string& network_mode) {
+  std::string ns_path, what;
+  if (network_mode.starts_with("ns:")) {
+    ns_path = network_mode.substr(3);
+    what = ns_path;
+  } else if (network_mode.starts_with("container:")) {
+    auto other = containers.find(network_mode.substr(10));
+    if (!other) return enter_userns(g);  // create's checks say what is wrong
+    pid_t pid = -1;
+    if (!engine::running_pidfd(containers, g.paths, other->id, &pid)) {
+      enter_userns_to_start(g, containers, network_mode_of(*other));
+      engine::start_detached(containers, g.paths, *other);
+      if (!engine::running_pidfd(containers, g.paths, other->id, &pid))
+        fail("cannot join the network namespace of container {}: it exited at once", other->name);
+    }
+    ns_path = fmt::format("/proc/{}/ns/net", pid);
+    what = "of container " + other->name;
+  } else {
+    return enter_userns(g);
+  }
+  UniqueFd ns;
+  try {
+    ns = rootless::user_namespace_owning(ns_path);
+  } catch (const Error& e) {
+    fail("cannot join the network namespace {}: {}; start this container with a command of its own", what, e.what());
+  }
+  if (!ns) return enter_userns(g);  // ours (or cabin runs as root)
+  const auto& state = rootless::join_user_namespace(ns.get());
+  rootless::note_mapping_for_store(g.paths.graphroot, state);
 }
 
 storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name) {

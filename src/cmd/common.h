@@ -23,6 +23,14 @@ storage::Store open_store(const Globals& g);
 // acting on containers from the host's side).
 void enter_userns(const Globals& g);
 
+// Enters the user namespace a container with that network mode (a record's
+// "network_mode", or a --network value) starts in: a new one, or with
+// container:X the one X runs in, which its network namespace belongs to.
+// X is started first when it is not running, as Podman does.
+void enter_userns_to_start(const Globals& g, storage::ContainerStore& containers, const std::string& network_mode);
+// The record's network mode as ps shows it ("" for containers from before).
+std::string network_mode_of(const storage::ContainerRecord& rec);
+
 // The container with that name, full ID or unique ID prefix; throws
 // Podman's "no such container" error.
 storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name);

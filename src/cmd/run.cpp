@@ -28,10 +28,14 @@ int run_run(const Globals& g, RunCmdOptions& o, const std::vector<std::string>& 
   if (!what) return kExitError;
   if (!o.create.stop_signal.empty()) parse_signal(o.create.stop_signal);
   runtime::parse_detach_keys(o.detach_keys);
+  storage::ContainerStore containers(g.paths);
+  std::string network_mode;  // the last --network container:X or ns:PATH decides
+  for (const auto& v : o.create.run.networks)
+    if (v.starts_with("container:") || v.starts_with("ns:")) network_mode = v;
+  enter_userns_to_start(g, containers, network_mode);
   auto store = open_store(g);
   auto created = engine::create_container(store, g.paths, o.create, what->image, what->command);
   const auto& rec = created.record;
-  storage::ContainerStore containers(g.paths);
   // A container that cannot start is not kept, nor its --cidfile.
   ScopeGuard remove([&] {
     if (!o.create.cidfile.empty()) ::unlink(o.create.cidfile.c_str());

@@ -34,14 +34,17 @@ int run_start(const Globals& g, const StartOptions& o) {
     a.detach_keys = o.detach_keys;
     a.sig_proxy = o.sig_proxy.value_or(true);
     // A running container is attached to, as Podman does.
-    auto r = engine::current_state(containers, g.paths, rec.id).running()
-                 ? engine::attach_container(containers, g.paths, rec, a)
-                 : engine::start_attached(containers, g.paths, rec, a);
+    bool running = engine::current_state(containers, g.paths, rec.id).running();
+    if (!running) enter_userns_to_start(g, containers, network_mode_of(rec));
+    auto r = running ? engine::attach_container(containers, g.paths, rec, a)
+                     : engine::start_attached(containers, g.paths, rec, a);
     if (r.detached || !r.exit_code) return 0;
     return *r.exit_code;
   }
   for (const auto& name : names) {
     auto rec = find_container(containers, name);
+    if (!engine::current_state(containers, g.paths, rec.id).running())
+      enter_userns_to_start(g, containers, network_mode_of(rec));
     engine::start_detached(containers, g.paths, rec);
     fmt::print("{}\n", o.all ? rec.id : name);
   }

@@ -81,8 +81,8 @@ int run_restart(const Globals& g, const SignalOptions& o) {
     if (running) stop_one(containers, g, t.second, o.time);
     todo.push_back(t);
   }
-  enter_userns(g);
   for (const auto& [name, rec] : todo) {
+    enter_userns_to_start(g, containers, network_mode_of(rec));
     engine::start_detached(containers, g.paths, rec);
     fmt::print("{}\n", rec.id);
   }

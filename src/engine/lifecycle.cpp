@@ -190,11 +190,9 @@ Networking prepare_network(storage::ContainerStore& containers, const config::St
     pid_t pid = -1;
     if (!running_pidfd(containers, paths, other->id, &pid))
       fail("cannot join the network namespace of container {}: it is not running", other->name);
-    // Its network namespace belongs to its user namespace, which is not
-    // ours: joining needs the container started in that one (not yet done).
-    fail("--network container:{} is not supported yet: each cabin container has a user namespace of its own, "
-         "and joining another container's network namespace needs its user namespace too",
-         other->name);
+    // Its network namespace belongs to the user namespace we are in
+    // (cmd's enter_userns_to_start joined it) or to one below it.
+    cfg.spec.join_netns = fmt::format("/proc/{}/ns/net", pid);
   } else if (n.mode == net::Mode::Ns) {
     cfg.spec.join_netns = n.target;
   }

@@ -1,6 +1,9 @@
 #include "rootless/userns.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -74,6 +77,76 @@ void write_single_id_maps(const std::string& proc_dir, uid_t uid, gid_t gid) {
 }
 
 const UsernsState& userns_state() { return g_state; }
+
+namespace {
+
+bool same_file(int fd, const struct stat& other) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && st.st_ino == other.st_ino && st.st_dev == other.st_dev;
+}
+
+// Mapping lines of /proc/self/{uid,gid}_map: "inside outside count".
+std::vector<IdRange> read_map(const char* path) {
+  std::vector<IdRange> out;
+  auto text = fs::read_file_if_exists(path);
+  if (!text) throw_errno("read {}", path);
+  for (const auto& line : split(*text, '\n')) {
+    unsigned long a, b, c;
+    if (std::sscanf(line.c_str(), "%lu %lu %lu", &a, &b, &c) == 3)
+      out.push_back({static_cast<uint32_t>(a), static_cast<uint32_t>(b), static_cast<uint32_t>(c)});
+  }
+  return out;
+}
+
+// Our own ids as root of the namespace, and mounts of our own.
+void become_root_with_private_mounts() {
+  if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid in user namespace");
+  if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid in user namespace");
+  // Nothing we mount should propagate anywhere.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    throw_errno("make mounts private");
+}
+
+}  // namespace
+
+UniqueFd user_namespace_owning(const std::string& ns_path) {
+  struct stat self {};
+  if (::stat("/proc/self/ns/user", &self) != 0) throw_errno("stat /proc/self/ns/user");
+  constexpr const char* kOther = "it belongs to another cabin command's user namespace, not this one's";
+  UniqueFd target(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+  // From inside a namespace of ours, one beside it is not ours to open.
+  if (!target && (errno == EACCES || errno == EPERM) && g_state.entered) throw Error(kOther);
+  if (!target) throw_errno("open {}", ns_path);
+  UniqueFd ns(::ioctl(target.get(), NS_GET_USERNS));
+  if (!ns && errno == EPERM) throw Error(kOther);
+  if (!ns) throw_errno("find the user namespace that owns {}", ns_path);
+  // Up from the owner until the next step would be ours.
+  for (int depth = 0; depth < 33; ++depth) {
+    if (same_file(ns.get(), self)) return {};
+    UniqueFd parent(::ioctl(ns.get(), NS_GET_PARENT));
+    if (!parent) {
+      if (errno == EPERM) throw Error(kOther);
+      throw_errno("find the parent of a user namespace");
+    }
+    if (same_file(parent.get(), self)) return ns;
+    ns = std::move(parent);
+  }
+  throw Error("user namespaces nested too deep");
+}
+
+const UsernsState& join_user_namespace(int fd) {
+  if (g_state.entered) throw Error("cabin is in a user namespace already");
+  if (::setns(fd, CLONE_NEWUSER) != 0) throw_errno("join the user namespace");
+  if (::unshare(CLONE_NEWNS) != 0) throw_errno("make a mount namespace");
+  g_state.user_name = current_user_name();
+  g_state.mapping.uids = read_map("/proc/self/uid_map");
+  g_state.mapping.gids = read_map("/proc/self/gid_map");
+  if (g_state.mapping.single_id())
+    g_state.single_id_reason = fmt::format("no subordinate ids for {} in /etc/subuid and /etc/subgid", g_state.user_name);
+  become_root_with_private_mounts();
+  g_state.entered = true;
+  return g_state;
+}
 
 const UsernsState& enter_user_namespace() {
   if (::geteuid() == 0 || g_state.entered) return g_state;
@@ -174,11 +247,7 @@ const UsernsState& enter_user_namespace() {
     want.gids = {{0, gid, 1}};
   }
   // We are uid 0 in the namespace now; make it explicit for all ids.
-  if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid in user namespace");
-  if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid in user namespace");
-  // Nothing we mount should propagate anywhere.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    throw_errno("make mounts private");
+  become_root_with_private_mounts();
 
   g_state.mapping = std::move(want);
   g_state.entered = true;

@@ -1,9 +1,12 @@
 // Entering cabin's user namespace (see podman-unshare(1)).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "rootless/idmap.h"
+#include "util/fd.h"
 
 namespace cabin::rootless {
 
@@ -21,6 +24,19 @@ struct UsernsState {
 // As real root this does nothing. Throws cabin::Error with a diagnosis when
 // user namespaces cannot be created.
 const UsernsState& enter_user_namespace();
+
+// The user namespace to be in to join the namespace at ns_path (a
+// /proc/PID/ns/net, or a file one is mounted on): the one that owns it, or
+// the ancestor of that (a --userns=keep-id container's) whose parent is ours.
+// An empty fd when that is ours already. Throws cabin::Error when it is not
+// below ours (another cabin invocation's namespace, while we are in our own).
+UniqueFd user_namespace_owning(const std::string& ns_path);
+
+// Like enter_user_namespace, but joins the user namespace fd (from
+// user_namespace_owning) instead of making one, then makes a mount namespace of
+// its own. The calling process must be single-threaded and in the host's
+// user namespace.
+const UsernsState& join_user_namespace(int fd);
 
 // The state after enter_user_namespace (or the host's when not entered).
 const UsernsState& userns_state();

@@ -563,7 +563,7 @@ void setup_network(const ChildPlan& p) {
     CHECK(Step::Network, ::setns(p.netns_fd, CLONE_NEWNET), "join the network namespace");
     return;
   }
-  if (!s.new_netns) return;
+  if (!s.new_netns || !s.join_netns.empty()) return;  // host's, or joined before the clone
   if (int e = loopback_up(); e < 0) child_fail(p, Step::Network, e, "bring lo up");
   // ping without CAP_NET_RAW (ICMP datagram sockets) for every group, as
   // Docker sets it; the user-mode stack answers or forwards the echo.
@@ -812,7 +812,15 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   if (!exec_mode && !spec.join_netns.empty()) {
     netns.reset(::open(spec.join_netns.c_str(), O_RDONLY | O_CLOEXEC));
     if (!netns) throw_errno("open the network namespace {}", spec.join_netns);
-    p.netns_fd = netns.get();
+    if (!spec.userns) {
+      p.netns_fd = netns.get();
+    } else {
+      // A child in a user namespace of its own has no rights over the
+      // network namespace: it inherits it from us instead. We stay there
+      // (we have no rights over the host's to come back), which a waiter
+      // that runs no network stack can do.
+      if (::setns(netns.get(), CLONE_NEWNET) != 0) throw_errno("join the network namespace {}", spec.join_netns);
+    }
   }
   UniqueFd sync_rd, sync_wr;
   if (spec.userns && !exec_mode) {

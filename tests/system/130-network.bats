@@ -278,3 +278,40 @@ wait_http() {
   run_cabin 125 run --rm --network open --ip 10.89.1.77 "$PROBE_IMAGE" true
   expect_error "IPAM error: requested ip address 10.89.1.77 is already allocated to container ID $(cabin_out inspect --format '{{.Id}}' holder)"
 }
+
+@test "run --network container:: the other container's network, also with keep-id; a stopped one is started first" {
+  run_cabin run -d --name owner "$PROBE_IMAGE" httpd -f -p 8080 -h /srv
+  run_cabin run --rm --network container:owner "$PROBE_IMAGE" probe http http://127.0.0.1:8080/hello.txt
+  is "$output" "hello from the probe image" "the owner's server on the shared loopback"
+  local pid
+  pid=$(cabin_out inspect --format '{{.State.Pid}}' owner)
+  run_cabin run --rm --network "ns:/proc/$pid/ns/net" "$PROBE_IMAGE" probe http http://127.0.0.1:8080/hello.txt
+  is "$output" "hello from the probe image" "ns:PATH of the same namespace"
+  # (ip, not /sys: a keep-id container cannot mount a sysfs for a network
+  # namespace its user namespace does not own.)
+  local mac show='ip -o link show tap0 | sed "s/.*link.ether \([^ ]*\).*/\1/"'
+  mac=$(cabin_out exec owner sh -c "$show")
+  [[ $mac =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] || die "owner's tap0 MAC: $mac"
+  run_cabin run --rm --network container:owner --userns keep-id "$PROBE_IMAGE" sh -c "$show"
+  is "$output" "$mac" "keep-id: the same tap0"
+  run_cabin create --name guest --network container:owner "$PROBE_IMAGE" probe http http://127.0.0.1:8080/hello.txt
+  run_cabin inspect --format '{{.HostConfig.NetworkMode}}' guest
+  is "$output" "container:$(cabin_out inspect --format '{{.Id}}' owner)" "inspect names the owner's ID"
+
+  # Stopped: starting the guest starts the owner first, as Podman does.
+  run_cabin stop -t 0 owner
+  run_cabin start -a guest
+  is "$output" "hello from the probe image" "the owner was started again"
+  run_cabin inspect --format '{{.State.Status}}' owner
+  is "$output" "running"
+
+  # One start cannot put containers into two user namespaces.
+  run_cabin create --name loner "$PROBE_IMAGE" true
+  run_cabin stop -t 0 owner
+  run_cabin run -d --name owner2 "$PROBE_IMAGE" sleep 100
+  run_cabin create --name guest2 --network container:owner2 "$PROBE_IMAGE" true
+  run_cabin 125 start loner guest2
+  expect_error "cannot join the network namespace of container owner2: it belongs to another cabin command's user namespace, not this one's; start this container with a command of its own"
+  run_cabin start guest2
+  is "$output" "guest2"
+}
