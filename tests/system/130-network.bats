@@ -315,3 +315,28 @@ wait_http() {
   run_cabin start guest2
   is "$output" "guest2"
 }
+
+@test "run: without /dev/net/tun the error names the fix, nothing is left, and --network none works" {
+  # A user namespace of the test's own (cabin is its root there, with a store
+  # of its own) where /dev/net/tun is covered by a file nobody in it may open.
+  local t=$BATS_TEST_TMPDIR/tun
+  mkdir -p "$t"
+  cat >"$t/inner.sh" <<INNER
+set -u
+mount --bind /etc/shadow /dev/net/tun || exit 99
+c() { "$CABIN" --root "$t/graph" --runroot "$t/run" "\$@"; }
+c pull -q --tls-verify=false "$PROBE_IMAGE" >/dev/null || exit 98
+c run --name tunless "$PROBE_IMAGE" true >"$t/out" 2>"$t/err"
+echo \$? >"$t/rc"
+c ps -a -q >"$t/ps"
+c run --rm --network none "$PROBE_IMAGE" echo without-a-network
+INNER
+  run unshare --user --map-root-user --mount sh "$t/inner.sh"
+  echo "$output" | sed 's/^/#   /' >&2
+  [[ $status == 0 ]] || die "inner script: exit $status"
+  is "$output" "without-a-network" "--network none needs no tun device"
+  is "$(<"$t/rc")" "125" "exit code"
+  is_exact "$(<"$t/err")" "Error: cannot open /dev/net/tun: Permission denied: user-mode networking needs it (distributions make it world-usable: chmod 0666 /dev/net/tun), or run with --network none or --network host" "one line, naming the fix"
+  is "$(<"$t/out")" "" "no output"
+  is "$(<"$t/ps")" "" "no container is left"
+}
