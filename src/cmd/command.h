@@ -84,6 +84,8 @@ Runner bind_network_inspect(CLI::App&, Globals&);
 Runner bind_network_exists(CLI::App&, Globals&);
 Runner bind_network_rm(CLI::App&, Globals&);
 Runner bind_network_prune(CLI::App&, Globals&);
+Runner bind_network_connect(CLI::App&, Globals&);
+Runner bind_network_disconnect(CLI::App&, Globals&);
 Runner bind_monitor(CLI::App&, Globals&);
 Runner bind_exec(CLI::App&, Globals&);
 Runner bind_rename(CLI::App&, Globals&);

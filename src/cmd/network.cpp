@@ -302,3 +302,47 @@ Runner bind_network_prune(CLI::App& app, Globals& g) {
 }
 
 }  // namespace cabin::cmd
+
+namespace cabin::cmd {
+
+Runner bind_network_connect(CLI::App& app, Globals& g) {
+  struct Opts {
+    std::vector<std::string> args;
+    net::Attachment a;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("args", o->args, "NETWORK CONTAINER");
+  app.add_option("--alias", o->a.aliases, "network scoped alias for container");
+  app.add_option("--ip", o->a.ip, "set a static ipv4 address for this container network");
+  app.add_option("--mac-address", o->a.mac, "set a static mac address for this container network");
+  return [o, &g] {
+    check_args(o->args, 2, 2);
+    storage::ContainerStore containers(g.paths);
+    auto rec = find_container(containers, o->args[1]);
+    // The checks of run's --network NAME --network-alias --ip --mac-address.
+    auto c = net::parse_network({o->args[0]}, o->a.aliases, o->a.ip, o->a.mac);
+    if (c.mode != net::Mode::Bridge || c.networks.size() != 1)
+      fail("unable to find network with name or ID {}: network not found", o->args[0]);
+    engine::connect_network(containers, g.paths, rec, c.networks.front());
+    return 0;
+  };
+}
+
+Runner bind_network_disconnect(CLI::App& app, Globals& g) {
+  struct Opts {
+    std::vector<std::string> args;
+    bool force = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_option("args", o->args, "NETWORK CONTAINER");
+  app.add_flag("-f,--force", o->force, "force removal of container from network");
+  return [o, &g] {
+    check_args(o->args, 2, 2);
+    storage::ContainerStore containers(g.paths);
+    auto rec = find_container(containers, o->args[1]);
+    engine::disconnect_network(containers, g.paths, rec, o->args[0]);
+    return 0;
+  };
+}
+
+}  // namespace cabin::cmd

@@ -61,7 +61,9 @@ constexpr std::array kNetworkRmAliases = {"remove"sv};
 
 // `cabin network …`: user-defined networks (net/store.h).
 constexpr std::array kNetworkCommands = {
+    Command{"connect", "Add container to a network", Needs::Host, bind_network_connect},
     Command{"create", "Create networks for containers and pods", Needs::Host, bind_network_create},
+    Command{"disconnect", "Disconnect a container from a network", Needs::Host, bind_network_disconnect},
     Command{"exists", "Check if network exists", Needs::Host, bind_network_exists},
     Command{"inspect", "Inspect network", Needs::Host, bind_network_inspect},
     Command{"ls", "List networks", Needs::Host, bind_network_ls, {}, kNetworkLsAliases},

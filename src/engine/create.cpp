@@ -238,13 +238,18 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   cfg.lower_dirs = layout.lower_dirs;
   cfg.seccomp_profile = plan.seccomp_profile;
   cfg.stop_signal = !o.stop_signal.empty() ? o.stop_signal : !plan.stop_signal.empty() ? plan.stop_signal : "SIGTERM";
-  fs::write_file_atomic(fs::join(dir, "start.json"), runtime::to_json(cfg).dump() + "\n", 0600);
+  save_start_config(containers, rec.id, cfg);
   containers.write_state(rec.id, storage::ContainerState{});
   if (!o.cidfile.empty()) fs::write_file_atomic(o.cidfile, rec.id, 0644);
   out.config = std::move(cfg);
   keep = true;
   container_event(paths, rec, "create");
   return out;
+}
+
+void save_start_config(const storage::ContainerStore& containers, const std::string& id,
+                       const runtime::StartConfig& cfg) {
+  fs::write_file_atomic(fs::join(containers.dir(id), "start.json"), runtime::to_json(cfg).dump() + "\n", 0600);
 }
 
 runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id) {

@@ -42,5 +42,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 
 // The start configuration kept with a container.
 runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id);
+void save_start_config(const storage::ContainerStore& containers, const std::string& id,
+                       const runtime::StartConfig& cfg);
 
 }  // namespace cabin::engine

@@ -19,10 +19,12 @@
 #include "format/units.h"
 #include "net/members.h"
 #include "net/stack.h"
+#include "net/store.h"
 #include "runtime/executor.h"
 #include "runtime/attach.h"
 #include "runtime/logfile.h"
 #include "runtime/monitor_io.h"
+#include "runtime/netdev.h"
 #include "runtime/supervise.h"
 #include "runtime/terminal.h"
 #include "security/seccomp.h"
@@ -176,6 +178,90 @@ struct Networking {
     if (stack) stack->attach(std::move(started.taps));
   }
   PollSource* poll() { return stack.get(); }
+
+  // network connect/disconnect, asked of the monitor while the container
+  // (pidfd) runs; cfg follows, for its restarts. "" or an error.
+  std::string control(runtime::AttachMsg kind, std::string_view data, runtime::StartConfig& cfg, int pidfd) {
+    try {
+      if (!members || !stack || pidfd < 0) fail("the container is on no network that can change while it runs");
+      auto& nets = cfg.net.networks;
+      if (kind == runtime::AttachMsg::Disconnect) {
+        std::string name(data);
+        stack->disconnect(name);  // the relay and its tap: the device is gone
+        members->remove(name);
+        std::erase_if(nets, [&](const net::Attachment& a) { return a.network == name; });
+      } else {
+        auto j = nlohmann::json::parse(data);
+        net::Attachment a{j.at("network"), j.at("aliases"), j.at("ip"), j.at("mac")};
+        const net::Link& link = members->add(a);
+        try {
+          stack->connect(link, make_tap_in(pidfd, tap_for(link, cfg)));
+        } catch (...) {
+          members->remove(a.network);
+          throw;
+        }
+        nets.push_back(a);
+      }
+      cfg.spec.taps = net::tap_specs(cfg.net, members->links());
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+ private:
+  // The link's device, named with the lowest ethN the container's others
+  // do not have.
+  static runtime::TapSpec tap_for(const net::Link& link, const runtime::StartConfig& cfg) {
+    net::NetConfig one = cfg.net;
+    one.mode = net::Mode::Bridge;
+    auto specs = net::tap_specs(one, {link});
+    runtime::TapSpec t = specs.back();
+    for (unsigned i = 0;; ++i) {
+      auto name = fmt::format("eth{}", i);
+      if (std::none_of(cfg.spec.taps.begin(), cfg.spec.taps.end(), [&](const auto& o) { return name == o.name; })) {
+        std::snprintf(t.name, sizeof t.name, "%s", name.c_str());
+        return t;
+      }
+    }
+  }
+  // Makes the device in the container's network namespace from a child
+  // that joins it (we stay in ours) and passes the fd back.
+  static UniqueFd make_tap_in(int pidfd, const runtime::TapSpec& t) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+    UniqueFd ours(sv[0]), theirs(sv[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("fork");
+    if (pid == 0) {
+      const char* what = "join the container's network namespace";
+      int fd = ::setns(pidfd, CLONE_NEWNET) == 0 ? runtime::make_tap(t, &what) : -errno;
+      if (fd < 0) {
+        auto text = fmt::format("{}: {}", what, std::strerror(-fd));
+        (void)!::write(theirs.get(), text.data(), text.size());
+        ::_exit(1);
+      }
+      ::_exit(send_fd(theirs.get(), fd) == 0 ? 0 : 1);
+    }
+    theirs.reset();
+    int fd = recv_fds_or_text(ours.get());
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return UniqueFd(fd);
+  }
+  // An fd, or the child's error text thrown.
+  static int recv_fds_or_text(int sock) {
+    char text[256];
+    ssize_t n = ::recv(sock, text, sizeof text, MSG_PEEK);
+    if (n > 1 || (n == 1 && text[0] != 0)) {
+      n = ::recv(sock, text, sizeof text - 1, 0);
+      fail("make the network device: {}", std::string_view(text, static_cast<size_t>(std::max<ssize_t>(n, 0))));
+    }
+    int fd = recv_fd(sock);
+    if (fd < 0) throw_errno("receive the network device");
+    return fd;
+  }
 };
 
 // The tap devices the child makes and the namespace it joins go into
@@ -369,6 +455,96 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
   throw Error(text.substr(space + 1), std::atoi(text.substr(0, space).c_str()));
 }
 
+namespace {
+
+// Asks a running container's monitor to join or leave a network; its error
+// text when it could not.
+std::string ask_monitor(const config::StorePaths& paths, const storage::ContainerRecord& rec, runtime::AttachMsg kind,
+                        const std::string& payload) {
+  UniqueFd sock;
+  try {
+    sock = runtime::connect_attach(waiter_marker(paths, rec.id));
+  } catch (const Error&) {
+    fail("container {} runs in the foreground of `cabin run`, which cannot change its networks: "
+         "change them while it is stopped, or run it with -d",
+         rec.name);
+  }
+  if (!runtime::send_msg(sock.get(), kind, payload)) fail("the monitor of container {} went away", rec.name);
+  std::string buf(65536, '\0');
+  for (;;) {  // output broadcast to attached clients comes first
+    ssize_t n = ::recv(sock.get(), buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("the monitor of container {} went away", rec.name);
+    if (static_cast<runtime::AttachMsg>(buf[0]) == runtime::AttachMsg::Reply)
+      return buf.substr(1, static_cast<size_t>(n) - 1);
+  }
+}
+
+// The container's networks as ps and inspect show them without start.json.
+void record_networks(storage::ContainerStore& containers, storage::ContainerRecord rec, const net::NetConfig& n) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& a : n.networks) names.push_back(a.network);
+  if (!rec.config.is_object()) rec.config = nlohmann::json::object();
+  rec.config["networks"] = names;
+  containers.update(rec);
+}
+
+}  // namespace
+
+void connect_network(storage::ContainerStore& containers, const config::StorePaths& paths,
+                     const storage::ContainerRecord& rec, const net::Attachment& a) {
+  net::Attachment want = a;
+  bool running;
+  {
+    auto lock = containers.lock(rec.id);
+    auto cfg = load_start_config(containers, rec.id);
+    if (cfg.net.mode != net::Mode::Bridge) fail("{:?} is not supported: invalid network mode", net::mode_name(cfg.net));
+    auto n = net::NetworkStore(paths).get(a.network);
+    want.network = n.name;
+    for (const auto& have : cfg.net.networks)
+      if (have.network == n.name)
+        fail("container {} is already connected to network {:?}: network is already connected", rec.id, n.name);
+    if (!want.ip.empty()) {
+      auto c = net::parse_cidr(n.subnet);
+      if ((net::parse_ipv4(want.ip) & c.netmask()) != c.network)
+        fail("requested static ip {} not in any subnet on network {}", want.ip, n.name);
+    }
+    running = repair_locked(containers, paths, rec.id, containers.state(rec.id)).running();
+  }
+  // Not under the container's lock: the monitor takes it when the container exits.
+  if (running) {
+    nlohmann::json j = {{"network", want.network}, {"aliases", want.aliases}, {"ip", want.ip}, {"mac", want.mac}};
+    if (auto err = ask_monitor(paths, rec, runtime::AttachMsg::Connect, j.dump()); !err.empty()) throw Error(err);
+  }
+  auto lock = containers.lock(rec.id);
+  auto cfg = load_start_config(containers, rec.id);
+  cfg.net.networks.push_back(want);
+  save_start_config(containers, rec.id, cfg);
+  record_networks(containers, *containers.find(rec.id), cfg.net);
+}
+
+void disconnect_network(storage::ContainerStore& containers, const config::StorePaths& paths,
+                        const storage::ContainerRecord& rec, const std::string& network) {
+  std::string name;
+  bool running;
+  {
+    auto lock = containers.lock(rec.id);
+    auto cfg = load_start_config(containers, rec.id);
+    if (cfg.net.mode != net::Mode::Bridge) fail("{:?} is not supported: invalid network mode", net::mode_name(cfg.net));
+    name = net::NetworkStore(paths).get(network).name;
+    if (std::none_of(cfg.net.networks.begin(), cfg.net.networks.end(), [&](const auto& h) { return h.network == name; }))
+      fail("container {} is not connected to network {}: network not found", rec.id, name);
+    running = repair_locked(containers, paths, rec.id, containers.state(rec.id)).running();
+  }
+  if (running)
+    if (auto err = ask_monitor(paths, rec, runtime::AttachMsg::Disconnect, name); !err.empty()) throw Error(err);
+  auto lock = containers.lock(rec.id);
+  auto cfg = load_start_config(containers, rec.id);
+  std::erase_if(cfg.net.networks, [&](const net::Attachment& h) { return h.network == name; });
+  save_start_config(containers, rec.id, cfg);
+  record_networks(containers, *containers.find(rec.id), cfg.net);
+}
+
 int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd, int attach_fd) {
   storage::ContainerStore containers(paths);
   bool first = true;
@@ -389,6 +565,10 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       auto size = io.adopt(UniqueFd(attach_fd));
       if (size && cfg.spec.terminal) cfg.spec.console_size = {size->ws_row, size->ws_col};
     }
+    int live_pidfd = -1;  // the container's, while it runs
+    io.set_control([&](runtime::AttachMsg kind, std::string_view data) {
+      return network.control(kind, data, cfg, live_pidfd);
+    });
     sigset_t old_mask;
     runtime::block_signals(&old_mask);
     for (int attempt = 0;; ++attempt) {
@@ -432,7 +612,9 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         first = false;
         trim_resident_set();  // what starting took is not kept for the container's life
       }
+      live_pidfd = started.pidfd.get();
       int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr), network.poll()));
+      live_pidfd = -1;
       bool again;
       int restarts;
       {

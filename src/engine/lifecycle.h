@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/paths.h"
+#include "net/config.h"
 #include "runtime/attach.h"
 #include "runtime/spec_json.h"
 #include "storage/containers.h"
@@ -47,6 +48,14 @@ void start_detached(storage::ContainerStore& containers, const config::StorePath
 // The monitor's body (`cabin __monitor ID`): report_fd gets "ok" once the
 // container runs, or the error; attach_fd is start_detached's, or -1.
 // Returns the monitor's exit code.
+// network connect/disconnect (podman-network-connect(1)): kept in the
+// container's start configuration, and done at once by its monitor when it
+// runs. Throws Error with Podman's messages.
+void connect_network(storage::ContainerStore& containers, const config::StorePaths& paths,
+                     const storage::ContainerRecord& rec, const net::Attachment& a);
+void disconnect_network(storage::ContainerStore& containers, const config::StorePaths& paths,
+                        const storage::ContainerRecord& rec, const std::string& network);
+
 int monitor_main(const config::StorePaths& paths, const std::string& id, int report_fd, int attach_fd);
 
 // Sends sig to the container's PID 1, recording that the user stopped it

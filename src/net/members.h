@@ -16,6 +16,8 @@
 
 namespace cabin::net {
 
+class NetworkStore;
+
 struct Link {
   std::string network, dir;  // dir: the members directory (relay sockets)
   Cidr subnet;
@@ -38,15 +40,30 @@ class Membership {
                                           const JoinRequest& who);
   ~Membership();  // leaves: records removed, peers' /etc/hosts rewritten
 
+  // While the container runs (network connect/disconnect): joins one more
+  // network, or leaves one; the hosts files are rewritten as in join.
+  const Link& add(const Attachment& a);
+  void remove(const std::string& network);
+
   const std::vector<Link>& links() const { return links_; }
   // Whether any network gives the container outbound access.
   bool outbound() const;
 
  private:
-  Membership(const config::StorePaths& paths) : paths_(paths) {}
+  Membership(const config::StorePaths& paths, JoinRequest who) : paths_(paths), who_(std::move(who)) {}
+  // Under the store's lock: an address on a (throws when none is free or
+  // the one asked for is taken) and the record, locked.
+  void add_locked(const NetworkStore& store, const Attachment& a);
+  // Every record names all our networks: written again in place (a new
+  // file would lose the lock that marks it live).
+  void rewrite_records() const;
+  std::vector<std::string> networks() const;
+
   config::StorePaths paths_;
-  std::vector<Link> links_;
-  std::vector<UniqueFd> records_;  // locked while we live
+  JoinRequest who_;
+  std::vector<Link> links_;             // parallel: one record per link
+  std::vector<std::vector<std::string>> aliases_;
+  std::vector<UniqueFd> records_;       // locked while we live
   std::vector<std::string> record_paths_;
 };
 

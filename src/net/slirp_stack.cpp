@@ -216,6 +216,9 @@ class SlirpStack final : public Stack {
     self->fill_->push_back({fd, to_poll(events), 0});
     return static_cast<int>(self->fill_->size() - 1 - self->base_);
   }
+  void connect(const Link&, UniqueFd) override { fail("the user-mode network has no networks to connect"); }
+  void disconnect(const std::string&) override {}
+
   static int get_revents(int idx, void* opaque) {
     auto* self = static_cast<SlirpStack*>(opaque);
     if (idx < 0 || static_cast<size_t>(idx) >= self->polled_n_) return 0;
@@ -241,7 +244,7 @@ class Composite final : public Stack {
     bool outbound = c.mode == Mode::Slirp ||
                     std::any_of(links.begin(), links.end(), [](const Link& l) { return !l.internal; });
     if (outbound) slirp_ = std::make_unique<SlirpStack>(c);
-    for (const auto& l : links) relays_.push_back(std::make_unique<Relay>(l));
+    for (const auto& l : links) relays_.push_back({l.network, std::make_unique<Relay>(l)});
   }
   void attach(std::vector<UniqueFd> taps) override {
     size_t i = 0;
@@ -251,7 +254,14 @@ class Composite final : public Stack {
       slirp_->attach(std::move(first));
     }
     for (auto& r : relays_)
-      if (i < taps.size()) r->attach(std::move(taps[i++]));
+      if (i < taps.size()) r.second->attach(std::move(taps[i++]));
+  }
+  void connect(const Link& link, UniqueFd tap) override {
+    relays_.push_back({link.network, std::make_unique<Relay>(link)});
+    relays_.back().second->attach(std::move(tap));
+  }
+  void disconnect(const std::string& network) override {
+    std::erase_if(relays_, [&](const auto& r) { return r.first == network; });
   }
   void prepare(std::vector<pollfd>& fds, int* timeout_ms) override {
     marks_.clear();
@@ -274,16 +284,16 @@ class Composite final : public Stack {
   std::vector<PollSource*> parts() {
     std::vector<PollSource*> out;
     if (slirp_) out.push_back(slirp_.get());
-    for (auto& r : relays_) out.push_back(r.get());
+    for (auto& r : relays_) out.push_back(r.second.get());
     return out;
   }
   std::unique_ptr<SlirpStack> slirp_;
-  std::vector<std::unique_ptr<Relay>> relays_;
+  std::vector<std::pair<std::string, std::unique_ptr<Relay>>> relays_;  // by network
   std::vector<size_t> marks_;
 };
 
 std::unique_ptr<Stack> make_composite(const NetConfig& c, const std::vector<Link>& links) {
-  if (links.empty()) return std::make_unique<SlirpStack>(c);
+  if (c.mode != Mode::Bridge) return std::make_unique<SlirpStack>(c);
   return std::make_unique<Composite>(c, links);
 }
 

@@ -22,6 +22,10 @@ class Stack : public PollSource {
  public:
   // After the container has started: the tap fds (Started::taps).
   virtual void attach(std::vector<UniqueFd> taps) = 0;
+  // network connect/disconnect while it runs: a relay for the link on its
+  // new tap device, or the relay (and so the device) gone.
+  virtual void connect(const Link& link, UniqueFd tap) = 0;
+  virtual void disconnect(const std::string& network) = 0;
 };
 
 // The user-mode stack (when the container has outbound access) and a relay
@@ -34,7 +38,7 @@ struct NetApi {
   int version;
   std::unique_ptr<Stack> (*make_stack)(const NetConfig&, const std::vector<Link>&);
 };
-inline constexpr int kNetApiVersion = 1;
+inline constexpr int kNetApiVersion = 2;
 
 }  // namespace cabin::net
 

@@ -24,6 +24,9 @@ enum class AttachMsg : uint8_t {
   Exit = 3,        // monitor → client: the container ended; decimal exit code
   Resize = 4,      // client → monitor: a winsize
   CloseStdin = 5,  // client → monitor: input ended (not with a pty)
+  Connect = 6,     // client → monitor: join a network (JSON: network, aliases, ip, mac)
+  Disconnect = 7,  // client → monitor: leave the network named
+  Reply = 8,       // monitor → client: to Connect/Disconnect; "" or an error
 };
 
 // The socket's name in the waiter's runtime directory.

@@ -96,6 +96,12 @@ void MonitorIo::read_client(Client& c) {
       case AttachMsg::CloseStdin:
         if (!input_is_pty_) close_input_ = true;
         break;
+      case AttachMsg::Connect:
+      case AttachMsg::Disconnect: {
+        std::string reply = control_ ? control_(static_cast<AttachMsg>(buf[0]), data) : "the monitor cannot do that";
+        if (!send_msg(c.fd.get(), AttachMsg::Reply, reply)) c.fd.reset();
+        break;
+      }
       default: break;
     }
   }

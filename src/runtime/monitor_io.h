@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ class MonitorIo {
   // container's network) rides along until PID 1 exits.
   int run(const Started& started, int out, int err, UniqueFd stdin_wr, PollSource* extra = nullptr);
 
+  // Answers Connect and Disconnect messages: "" for done, or an error.
+  using Control = std::function<std::string(AttachMsg, std::string_view)>;
+  void set_control(Control c) { control_ = std::move(c); }
+
   // Tells the attached clients how the container ended and lets them go.
   void finish(int exit_code);
 
@@ -61,6 +66,7 @@ class MonitorIo {
   std::string input_;
   bool close_input_ = false;  // after input_ is written (CloseStdin)
   std::optional<winsize> size_;
+  Control control_;
 };
 
 }  // namespace cabin::runtime

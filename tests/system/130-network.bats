@@ -340,3 +340,51 @@ INNER
   is "$(<"$t/out")" "" "no output"
   is "$(<"$t/ps")" "" "no container is left"
 }
+
+@test "network connect/disconnect: a running container joins and leaves at once, a stopped one at its next start" {
+  run_cabin network create front
+  run_cabin network create --internal back
+  run_cabin run -d --name api --network front "$PROBE_IMAGE" httpd -f -p 80 -h /srv
+  run_cabin run -d --name worker --network back "$PROBE_IMAGE" sleep 1000
+  run_cabin 1 exec worker probe resolve api
+  run_cabin network connect --alias svc --ip 10.89.1.77 back api
+  is "$output" "" "connect prints nothing"
+  run_cabin exec worker probe http http://svc/hello.txt
+  is "$output" "hello from the probe image" "reached by its alias on the network it joined while running"
+  run_cabin exec worker probe resolve api
+  is "$output" "10.89.1.77" "with the address asked for"
+  run_cabin inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' api
+  is "$output" "back front " "inspect lists both"
+  run_cabin 125 network connect back api
+  expect_error "container $(cabin_out inspect --format '{{.Id}}' api) is already connected to network \"back\": network is already connected"
+
+  run_cabin network disconnect back api
+  run_cabin 1 exec worker probe resolve api
+  run_cabin 1 exec worker probe http http://10.89.1.77/hello.txt 1
+  run_cabin exec api sh -c 'ls /sys/class/net | grep -c eth'
+  is "$output" "1" "the device is gone"
+
+  # Stopped: kept for the next start.
+  run_cabin create --name later --network front "$PROBE_IMAGE" sh -c 'ls /sys/class/net | grep eth | sort | tr "\n" " "'
+  run_cabin network connect back later
+  run_cabin start -a later
+  is "$output" "eth0 eth1 " "both networks at start"
+  run_cabin network disconnect front later
+  run_cabin start -a later
+  is "$output" "eth0 " "one left"
+
+  # Bad input: one-line errors, nothing changed.
+  run_cabin run -d --name plain "$PROBE_IMAGE" sleep 1000
+  run_cabin 125 network connect back plain
+  expect_error '"slirp4netns" is not supported: invalid network mode'
+  run_cabin 125 network connect nosuch api
+  expect_error 'unable to find network with name or ID nosuch: network not found'
+  run_cabin 125 network connect --ip 10.0.0.5 back api
+  expect_error 'requested static ip 10.0.0.5 not in any subnet on network back'
+  run_cabin 125 network disconnect back api
+  expect_error "container $(cabin_out inspect --format '{{.Id}}' api) is not connected to network back: network not found"
+  run_cabin 125 network connect back nosuch
+  expect_error 'no container with name or ID "nosuch" found: no such container'
+  run_cabin inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' api
+  is "$output" "front " "nothing changed"
+}
