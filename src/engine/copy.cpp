@@ -256,6 +256,12 @@ void stream(const View& v, bool to_host, const std::function<void(const Side&, i
     return std::string();
   });
   theirs.reset();
+  // A child that stops reading (its side failed) is an EPIPE here, and its
+  // error is the one said: not a SIGPIPE that kills cabin first.
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  ScopeGuard restore([&] { ::sigaction(SIGPIPE, &old, nullptr); });
   std::optional<Error> failed;
   try {
     host_side(ours.get());

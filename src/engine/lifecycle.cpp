@@ -279,6 +279,12 @@ Networking prepare_network(storage::ContainerStore& containers, const config::St
     // Its network namespace belongs to the user namespace we are in
     // (cmd's enter_userns_to_start joined it) or to one below it.
     cfg.spec.join_netns = fmt::format("/proc/{}/ns/net", pid);
+    // Its names and resolvers too, as Podman shares them (its hosts file
+    // follows its networks' members).
+    std::string ours = fs::join(containers.dir(rec.id), "userdata/"), theirs = fs::join(containers.dir(other->id), "userdata/");
+    for (auto& m : cfg.spec.mounts)
+      for (const char* file : {"hosts", "resolv.conf"})
+        if (m.source == ours + file && fs::exists(theirs + file)) m.source = theirs + file;
   } else if (n.mode == net::Mode::Ns) {
     cfg.spec.join_netns = n.target;
   }

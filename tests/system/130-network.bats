@@ -283,6 +283,10 @@ wait_http() {
   run_cabin run -d --name owner "$PROBE_IMAGE" httpd -f -p 8080 -h /srv
   run_cabin run --rm --network container:owner "$PROBE_IMAGE" probe http http://127.0.0.1:8080/hello.txt
   is "$output" "hello from the probe image" "the owner's server on the shared loopback"
+  local hosts
+  hosts=$(cabin_out exec owner cat /etc/hosts /etc/resolv.conf)
+  run_cabin run --rm --network container:owner --hostname other "$PROBE_IMAGE" cat /etc/hosts /etc/resolv.conf
+  is_exact "$output" "$hosts" "the owner's hosts and resolv.conf, as Podman shares them"
   local pid
   pid=$(cabin_out inspect --format '{{.State.Pid}}' owner)
   run_cabin run --rm --network "ns:/proc/$pid/ns/net" "$PROBE_IMAGE" probe http http://127.0.0.1:8080/hello.txt
