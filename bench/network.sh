@@ -47,7 +47,14 @@ h2c() {  # TOOL | host
     quietly "$1 run -d --name sink -p 127.0.0.1:$pt:5001 $PIMG probe sink 5001"
   fi
   wait_port "$pt"
-  out=$(as_user "$CABIN_TEST_PROBE" source 127.0.0.1 "$pt" "$MB")
+  # A published port listens before the container's server does (with
+  # Podman's rootlessport as with cabin's forwarder): a refused connection
+  # ends at once, so try again until the sink takes one.
+  for _ in $(seq 50); do
+    out=$(as_user "$CABIN_TEST_PROBE" source 127.0.0.1 "$pt" "$MB" 2>/dev/null) || true
+    [[ $out =~ ^[0-9.]+$ ]] && break
+    sleep 0.1
+  done
   if [[ $1 == host ]]; then kill "$(cat "$work/u/sink.pid")"; else quietly "$1 rm -f -t 0 sink"; fi
   echo "$out"
 }

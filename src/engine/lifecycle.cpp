@@ -175,7 +175,7 @@ struct Networking {
   std::unique_ptr<net::Membership> members;
   std::unique_ptr<net::Stack> stack;
   void attach(runtime::Started& started) {
-    if (stack) stack->attach(std::move(started.taps));
+    if (stack) stack->attach(std::move(started.taps), started.pidfd.get());
   }
   PollSource* poll() { return stack.get(); }
 

@@ -258,6 +258,15 @@ socklen_t host_sockaddr(const PortMapping& p, sockaddr_storage* out) {
   return sizeof *a;
 }
 
+void publish_failed(const PortMapping& p, int err) {
+  std::string where = p.host_ip.empty() ? "0.0.0.0" : p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip;
+  if (err == 0) err = EADDRINUSE;
+  fail("cannot publish port {}:{} -> {}/{}: bind: {}{}", where, p.host_port, p.container_port, p.protocol,
+       std::strerror(err), err == EADDRINUSE ? " (another process or container holds that host port)"
+                           : err == EACCES   ? " (ports below net.ipv4.ip_unprivileged_port_start need root)"
+                                             : "");
+}
+
 void choose_host_ports(std::vector<PortMapping>& ports) {
   std::vector<UniqueFd> held;  // so that no two get the same port
   for (auto& p : ports) {

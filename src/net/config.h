@@ -43,6 +43,8 @@ std::string port_line(const PortMapping& p);
 // The host side of a mapping as a socket address (IPv6 when host_ip is
 // one; every IPv4 address when it is empty); returns its length.
 socklen_t host_sockaddr(const PortMapping& p, sockaddr_storage* out);
+// Throws the error for a host port that could not be bound (errno err).
+[[noreturn]] void publish_failed(const PortMapping& p, int err);
 
 // Gives each mapping without a host port a free one (bound and released
 // here, as Podman chooses them at create).

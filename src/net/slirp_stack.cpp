@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <list>
 
+#include "net/forwarder.h"
 #include "net/relay.h"
 #include "net/stack.h"
 #include "util/error.h"
@@ -46,6 +47,12 @@ int from_poll(short revents) {
   if (revents & (POLLERR | POLLNVAL)) e |= SLIRP_POLL_ERR;
   if (revents & POLLHUP) e |= SLIRP_POLL_HUP;
   return e;
+}
+
+// Whether a published port goes through the splice forwarder (Podman's
+// default handler, "rootlesskit") rather than the user-mode stack.
+bool forwarded(const NetConfig& c, const PortMapping& p) {
+  return p.protocol == "tcp" && c.slirp.port_handler != "slirp4netns";
 }
 
 class SlirpStack final : public Stack {
@@ -92,14 +99,15 @@ class SlirpStack final : public Stack {
     gateway_ = a.gateway;
     slirp_ = slirp_new(&cfg, &callbacks, this);
     if (!slirp_) fail("start the user-mode network stack");
-    for (const auto& p : c.ports) publish(p, a.container);
+    for (const auto& p : c.ports)
+      if (!forwarded(c, p)) publish(p, a.container);
   }
 
   ~SlirpStack() override {
     if (slirp_) slirp_cleanup(slirp_);
   }
 
-  void attach(std::vector<UniqueFd> taps) override {
+  void attach(std::vector<UniqueFd> taps, int) override {
     if (taps.empty()) return;
     tap_ = std::move(taps.front());
     announce_guest();
@@ -146,14 +154,8 @@ class SlirpStack final : public Stack {
     errno = 0;
     int flags = (p.protocol == "udp" ? SLIRP_HOSTFWD_UDP : 0) | (v6 ? SLIRP_HOSTFWD_V6ONLY : 0);
     if (slirp_add_hostxfwd(slirp_, reinterpret_cast<sockaddr*>(&host), host_len, reinterpret_cast<sockaddr*>(&g),
-                           sizeof g, flags) < 0) {
-      std::string where = p.host_ip.empty() ? "0.0.0.0" : v6 ? "[" + p.host_ip + "]" : p.host_ip;
-      int err = errno ? errno : EADDRINUSE;
-      fail("cannot publish port {}:{} -> {}/{}: bind: {}{}", where, p.host_port, p.container_port, p.protocol,
-           std::strerror(err), err == EADDRINUSE ? " (another process or container holds that host port)"
-                               : err == EACCES   ? " (ports below net.ipv4.ip_unprivileged_port_start need root)"
-                                                 : "");
-    }
+                           sizeof g, flags) < 0)
+      publish_failed(p, errno);
   }
 
   // The stack learns the container's MAC from its ARP: until the container
@@ -245,14 +247,20 @@ class Composite final : public Stack {
                     std::any_of(links.begin(), links.end(), [](const Link& l) { return !l.internal; });
     if (outbound) slirp_ = std::make_unique<SlirpStack>(c);
     for (const auto& l : links) relays_.push_back({l.network, std::make_unique<Relay>(l)});
+    std::vector<PortMapping> tcp;
+    for (const auto& p : c.ports)
+      if (forwarded(c, p)) tcp.push_back(p);
+    if (!tcp.empty())
+      forwarder_ = std::make_unique<Forwarder>(tcp, links.empty() ? slirp_addresses(c.slirp).container : links[0].ip);
   }
-  void attach(std::vector<UniqueFd> taps) override {
+  void attach(std::vector<UniqueFd> taps, int pidfd) override {
     size_t i = 0;
     if (slirp_ && i < taps.size()) {
       std::vector<UniqueFd> first;
       first.push_back(std::move(taps[i++]));
-      slirp_->attach(std::move(first));
+      slirp_->attach(std::move(first), pidfd);
     }
+    if (forwarder_) forwarder_->attach(pidfd);
     for (auto& r : relays_)
       if (i < taps.size()) r.second->attach(std::move(taps[i++]));
   }
@@ -281,19 +289,22 @@ class Composite final : public Stack {
   }
 
  private:
-  std::vector<PollSource*> parts() {
-    std::vector<PollSource*> out;
+  const std::vector<PollSource*>& parts() {
+    std::vector<PollSource*>& out = parts_;
+    out.clear();
     if (slirp_) out.push_back(slirp_.get());
+    if (forwarder_) out.push_back(forwarder_.get());
     for (auto& r : relays_) out.push_back(r.second.get());
     return out;
   }
   std::unique_ptr<SlirpStack> slirp_;
+  std::unique_ptr<Forwarder> forwarder_;
+  std::vector<PollSource*> parts_;  // parts()'s, kept to spare an allocation per turn
   std::vector<std::pair<std::string, std::unique_ptr<Relay>>> relays_;  // by network
   std::vector<size_t> marks_;
 };
 
 std::unique_ptr<Stack> make_composite(const NetConfig& c, const std::vector<Link>& links) {
-  if (c.mode != Mode::Bridge) return std::make_unique<SlirpStack>(c);
   return std::make_unique<Composite>(c, links);
 }
 

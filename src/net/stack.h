@@ -20,8 +20,9 @@ namespace cabin::net {
 
 class Stack : public PollSource {
  public:
-  // After the container has started: the tap fds (Started::taps).
-  virtual void attach(std::vector<UniqueFd> taps) = 0;
+  // After the container has started: the tap fds (Started::taps) and its
+  // pidfd (whose network namespace published TCP ports connect into).
+  virtual void attach(std::vector<UniqueFd> taps, int pidfd) = 0;
   // network connect/disconnect while it runs: a relay for the link on its
   // new tap device, or the relay (and so the device) gone.
   virtual void connect(const Link& link, UniqueFd tap) = 0;
@@ -38,7 +39,7 @@ struct NetApi {
   int version;
   std::unique_ptr<Stack> (*make_stack)(const NetConfig&, const std::vector<Link>&);
 };
-inline constexpr int kNetApiVersion = 2;
+inline constexpr int kNetApiVersion = 3;
 
 }  // namespace cabin::net
 

@@ -1,0 +1,226 @@
+#include "net/forwarder.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+
+#include "util/error.h"
+#include "util/log.h"
+
+namespace cabin::net {
+namespace {
+
+constexpr size_t kPipeSize = 1 << 20;  // what one splice may carry
+constexpr size_t kMaxConns = 1024;
+
+void set_nodelay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+Forwarder::Forwarder(const std::vector<PortMapping>& ports, in_addr_t guest) : guest_(guest) {
+  for (const auto& p : ports) {
+    if (p.protocol != "tcp") continue;
+    sockaddr_storage ss;
+    socklen_t len = host_sockaddr(p, &ss);
+    UniqueFd s(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!s) throw_errno("socket");
+    int one = 1;
+    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ss.ss_family == AF_INET6) ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(s.get(), 128) != 0)
+      publish_failed(p, errno);
+    listeners_.push_back({std::move(s), p.container_port});
+  }
+}
+
+Forwarder::~Forwarder() { stop_helper(); }
+
+void Forwarder::stop_helper() {
+  helper_sock_.reset();  // it exits when its socket closes
+  if (helper_ > 0) {
+    int status;
+    while (::waitpid(helper_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  helper_ = -1;
+}
+
+void Forwarder::attach(int pidfd) {
+  conns_.clear();
+  stop_helper();
+  if (listeners_.empty()) return;
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  UniqueFd ours(sv[0]), theirs(sv[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    // The helper: one new socket in the container's network namespace for
+    // each byte asked, until the waiter closes its end.
+    ours.reset();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::setns(pidfd, CLONE_NEWNET) != 0) ::_exit(1);
+    // Nothing of the waiter's stays open here: a tap fd held would keep
+    // its device alive after a disconnect.
+    int keep = theirs.get();
+    ::close_range(0, static_cast<unsigned>(keep) - 1, 0);
+    ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+    char b;
+    while (::read(theirs.get(), &b, 1) == 1) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        (void)!::write(theirs.get(), "", 1);  // no fd: the waiter drops the client
+        continue;
+      }
+      send_fd(theirs.get(), fd);
+      ::close(fd);
+    }
+    ::_exit(0);
+  }
+  helper_ = pid;
+  helper_sock_ = std::move(ours);
+}
+
+UniqueFd Forwarder::container_socket() {
+  if (!helper_sock_ || ::write(helper_sock_.get(), "s", 1) != 1) return {};
+  int fd = recv_fd(helper_sock_.get());
+  return UniqueFd(fd);
+}
+
+void Forwarder::accept_on(Listener& l) {
+  for (int i = 0; i < 16; ++i) {
+    UniqueFd client(::accept4(l.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!client) return;
+    if (conns_.size() >= kMaxConns) continue;  // dropped: closed at once
+    UniqueFd up = container_socket();
+    if (!up) continue;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = guest_;
+    to.sin_port = htons(l.container_port);
+    if (::connect(up.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) continue;
+    set_nodelay(client.get());
+    set_nodelay(up.get());
+    Conn c;
+    c.client = std::move(client);
+    c.upstream = std::move(up);
+    bool ok = true;
+    for (Flow* f : {&c.up, &c.down}) {
+      int p[2];
+      if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+        ok = false;
+        break;
+      }
+      f->pipe_rd.reset(p[0]);
+      f->pipe_wr.reset(p[1]);
+      ::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(kPipeSize));
+    }
+    if (ok) conns_.push_back(std::move(c));
+  }
+}
+
+// from → pipe → to, as far as it goes without blocking.
+bool Forwarder::move(int from, short from_rev, Flow& f, int to) {
+  // Reading only after poll said so: a splice from a socket with nothing
+  // in it returns 0 here as it does at the end of the stream.
+  bool readable = from_rev & (POLLIN | POLLHUP | POLLERR);
+  for (;;) {
+    bool progress = false;
+    if (!f.eof && readable) {
+      ssize_t n = ::splice(from, nullptr, f.pipe_wr.get(), nullptr, kPipeSize - f.buffered,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        f.buffered += static_cast<size_t>(n);
+        progress = true;
+      } else if (n == 0) {
+        // The end, or (with this kernel) nothing there yet: ask the socket.
+        char b;
+        ssize_t r = ::recv(from, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r == 0) f.eof = true;
+        else if (r < 0 && errno != EAGAIN) return false;
+        readable = false;
+      } else if (errno == EAGAIN) {
+        readable = false;
+      } else {
+        return false;
+      }
+    }
+    if (f.buffered > 0) {
+      ssize_t n = ::splice(f.pipe_rd.get(), nullptr, to, nullptr, f.buffered, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        f.buffered -= static_cast<size_t>(n);
+        progress = true;
+      } else if (n < 0 && errno != EAGAIN) {
+        return false;
+      }
+    }
+    if (f.eof && f.buffered == 0 && !f.shut) {
+      ::shutdown(to, SHUT_WR);
+      f.shut = true;
+    }
+    if (!progress) return true;
+  }
+}
+
+bool Forwarder::pump(Conn& c, short client_rev, short upstream_rev) {
+  if (!c.connected) {
+    if (!(upstream_rev & (POLLOUT | POLLERR | POLLHUP))) return true;
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(c.upstream.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return false;  // nothing listens in the container: the client sees a close
+    c.connected = true;
+  }
+  if (!move(c.client.get(), client_rev, c.up, c.upstream.get())) return false;
+  if (!move(c.upstream.get(), upstream_rev, c.down, c.client.get())) return false;
+  return !(c.up.shut && c.down.shut);
+}
+
+void Forwarder::prepare(std::vector<pollfd>& fds, int*) {
+  for (const auto& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
+  for (const auto& c : conns_) {
+    if (!c.connected) {
+      fds.push_back({c.client.get(), 0, 0});
+      fds.push_back({c.upstream.get(), POLLOUT, 0});
+      continue;
+    }
+    // Read while the pipe toward the other side has room; write while
+    // something waits in the pipe toward us.
+    short ce = 0, ue = 0;
+    if (!c.up.eof && c.up.buffered < kPipeSize) ce |= POLLIN;
+    if (c.down.buffered > 0) ce |= POLLOUT;
+    if (!c.down.eof && c.down.buffered < kPipeSize) ue |= POLLIN;
+    if (c.up.buffered > 0) ue |= POLLOUT;
+    fds.push_back({c.client.get(), ce, 0});
+    fds.push_back({c.upstream.get(), ue, 0});
+  }
+}
+
+void Forwarder::dispatch(const pollfd* fds, size_t n) {
+  if (n < listeners_.size()) return;
+  // Connections accepted here have no entries yet: they go to the back,
+  // after the ones that were polled.
+  size_t polled = (n - listeners_.size()) / 2;
+  for (size_t i = 0; i < listeners_.size(); ++i)
+    if (fds[i].revents & POLLIN) accept_on(listeners_[i]);
+  const pollfd* e = fds + listeners_.size();
+  auto it = conns_.begin();
+  for (size_t k = 0; k < polled && it != conns_.end(); ++k, e += 2) {
+    if (!pump(*it, e[0].revents, e[1].revents)) it = conns_.erase(it);
+    else ++it;
+  }
+}
+
+}  // namespace cabin::net
