@@ -34,6 +34,7 @@
 #include "util/fd.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/netns_child.h"
 #include "util/process.h"
 #include "util/signals.h"
 
@@ -228,22 +229,17 @@ struct Networking {
   // Makes the device in the container's network namespace from a child
   // that joins it (we stay in ours) and passes the fd back.
   static UniqueFd make_tap_in(int pidfd, const runtime::TapSpec& t) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
-    UniqueFd ours(sv[0]), theirs(sv[1]);
-    pid_t pid = ::fork();
-    if (pid < 0) throw_errno("fork");
-    if (pid == 0) {
-      const char* what = "join the container's network namespace";
-      int fd = ::setns(pidfd, CLONE_NEWNET) == 0 ? runtime::make_tap(t, &what) : -errno;
+    UniqueFd ours;
+    pid_t pid = fork_in_netns(pidfd, &ours, [&](int sock) {
+      const char* what = "make the device";
+      int fd = runtime::make_tap(t, &what);
       if (fd < 0) {
         auto text = fmt::format("{}: {}", what, std::strerror(-fd));
-        (void)!::write(theirs.get(), text.data(), text.size());
-        ::_exit(1);
+        (void)!::write(sock, text.data(), text.size());
+        return 1;
       }
-      ::_exit(send_fd(theirs.get(), fd) == 0 ? 0 : 1);
-    }
-    theirs.reset();
+      return send_fd(sock, fd) == 0 ? 0 : 1;
+    });
     int fd = recv_fds_or_text(ours.get());
     int status;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -15,6 +15,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/netns_child.h"
 
 namespace cabin::net {
 namespace {
@@ -61,36 +62,27 @@ void Forwarder::attach(int pidfd) {
   conns_.clear();
   stop_helper();
   if (listeners_.empty()) return;
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
-  UniqueFd ours(sv[0]), theirs(sv[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
+  pid_t pid = fork_in_netns(pidfd, &helper_sock_, [](int sock) {
     // The helper: one new socket in the container's network namespace for
-    // each byte asked, until the waiter closes its end.
-    ours.reset();
+    // each byte asked, until the waiter closes its end. Nothing of the
+    // waiter's stays open here: a tap fd held would keep its device alive
+    // after a disconnect.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::setns(pidfd, CLONE_NEWNET) != 0) ::_exit(1);
-    // Nothing of the waiter's stays open here: a tap fd held would keep
-    // its device alive after a disconnect.
-    int keep = theirs.get();
-    ::close_range(0, static_cast<unsigned>(keep) - 1, 0);
-    ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+    ::close_range(0, static_cast<unsigned>(sock) - 1, 0);
+    ::close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
     char b;
-    while (::read(theirs.get(), &b, 1) == 1) {
+    while (::read(sock, &b, 1) == 1) {
       int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
-        (void)!::write(theirs.get(), "", 1);  // no fd: the waiter drops the client
+        (void)!::write(sock, "", 1);  // no fd: the waiter drops the client
         continue;
       }
-      send_fd(theirs.get(), fd);
+      send_fd(sock, fd);
       ::close(fd);
     }
-    ::_exit(0);
-  }
+    return 0;
+  });
   helper_ = pid;
-  helper_sock_ = std::move(ours);
 }
 
 UniqueFd Forwarder::container_socket() {
