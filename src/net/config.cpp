@@ -355,6 +355,11 @@ std::vector<runtime::TapSpec> tap_specs(const NetConfig& c, const std::vector<Li
     t.netmask = a.netmask;
     t.gateway = a.gateway;
     t.mtu = c.slirp.mtu;
+    if (c.slirp.enable_ipv6) {  // the stack's fixed prefix (slirp_stack.cpp)
+      t.ipv6 = true;
+      ::inet_pton(AF_INET6, kSlirpContainer6, &t.address6);
+      ::inet_pton(AF_INET6, kSlirpGateway6, &t.gateway6);
+    }
     out.push_back(t);
   }
   for (size_t i = 0; i < links.size(); ++i) {

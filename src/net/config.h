@@ -53,7 +53,7 @@ void choose_host_ports(std::vector<PortMapping>& ports);
 // --network slirp4netns[:OPTIONS] (the default).
 struct SlirpOptions {
   bool allow_host_loopback = false;
-  bool enable_ipv6 = false;
+  bool enable_ipv6 = true;  // Podman's default
   uint32_t mtu = 65520;
   std::string cidr = "10.0.2.0/24";
   // Published TCP ports: "rootlesskit" (Podman's default name; cabin's own
@@ -101,6 +101,12 @@ struct SlirpAddresses {
   in_addr_t network, netmask, gateway, dns, container;
 };
 SlirpAddresses slirp_addresses(const SlirpOptions& o);
+// Its IPv6 (with enable_ipv6), fixed as slirp4netns's prefix fd00::/64:
+// gateway ::2, DNS ::3, the container ::100.
+inline constexpr const char* kSlirpPrefix6 = "fd00::";
+inline constexpr const char* kSlirpGateway6 = "fd00::2";
+inline constexpr const char* kSlirpDns6 = "fd00::3";
+inline constexpr const char* kSlirpContainer6 = "fd00::100";
 
 struct Link;
 // The tap devices the container child makes for c (with links, its

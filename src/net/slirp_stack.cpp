@@ -68,10 +68,10 @@ class SlirpStack final : public Stack {
     cfg.vnameserver.s_addr = a.dns;
     cfg.vdhcp_start.s_addr = a.container;
     cfg.in6_enabled = c.slirp.enable_ipv6;
-    ::inet_pton(AF_INET6, "fd00::", &cfg.vprefix_addr6);
+    ::inet_pton(AF_INET6, kSlirpPrefix6, &cfg.vprefix_addr6);
     cfg.vprefix_len = 64;
-    ::inet_pton(AF_INET6, "fd00::2", &cfg.vhost6);
-    ::inet_pton(AF_INET6, "fd00::3", &cfg.vnameserver6);
+    ::inet_pton(AF_INET6, kSlirpGateway6, &cfg.vhost6);
+    ::inet_pton(AF_INET6, kSlirpDns6, &cfg.vnameserver6);
     cfg.if_mtu = c.slirp.mtu;
     cfg.if_mru = c.slirp.mtu;
     cfg.disable_host_loopback = !c.slirp.allow_host_loopback;

@@ -31,6 +31,48 @@ int bring_up(int sock, const char* name) {
   return 0;
 }
 
+// Writes VALUE to /proc/sys/net/ipv6/conf/DEV/KEY (this network namespace's).
+int ipv6_sysctl(const char* dev, const char* key, const char* value) {
+  char path[96] = "/proc/sys/net/ipv6/conf/";
+  std::strcat(path, dev);
+  std::strcat(path, "/");
+  std::strcat(path, key);
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  int r = ::write(fd, value, std::strlen(value)) < 0 ? -errno : 0;
+  ::close(fd);
+  return r;
+}
+
+// The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with netinet/in.h).
+struct In6Ifreq {
+  in6_addr addr;
+  uint32_t prefixlen;
+  int ifindex;
+};
+
+// Adds the IPv6 address and default route of t to the device (up, index
+// ifindex). A kernel without IPv6 skips it; otherwise 0 or -errno.
+int add_ipv6(const TapSpec& t, int ifindex, const char** what) {
+  int sock = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return errno == EAFNOSUPPORT ? 0 : -errno;
+  int err = 0;
+  *what = "set the IPv6 address";
+  In6Ifreq a{t.address6, t.prefix6, ifindex};
+  if (::ioctl(sock, SIOCSIFADDR, &a) < 0) err = -errno;
+  if (err == 0) {
+    *what = "add the IPv6 default route";
+    in6_rtmsg rt{};
+    rt.rtmsg_gateway = t.gateway6;
+    rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
+    rt.rtmsg_metric = 1;
+    rt.rtmsg_ifindex = ifindex;
+    if (::ioctl(sock, SIOCADDRT, &rt) < 0) err = -errno;
+  }
+  ::close(sock);
+  return err;
+}
+
 }  // namespace
 
 int loopback_up() {
@@ -61,6 +103,10 @@ int make_tap(const TapSpec& t, const char** what) {
   if (sock < 0) return failed("socket");
   r.ifr_mtu = static_cast<int>(t.mtu);
   if (::ioctl(sock, SIOCSIFMTU, &r) < 0) return failed("set the MTU");
+  // Before the device comes up: no duplicate address detection (the address
+  // would stay tentative for a second) and no autoconfiguration from the
+  // stack's router advertisements (a second address, later).
+  bool ipv6 = t.ipv6 && ipv6_sysctl(t.name, "accept_dad", "0") == 0 && ipv6_sysctl(t.name, "accept_ra", "0") == 0;
   if (t.has_mac) {
     r.ifr_hwaddr.sa_family = ARPHRD_ETHER;
     std::memcpy(r.ifr_hwaddr.sa_data, t.mac, 6);
@@ -82,6 +128,13 @@ int make_tap(const TapSpec& t, const char** what) {
     rt.rt_flags = RTF_UP | RTF_GATEWAY;
     rt.rt_dev = const_cast<char*>(t.name);
     if (::ioctl(sock, SIOCADDRT, &rt) < 0) return failed("add the default route");
+  }
+  if (ipv6) {
+    if (::ioctl(sock, SIOCGIFINDEX, &r) < 0) return failed("find the device's index");
+    if (int e = add_ipv6(t, r.ifr_ifindex, what); e < 0) {
+      errno = -e;
+      return failed(*what);
+    }
   }
   ::close(sock);
   return fd;

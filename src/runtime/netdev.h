@@ -19,12 +19,20 @@ struct TapSpec {
   uint8_t mac[6] = {};
   bool has_mac = false;
   uint32_t mtu = 1500;
+  // IPv6 (the user-mode stack's): a static address without duplicate
+  // address detection and router advertisements, so that it is there at
+  // once, and a default route through gateway6. Left out when the kernel
+  // has no IPv6.
+  bool ipv6 = false;
+  in6_addr address6 = {};
+  uint8_t prefix6 = 64;
+  in6_addr gateway6 = {};
 };
 
 // Brings lo up. 0 or -errno.
 int loopback_up();
 
-// Creates the tap, sets its MTU, MAC, address and route, brings it up and
+// Creates the tap, sets its MTU, MAC, addresses and routes, brings it up and
 // returns its fd (non-blocking, close-on-exec), or -errno with *what naming
 // the part that failed ("/dev/net/tun" when the device cannot be opened).
 int make_tap(const TapSpec& t, const char** what);

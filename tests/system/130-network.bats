@@ -84,6 +84,41 @@ wait_http() {
   is "$output" "echo:hi" "UDP round trip"
 }
 
+@test "run: IPv6 on the default network: fd00::100, the host's ::1 through fd00::2 only when asked; enable_ipv6=false" {
+  [[ -e /proc/net/if_inet6 ]] || skip "the kernel has no IPv6"
+  run_cabin run --rm "$PROBE_IMAGE" sh -c \
+    'ip -6 -o addr show tap0 scope global | sed "s/.*inet6 \([^ ]*\).*/\1/"; ip -6 route | grep default'
+  is "${lines[0]}" "fd00::100/64" "the static address, at once (no DAD, no autoconfiguration)"
+  is "${#lines[@]}" 2 "one global address"
+  is "${lines[1]}" "default via fd00::2 dev tap0 .*" "route through the user-mode stack"
+
+  local port
+  port=$(free_port)
+  "$CABIN_TEST_PROBE" peer "$port" >"$BATS_TEST_TMPDIR/peer.out" 3>&- &
+  HOST_SERVER=$!
+  wait_for_line "$BATS_TEST_TMPDIR/peer.out" ready
+  run_cabin run --rm --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" probe http "http://[fd00::2]:$port/"
+  is "$output" "::1" "TCP over IPv6 to the host's ::1"
+  run_cabin 1 run --rm "$PROBE_IMAGE" probe http "http://[fd00::2]:$port/" 2
+  is "$output" "error connect: .*" "not without asking"
+  run_cabin run --rm --network slirp4netns:enable_ipv6=false "$PROBE_IMAGE" sh -c 'ip -6 -o addr show tap0 scope global | wc -l'
+  is "$output" "0" "enable_ipv6=false: no IPv6 address"
+}
+
+@test "run -p: the container sees connections from its own address (rootlesskit) or the stack's gateway (slirp4netns)" {
+  local p1 p2 p3
+  p1=$(free_port)
+  p2=$(free_port)
+  p3=$(free_port)
+  run_cabin run -d --name r -p "127.0.0.1:$p1:8080" -p "[::1]:$p3:8080" "$PROBE_IMAGE" probe peer 8080
+  run_cabin run -d --name s -p "127.0.0.1:$p2:8080" --network slirp4netns:port_handler=slirp4netns "$PROBE_IMAGE" probe peer 8080
+  wait_http "http://127.0.0.1:$p1/"
+  is "$(curl -fs "http://127.0.0.1:$p1/")" "10.0.2.100" "the splice forwarder connects from inside the container's namespace"
+  is "$(curl -fsg "http://[::1]:$p3/")" "10.0.2.100" "a host port on IPv6"
+  wait_http "http://127.0.0.1:$p2/"
+  is "$(curl -fs "http://127.0.0.1:$p2/")" "10.0.2.2" "libslirp shows the host's loopback as the gateway"
+}
+
 @test "run -p: a published port reaches the container's server; port, ps and inspect show it" {
   local p1 p2
   p1=$(free_port)

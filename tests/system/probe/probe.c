@@ -73,11 +73,13 @@ static const char* usage_text =
     "  exit N               exit with code N\n"
     "  sleep SECONDS        sleep (fractions allowed)\n"
     "  resolve NAME         the IPv4 addresses NAME resolves to (getaddrinfo), one per line\n"
-    "  http URL [SECONDS]   GET http://HOST[:PORT]/PATH (HTTP/1.0), print the body; \"error WHY\"\n"
+    "  http URL [SECONDS]   GET http://HOST|[IPV6][:PORT]/PATH (HTTP/1.0), print the body; \"error WHY\"\n"
     "                       and exit 1 when it fails (default timeout 5 s)\n"
     "  ping ADDR            one ICMP echo through a datagram socket: \"ok\", \"timeout\" or errno\n"
     "  udp HOST PORT DATA   send DATA (up to 3 times, 1 s apart), print the reply or \"timeout\"\n"
     "  udp-echo PORT        \"ready\", then send every datagram back with \"echo:\" before it\n"
+    "  peer PORT            \"ready\", then answer every HTTP request on PORT (IPv6 and IPv4) with\n"
+    "                       the client's address\n"
     "  sink PORT            accept TCP connections on PORT forever, discarding what they send\n"
     "  source HOST PORT MB  send MB megabytes over TCP, print \"MB/s\" (until the peer has it all)\n"
     "  zombies [N] [MS]     make N (default 3) orphans that exit, wait up to MS (default 1000)\n"
@@ -876,30 +878,28 @@ static int cmd_syscall(const char* name) {
 /* ---- networking: a static musl client, since busybox-static's glibc
  * name lookup crashes in a network namespace ---- */
 
-static int resolve4(const char* host, struct in_addr* out) {
-  struct addrinfo hints, *res = NULL;
+/* getaddrinfo for TCP; prints "error WHY" when it fails. */
+static int lookup(const char* host, const char* port, int family, struct addrinfo** res) {
+  struct addrinfo hints;
   memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_INET;
-  int rc = getaddrinfo(host, NULL, &hints, &res);
-  if (rc != 0) {
-    printf("error %s\n", gai_strerror(rc));
-    return -1;
-  }
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  int rc = getaddrinfo(host, port, &hints, res);
+  if (rc != 0) printf("error %s\n", gai_strerror(rc));
+  return rc == 0 ? 0 : -1;
+}
+
+static int resolve4(const char* host, struct in_addr* out) {
+  struct addrinfo* res = NULL;
+  if (lookup(host, NULL, AF_INET, &res) != 0) return -1;
   *out = ((struct sockaddr_in*)res->ai_addr)->sin_addr;
   freeaddrinfo(res);
   return 0;
 }
 
 static int cmd_resolve(const char* name) {
-  struct addrinfo hints, *res = NULL;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  int rc = getaddrinfo(name, NULL, &hints, &res);
-  if (rc != 0) {
-    printf("error %s\n", gai_strerror(rc));
-    return 1;
-  }
+  struct addrinfo* res = NULL;
+  if (lookup(name, NULL, AF_INET, &res) != 0) return 1;
   for (struct addrinfo* a = res; a; a = a->ai_next) {
     char buf[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &((struct sockaddr_in*)a->ai_addr)->sin_addr, buf, sizeof buf);
@@ -911,35 +911,46 @@ static int cmd_resolve(const char* name) {
 
 static int cmd_http(const char* url, long seconds) {
   char host[256], path[1024] = "/";
-  long port = 80;
+  const char* port = "80";
+  char portbuf[8];
   if (strncmp(url, "http://", 7) != 0) {
     printf("error not an http:// URL\n");
     return 1;
   }
   const char* h = url + 7;
-  size_t hl = strcspn(h, ":/");
-  if (hl == 0 || hl >= sizeof host) {
+  /* [v6]:port or name:port */
+  int bracket = *h == '[';
+  size_t hl = bracket ? strcspn(h + 1, "]") : strcspn(h, ":/");
+  if (hl == 0 || hl >= sizeof host || (bracket && h[1 + hl] != ']')) {
     printf("error bad host\n");
     return 1;
   }
-  memcpy(host, h, hl);
+  memcpy(host, h + bracket, hl);
   host[hl] = 0;
-  const char* rest = h + hl;
-  if (*rest == ':') port = strtol(rest + 1, (char**)&rest, 10);
+  const char* rest = h + hl + 2 * bracket;
+  if (*rest == ':') {
+    size_t pl = strspn(rest + 1, "0123456789");
+    if (pl == 0 || pl >= sizeof portbuf) {
+      printf("error bad port\n");
+      return 1;
+    }
+    memcpy(portbuf, rest + 1, pl);
+    portbuf[pl] = 0;
+    port = portbuf;
+    rest += 1 + pl;
+  }
   if (*rest == '/') snprintf(path, sizeof path, "%s", rest);
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((unsigned short)port);
-  if (resolve4(host, &sa.sin_addr) != 0) return 1;
-  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct addrinfo* res = NULL;
+  if (lookup(host, port, AF_UNSPEC, &res) != 0) return 1;
+  int s = socket(res->ai_family, SOCK_STREAM, 0);
   struct timeval tv = {seconds, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (connect(s, (struct sockaddr*)&sa, sizeof sa) != 0) {
+  if (connect(s, res->ai_addr, res->ai_addrlen) != 0) {
     printf("error connect: %s\n", errno_name(errno));
     return 1;
   }
+  freeaddrinfo(res);
   char req[1400];
   int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: probe\r\n\r\n", path, host);
   if (write(s, req, (size_t)n) != n) {
@@ -1045,6 +1056,40 @@ static int cmd_sink(const char* port) {
   }
 }
 
+/* An HTTP server on every address (IPv6 and IPv4) that answers each request
+ * with the address the connection came from. */
+static int cmd_peer(const char* port) {
+  int one = 1, zero = 0;
+  struct sockaddr_in6 sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin6_family = AF_INET6;
+  sa.sin6_port = htons((unsigned short)parse_long(port, 1, 65535));
+  int s = socket(AF_INET6, SOCK_STREAM, 0);
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (bind(s, (struct sockaddr*)&sa, sizeof sa) != 0 || listen(s, 16) != 0) {
+    printf("%s\n", errno_name(errno));
+    return 1;
+  }
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) {
+    struct sockaddr_in6 from;
+    socklen_t len = sizeof from;
+    int c = accept(s, (struct sockaddr*)&from, &len);
+    if (c < 0) continue;
+    char req[4096], addr[INET6_ADDRSTRLEN], resp[256];
+    (void)!read(c, req, sizeof req);
+    if (IN6_IS_ADDR_V4MAPPED(&from.sin6_addr))
+      inet_ntop(AF_INET, &from.sin6_addr.s6_addr[12], addr, sizeof addr);
+    else
+      inet_ntop(AF_INET6, &from.sin6_addr, addr, sizeof addr);
+    int n = snprintf(resp, sizeof resp, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n%s\n", addr);
+    (void)!write(c, resp, (size_t)n);
+    close(c);
+  }
+}
+
 static int cmd_source(const char* host, const char* port, const char* mb) {
   struct sockaddr_in sa;
   memset(&sa, 0, sizeof sa);
@@ -1139,6 +1184,7 @@ int main(int argc, char** argv) {
   if (!strcmp(cmd, "ping") && nargs == 1) return cmd_ping(args[0]);
   if (!strcmp(cmd, "udp") && nargs == 3) return cmd_udp(args[0], args[1], args[2]);
   if (!strcmp(cmd, "udp-echo") && nargs == 1) return cmd_udp_echo(args[0]);
+  if (!strcmp(cmd, "peer") && nargs == 1) return cmd_peer(args[0]);
   if (!strcmp(cmd, "sink") && nargs == 1) return cmd_sink(args[0]);
   if (!strcmp(cmd, "source") && nargs == 3) return cmd_source(args[0], args[1], args[2]);
   if (!strcmp(cmd, "zombies"))
