@@ -93,4 +93,33 @@ bool confirm(const std::string& question) {
   return l == "y" || l == "yes";
 }
 
+Filters Filters::parse(const std::vector<std::string>& values, const std::vector<std::string>& keys,
+                       const std::function<std::string(const std::string& key)>& invalid) {
+  Filters f;
+  for (const auto& v : values) {
+    auto eq = v.find('=');
+    if (eq == std::string::npos) fail("invalid filter {:?}: use KEY=VALUE", v);
+    std::string k = v.substr(0, eq), val = v.substr(eq + 1);
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) fail("{}", invalid(k));
+    if (k == "dangling" && val != "true" && val != "false" && val != "1" && val != "0")
+      fail("failed to parse dangling filter {}: invalid syntax", val);
+    f.list.emplace_back(k, val);
+  }
+  return f;
+}
+
+bool Filters::matches(const std::function<bool(const std::string&, const std::string&)>& test) const {
+  std::map<std::string, bool> hit;
+  for (const auto& [k, v] : list) hit[k] = hit[k] || test(k, v);
+  return std::all_of(hit.begin(), hit.end(), [](const auto& h) { return h.second; });
+}
+
+bool label_matches(const std::map<std::string, std::string>& labels, const std::string& spec) {
+  auto eq = spec.find('=');
+  auto it = labels.find(spec.substr(0, eq));
+  return it != labels.end() && (eq == std::string::npos || it->second == spec.substr(eq + 1));
+}
+
+bool filter_true(const std::string& value) { return value == "true" || value == "1"; }
+
 }  // namespace cabin::cmd

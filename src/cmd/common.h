@@ -1,6 +1,8 @@
 // Small pieces shared by the command files.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,5 +48,21 @@ inline constexpr size_t kAnyArgs = static_cast<size_t>(-1);
 
 // Asks "question [y/N] " on stderr and reads a line from stdin.
 bool confirm(const std::string& question);
+
+// --filter KEY=VALUE lists as Podman's ls and prune commands take them:
+// values for one key are alternatives, different keys must all match.
+struct Filters {
+  std::vector<std::pair<std::string, std::string>> list;
+  // keys: the valid ones; invalid: the error for another. A dangling value
+  // must be true, false, 1 or 0.
+  static Filters parse(const std::vector<std::string>& values, const std::vector<std::string>& keys,
+                       const std::function<std::string(const std::string& key)>& invalid);
+  // test(key, value): whether the object matches that one filter.
+  bool matches(const std::function<bool(const std::string&, const std::string&)>& test) const;
+};
+// A label filter's value, "KEY" or "KEY=VALUE", against labels (or options).
+bool label_matches(const std::map<std::string, std::string>& labels, const std::string& spec);
+// A dangling filter's value as a boolean.
+bool filter_true(const std::string& value);
 
 }  // namespace cabin::cmd

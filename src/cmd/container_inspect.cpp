@@ -11,6 +11,7 @@
 #include "net/config.h"
 #include "security/caps.h"
 #include "storage/rootfs.h"
+#include "storage/volumes.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -61,15 +62,19 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   state["RestoredAt"] = "0001-01-01T00:00:00Z";
 
   ordered_json mounts = ordered_json::array();
+  storage::VolumeStore volumes(paths);
   for (const auto& m : s.mounts) {
     if (m.source.rfind(userdata + "/", 0) == 0) continue;  // the generated /etc files
     ordered_json mj;
-    mj["Type"] = m.kind == runtime::MountSpec::Kind::Bind ? "bind" : "tmpfs";
-    mj["Source"] = m.source;
+    bool volume = !m.volume.empty();
+    mj["Type"] = volume ? "volume" : m.kind == runtime::MountSpec::Kind::Bind ? "bind" : "tmpfs";
+    if (volume) mj["Name"] = m.volume;
+    mj["Source"] = volume ? volumes.mountpoint(m.volume) : m.source;
     mj["Destination"] = m.destination;
-    mj["Driver"] = "";
+    mj["Driver"] = volume ? "local" : "";
     mj["Mode"] = "";
-    mj["Options"] = m.kind == runtime::MountSpec::Kind::Bind ? ordered_json{"rbind"} : ordered_json::array();
+    mj["Options"] = volume ? ordered_json{"nosuid", "nodev", "rbind"}
+                    : m.kind == runtime::MountSpec::Kind::Bind ? ordered_json{"rbind"} : ordered_json::array();
     mj["RW"] = !m.read_only;
     mj["Propagation"] = m.kind == runtime::MountSpec::Kind::Bind ? "rprivate" : "";
     mounts.push_back(std::move(mj));

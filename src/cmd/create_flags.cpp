@@ -32,6 +32,7 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--tmpfs", r.tmpfs, "Mount a temporary filesystem (tmpfs) into a container");
   app.add_option("-v,--volume", r.volumes, "Bind mount a volume into the container");
   app.add_option("--mount", r.mounts, "Attach a filesystem mount to the container");
+  app.add_option("--volumes-from", r.volumes_from, "Mount volumes from the specified container(s)");
   app.add_option("--network,--net", r.networks, "Connect a container to a network");
   app.add_option("--network-alias", r.network_aliases, "Add network-scoped alias for the container");
   app.add_option("--ip", r.ip, "Specify a static IPv4 address for the container");

@@ -5,6 +5,7 @@
 #include "cmd/common.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/prune.h"
 #include "format/output.h"
 #include "net/store.h"
 #include "storage/containers.h"
@@ -18,24 +19,6 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-// The containers on network name (by their start configuration).
-std::vector<storage::ContainerRecord> containers_on(const storage::ContainerStore& containers,
-                                                    const std::string& name) {
-  std::vector<storage::ContainerRecord> out;
-  for (const auto& rec : containers.list()) {
-    try {
-      auto cfg = engine::load_start_config(containers, rec.id);
-      for (const auto& a : cfg.net.networks)
-        if (a.network == name) {
-          out.push_back(rec);
-          break;
-        }
-    } catch (const Error&) {
-    }
-  }
-  return out;
-}
-
 // Template fields as Podman's network ls has them.
 json row_of(const net::Network& n) {
   json labels = json::object();
@@ -47,43 +30,19 @@ json row_of(const net::Network& n) {
           {"DNSEnabled", n.dns_enabled}, {"IPv6Enabled", false}};
 }
 
-struct Filters {
-  std::vector<std::pair<std::string, std::string>> list;
-  bool matches(const net::Network& n, const storage::ContainerStore& containers) const {
-    std::map<std::string, bool> hit;  // one key: any value matches; different keys: all must
-    for (const auto& [k, v] : list) {
-      bool ok = false;
-      if (k == "name") ok = n.name.find(v) != std::string::npos;
-      else if (k == "id") ok = n.id.rfind(v, 0) == 0;
-      else if (k == "driver") ok = n.driver == v;
-      else if (k == "label") {
-        auto eq = v.find('=');
-        auto it = n.labels.find(v.substr(0, eq));
-        ok = it != n.labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
-      } else if (k == "dangling") {
-        bool dangling = n.name != net::kDefaultNetwork && containers_on(containers, n.name).empty();
-        ok = (v == "true" || v == "1") == dangling;
-      }
-      hit[k] = hit[k] || ok;
-    }
-    return std::all_of(hit.begin(), hit.end(), [](const auto& h) { return h.second; });
-  }
-};
-
 Filters parse_filters(const std::vector<std::string>& values) {
-  Filters f;
-  for (const auto& v : values) {
-    auto eq = v.find('=');
-    if (eq == std::string::npos) fail("invalid filter {:?}: use KEY=VALUE", v);
-    std::string k = v.substr(0, eq);
-    if (k != "name" && k != "id" && k != "driver" && k != "label" && k != "dangling")
-      fail("invalid filter {:?}", k);
-    if (k == "dangling" && v.substr(eq + 1) != "true" && v.substr(eq + 1) != "false" && v.substr(eq + 1) != "1" &&
-        v.substr(eq + 1) != "0")
-      fail("invalid dangling filter value {:?}", v.substr(eq + 1));
-    f.list.emplace_back(k, v.substr(eq + 1));
-  }
-  return f;
+  return Filters::parse(values, {"name", "id", "driver", "label", "dangling"},
+                        [](const std::string& k) { return fmt::format("invalid filter {:?}", k); });
+}
+
+bool matches(const Filters& f, const net::Network& n, const storage::ContainerStore& containers) {
+  return f.matches([&](const std::string& k, const std::string& v) {
+    if (k == "name") return n.name.find(v) != std::string::npos;
+    if (k == "id") return n.id.rfind(v, 0) == 0;
+    if (k == "driver") return n.driver == v;
+    if (k == "label") return label_matches(n.labels, v);
+    return filter_true(v) == (n.name != net::kDefaultNetwork && engine::network_users(containers, n.name).empty());  // dangling
+  });
 }
 
 struct CreateOpts {
@@ -170,7 +129,7 @@ Runner bind_network_ls(CLI::App& app, Globals& g) {
     std::vector<json> rows;
     ordered_json objs = ordered_json::array();
     for (const auto& n : store.list()) {
-      if (!f.matches(n, containers)) continue;
+      if (!matches(f, n, containers)) continue;
       auto r = row_of(n);
       if (o->no_trunc) r["ID"] = n.id;
       rows.push_back(r);
@@ -253,7 +212,7 @@ Runner bind_network_rm(CLI::App& app, Globals& g) {
         rc = kExitError;
         continue;
       }
-      auto users = containers_on(containers, n->name);
+      auto users = engine::network_users(containers, n->name);
       if (!users.empty() && !o->force) {
         fmt::print(stderr, "Error: {:?} has associated containers with it. Use -f to forcibly delete containers and "
                            "pods: network is being used\n", n->name);
@@ -290,13 +249,11 @@ Runner bind_network_prune(CLI::App& app, Globals& g) {
       return 0;
     net::NetworkStore store(g.paths);
     storage::ContainerStore containers(g.paths);
-    auto lock = store.lock();
-    for (const auto& n : store.list()) {
-      if (n.name == net::kDefaultNetwork || !f.matches(n, containers) || !containers_on(containers, n.name).empty())
-        continue;
-      store.remove(n.name);
-      fmt::print("{}\n", n.name);
-    }
+    auto pruned = engine::prune_networks(g.paths, containers, [&](const std::string& name) {
+      auto n = store.find(name);
+      return n && matches(f, *n, containers);
+    });
+    for (const auto& name : pruned.names) fmt::print("{}\n", name);
     return 0;
   };
 }

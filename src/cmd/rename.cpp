@@ -7,6 +7,7 @@
 #include "engine/lifecycle.h"
 #include "net/config.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace cabin::cmd {
 
@@ -16,7 +17,7 @@ Runner bind_rename(CLI::App& app, Globals& g) {
   return [args, &g] {
     check_args(*args, 2, 2);
     const std::string& name = (*args)[1];
-    if (!storage::valid_container_name(name)) fail("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+    if (!valid_name(name)) fail("names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
     storage::ContainerStore containers(g.paths);
     auto rec = find_container(containers, (*args)[0]);
     containers.rename(rec.id, name);

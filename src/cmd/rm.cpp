@@ -4,6 +4,8 @@
 #include "cmd/common.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/prune.h"
+#include "engine/volumes.h"
 #include "util/error.h"
 #include "util/signals.h"
 
@@ -62,6 +64,7 @@ int run_rm(const Globals& g, const RmOptions& o) {
     }
     containers.remove(rec.id);
     engine::container_event(g.paths, rec, "remove");
+    if (o.volumes) engine::remove_anonymous_volumes(g.paths, containers, rec);
     fmt::print("{}\n", o.all ? rec.id : name);
   }
   return 0;
@@ -72,19 +75,8 @@ int run_prune(const Globals& g, bool force) {
   if (!force && !confirm("WARNING! This will remove all non running containers.\nAre you sure you want to continue?"))
     return 0;
   storage::ContainerStore containers(g.paths);
-  std::vector<storage::ContainerRecord> todo;
-  for (auto& r : containers.list())
-    if (!engine::current_state(containers, g.paths, r.id).running()) todo.push_back(r);
   enter_userns(g);
-  for (const auto& rec : todo) {
-    {
-      auto lock = containers.lock(rec.id);
-      if (engine::repair_locked(containers, g.paths, rec.id, containers.state(rec.id)).running()) continue;
-    }
-    containers.remove(rec.id);
-    engine::container_event(g.paths, rec, "remove");
-    fmt::print("{}\n", rec.id);
-  }
+  for (const auto& id : engine::prune_containers(containers, g.paths).names) fmt::print("{}\n", id);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "engine/prune.h"
 #include "image/filter.h"
 #include "storage/events.h"
 #include "util/error.h"
@@ -89,16 +90,9 @@ static int run_image_prune(const Globals& g, const PruneOptions& o) {
                           : "WARNING! This command removes all dangling images.\nAre you sure you want to continue?";
     if (!confirm(q)) return 0;
   }
-  // Until containers exist every image is unused; -a removes them all.
-  for (const auto& rec : store.images()) {
-    if (!o.all && !rec.names.empty()) continue;
-    if (!filter.matches(rec)) continue;
-    store.remove_image(rec.id);
-    fmt::print("{}\n", rec.id);
-    for (const auto& n : rec.names) storage::record_image_event(g.paths, "untag", rec.id, n);
-    storage::record_image_event(g.paths, "remove", rec.id, "");
-  }
-  store.garbage_collect();
+  storage::ContainerStore containers(g.paths);
+  auto pruned = engine::prune_images(store, containers, o.all, [&](const storage::ImageRecord& r) { return filter.matches(r); });
+  for (const auto& id : pruned.names) fmt::print("{}\n", id);
   return 0;
 }
 

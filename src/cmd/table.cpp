@@ -56,8 +56,8 @@ constexpr std::array kContainerCommands = {
     Command{"wait", "Block on one or more containers", Needs::Host, bind_wait},
 };
 
-constexpr std::array kNetworkLsAliases = {"list"sv};
-constexpr std::array kNetworkRmAliases = {"remove"sv};
+constexpr std::array kLsAliases = {"list"sv};
+constexpr std::array kRmAliases = {"remove"sv};
 
 // `cabin network …`: user-defined networks (net/store.h).
 constexpr std::array kNetworkCommands = {
@@ -66,9 +66,29 @@ constexpr std::array kNetworkCommands = {
     Command{"disconnect", "Disconnect a container from a network", Needs::Host, bind_network_disconnect},
     Command{"exists", "Check if network exists", Needs::Host, bind_network_exists},
     Command{"inspect", "Inspect network", Needs::Host, bind_network_inspect},
-    Command{"ls", "List networks", Needs::Host, bind_network_ls, {}, kNetworkLsAliases},
+    Command{"ls", "List networks", Needs::Host, bind_network_ls, {}, kLsAliases},
     Command{"prune", "Prune unused networks", Needs::Host, bind_network_prune},
-    Command{"rm", "Remove networks", Needs::Host, bind_network_rm, {}, kNetworkRmAliases},
+    Command{"rm", "Remove networks", Needs::Host, bind_network_rm, {}, kRmAliases},
+};
+
+// `cabin volume …`: volumes (storage/volumes.h). Those that write volume
+// data work in the user namespace: it may belong to subordinate ids.
+constexpr std::array kVolumeCommands = {
+    Command{"create", "Create a new volume", Needs::UserNS, bind_volume_create},
+    Command{"exists", "Check if volume exists", Needs::Host, bind_volume_exists},
+    Command{"export", "Export volumes", Needs::UserNS, bind_volume_export},
+    Command{"import", "Import a tarball contents into a podman volume", Needs::UserNS, bind_volume_import},
+    Command{"inspect", "Display detailed information on one or more volumes", Needs::Host, bind_volume_inspect},
+    Command{"ls", "List volumes", Needs::Host, bind_volume_ls, {}, kLsAliases},
+    Command{"prune", "Remove all unused volumes", Needs::UserNS, bind_volume_prune},
+    Command{"rm", "Remove one or more volumes", Needs::UserNS, bind_volume_rm, {}, kRmAliases},
+};
+
+// `cabin system …`: the store as a whole.
+constexpr std::array kSystemCommands = {
+    Command{"df", "Show cabin disk usage", Needs::UserNS, bind_system_df},
+    Command{"prune", "Remove unused data", Needs::UserNS, bind_system_prune},
+    Command{"reset", "Reset cabin storage", Needs::Host, bind_system_reset},
 };
 
 constexpr std::array kCommands = {
@@ -102,12 +122,14 @@ constexpr std::array kCommands = {
     Command{"start", "Start one or more containers", Needs::Host, bind_start},
     Command{"stats", "Display a live stream of container resource usage statistics", Needs::Host, bind_stats},
     Command{"stop", "Stop one or more containers", Needs::Host, bind_stop},
+    Command{"system", "Manage cabin", Needs::Host, nullptr, kSystemCommands},
     Command{"tag", "Add an additional name to a local image", Needs::Host, bind_tag},
     Command{"top", "Display the running processes of a container", Needs::Host, bind_top},
     Command{"unpause", "Unpause the processes in one or more containers", Needs::Host, bind_unpause},
     Command{"unshare", "Run a command in a modified user namespace", Needs::UserNS, bind_unshare},
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},
     Command{"version", "Display the cabin version information", Needs::Host, bind_version},
+    Command{"volume", "Manage volumes", Needs::Host, nullptr, kVolumeCommands},
     Command{"wait", "Block on one or more containers", Needs::Host, bind_wait},
 };
 

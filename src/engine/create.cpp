@@ -10,12 +10,14 @@
 #include <cstring>
 
 #include "engine/lifecycle.h"
+#include "engine/volumes.h"
 #include "image/manifest.h"
 #include "net/store.h"
 #include "rootless/userns.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
 #include "util/error.h"
+#include "util/strings.h"
 #include "util/log.h"
 
 namespace cabin::engine {
@@ -125,11 +127,12 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   if (o.stop_timeout) cfg.stop_timeout = *o.stop_timeout;
   if (!o.cidfile.empty() && fs::exists(o.cidfile))
     fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
-  if (!o.name.empty() && !storage::valid_container_name(o.name))
+  if (!o.name.empty() && !valid_name(o.name))
     fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
   o.run.command = command;
 
   storage::ContainerStore containers(paths);
+  o.run.inherited_mounts = inherited_mounts(containers, o.run.volumes_from);
   Created out;
   storage::ContainerRecord& rec = out.record;
   rec.name = o.name;
@@ -182,10 +185,13 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 
   rec = containers.create(rec);
   bool keep = false;
+  storage::VolumeStore volumes(paths);
+  std::vector<std::string> made_volumes;
   ScopeGuard cleanup([&] {
     if (keep) return;
     try {
       containers.remove(rec.id);
+      for (const auto& v : made_volumes) volumes.remove(v);
     } catch (const Error& e) {
       log::warn("removing container {}: {}", rec.id, e.what());
     }
@@ -232,6 +238,14 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   nlohmann::json nets = nlohmann::json::array();
   for (const auto& a : plan.net.networks) nets.push_back(a.network);
   rec.config = {{"network_mode", net::mode_name(plan.net)}, {"networks", nets}, {"ports", net::to_json(plan.net)["ports"]}};
+  // The volumes are made, and the record names them, under the volume
+  // store's lock: `volume rm` sees either no volume or a user.
+  std::optional<fs::FileLock> volume_lock;
+  if (std::any_of(plan.spec.mounts.begin(), plan.spec.mounts.end(), [](const auto& m) { return !m.volume.empty() || m.anonymous; })) {
+    volume_lock = volumes.lock();
+    made_volumes = ensure_volumes(volumes, plan.spec.mounts);
+  }
+  record_volumes(rec, plan.spec.mounts);
   containers.update(rec);
   cfg.net = std::move(plan.net);
   cfg.spec = std::move(plan.spec);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine/create.h"
+#include "engine/volumes.h"
 #include "format/units.h"
 #include "net/members.h"
 #include "net/stack.h"
@@ -128,11 +129,14 @@ class Marker {
   std::string path_;
 };
 
-void remove_container(storage::ContainerStore& containers, const std::string& id) {
+// --rm: the container and its anonymous volumes go.
+void remove_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                      const storage::ContainerRecord& rec) {
   try {
-    containers.remove(id);
+    containers.remove(rec.id);
+    remove_anonymous_volumes(paths, containers, rec);
   } catch (const Error& e) {
-    log::warn("removing container {}: {}", id, e.what());
+    log::warn("removing container {}: {}", rec.id, e.what());
   }
 }
 
@@ -333,6 +337,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   runtime::StartConfig cfg = config;
   auto network = prepare_network(containers, paths, rec, cfg);
   auto rootfs = mount_root(paths, containers, rec, cfg);
+  VolumeSetup volumes(paths, cfg.spec);
   auto filter = filter_for(paths, cfg);
   Marker marker(paths, rec.id);
   sigset_t old_mask;
@@ -350,6 +355,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     }
   }
   auto started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+  volumes.started();
   out_wr.reset();
   err_wr.reset();
   network.attach(started);
@@ -385,7 +391,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   container_event(paths, rec, "died", code);
   if (cfg.rm) {
     rootfs = {};
-    remove_container(containers, rec.id);
+    remove_container(containers, paths, rec);
     container_event(paths, rec, "remove");
   }
   return code;
@@ -556,6 +562,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     auto cfg = load_start_config(containers, id);
     auto network = prepare_network(containers, paths, *rec, cfg);
     auto rootfs = mount_root(paths, containers, *rec, cfg);
+    VolumeSetup volumes(paths, cfg.spec);
     auto filter = filter_for(paths, cfg);
     std::string dir = containers.dir(id);
     runtime::LogWriter log(fs::join(dir, "userdata/ctr.log"), cfg.log_max_size);
@@ -584,6 +591,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       runtime::Started started;
       try {
         started = runtime::start_container(cfg.spec, filter, old_mask, {in_rd.get(), out_wr.get(), err_wr.get()});
+        volumes.started();
       } catch (const Error& e) {
         if (first) throw;
         auto lock = containers.lock(id);
@@ -643,7 +651,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     }
     if (cfg.rm) {
       rootfs = {};
-      remove_container(containers, id);
+      remove_container(containers, paths, *rec);
       container_event(paths, *rec, "remove");
     }
     return 0;

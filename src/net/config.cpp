@@ -101,7 +101,7 @@ Attachment attachment(const std::string& value) {
   auto colon = value.find(':');
   Attachment a;
   a.network = value.substr(0, colon);
-  if (!valid_network_name(a.network)) fail("invalid network name {:?}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a.network);
+  if (!valid_name(a.network)) fail("invalid network name {:?}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", a.network);
   if (colon == std::string::npos) return a;
   for (const auto& opt : split(value.substr(colon + 1), ',')) {
     auto eq = opt.find('=');

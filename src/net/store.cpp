@@ -13,6 +13,7 @@
 #include "net/config.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/strings.h"
 #include "util/fd.h"
 
 namespace cabin::net {
@@ -56,12 +57,6 @@ bool overlaps(const Cidr& a, const Cidr& b) {
 }
 
 }  // namespace
-
-bool valid_network_name(const std::string& n) {
-  if (n.empty() || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
-  return std::all_of(n.begin(), n.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; });
-}
 
 ordered_json to_json(const Network& n) {
   ordered_json subnet = {{"subnet", n.subnet}, {"gateway", n.gateway}};
@@ -145,7 +140,7 @@ Network NetworkStore::get(const std::string& key) const {
 }
 
 Network NetworkStore::create(Network n) {
-  if (!valid_network_name(n.name))
+  if (!valid_name(n.name))
     fail("network name {} invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument", n.name);
   if (n.driver != "bridge")
     fail("unsupported driver {}: cabin's networks are user-mode bridges (--driver bridge)", n.driver);

@@ -65,6 +65,4 @@ class NetworkStore {
   std::string dir_, run_dir_;
 };
 
-bool valid_network_name(const std::string& name);
-
 }  // namespace cabin::net

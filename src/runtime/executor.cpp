@@ -111,6 +111,7 @@ struct ChildPlan {
   struct Bind {
     int tree = -1;  // a detached copy of the source
     bool is_dir = false;
+    int data = -1;  // the source itself (O_PATH), to fill or chown it (MountSpec fill, init_owner, chown)
   };
   std::vector<Bind> binds;  // one per spec->mounts entry (tree -1 for tmpfs)
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
@@ -432,6 +433,65 @@ int copy_tree(int from, int to, int depth) {
   }
 }
 
+// Gives the tree at dir (and dir) to uid:gid. 0 or -1 with errno.
+int chown_tree(int dir, uid_t uid, gid_t gid, int depth) {
+  if (depth > 48) {
+    errno = ELOOP;
+    return -1;
+  }
+  if (::fchown(dir, uid, gid) < 0) return -1;
+  char entries[2048];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dir, entries, sizeof entries);
+    if (n <= 0) return static_cast<int>(n);
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(entries + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+      if (d->d_type == DT_DIR) {
+        int sub = ::openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = sub < 0 ? -1 : chown_tree(sub, uid, gid, depth + 1);
+        int e = errno;
+        if (sub >= 0) ::close(sub);
+        errno = e;
+        if (r < 0) return -1;
+      } else if (::fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        return -1;
+      }
+    }
+  }
+}
+
+// A volume's first use and :U, on the source itself (data: O_PATH), so that
+// a read-only mount of it does not matter. below: what the root has at the
+// destination (O_RDONLY directory), or -1.
+void prepare_source(const ChildPlan& p, const MountSpec& m, int data, int below) {
+  const char* dst = m.destination.c_str();
+  struct stat st{};
+  CHECK(Step::MountUser, ::fstatat(data, "", &st, AT_EMPTY_PATH), dst);
+  if (!S_ISDIR(st.st_mode)) {  // a file bound with :U
+    if (m.chown) CHECK(Step::MountUser, ::fchownat(data, "", p.spec->user.uid, p.spec->user.gid, AT_EMPTY_PATH), dst);
+    return;
+  }
+  int dir = ::openat(data, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  CHECK(Step::MountUser, dir, dst);
+  if (m.fill && below >= 0) CHECK(Step::MountUser, copy_tree(below, dir, 0), dst);
+  if (m.init_owner) {
+    // Podman's rule: the container user's, then, where the image has the
+    // directory, its owner and mode.
+    struct stat img{};
+    if (below >= 0 && ::fstat(below, &img) == 0) {
+      CHECK(Step::MountUser, ::fchown(dir, img.st_uid, img.st_gid), dst);
+      CHECK(Step::MountUser, ::fchmod(dir, img.st_mode & 07777), dst);
+    } else {
+      CHECK(Step::MountUser, ::fchown(dir, p.spec->user.uid, p.spec->user.gid), dst);
+    }
+  }
+  if (m.chown) CHECK(Step::MountUser, chown_tree(dir, p.spec->user.uid, p.spec->user.gid, 0), dst);
+  ::close(dir);
+}
+
 // Bind sources come as trees cabin cloned (the container's root may not be
 // allowed to walk the paths to them).
 void mount_user(const ChildPlan& p, int root) {
@@ -439,6 +499,18 @@ void mount_user(const ChildPlan& p, int root) {
     const MountSpec& m = p.spec->mounts[i];
     const char* dst = m.destination.c_str();
     bool bind = m.kind == MountSpec::Kind::Bind;
+    if (bind && p.binds[i].data >= 0) {
+      int below = -1;
+      if (m.fill || m.init_owner) {
+        int at = open_in_root(root, dst, false, true);
+        if (at >= 0) {
+          below = ::openat(at, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // -1 for a file: nothing to copy
+          ::close(at);
+        }
+      }
+      prepare_source(p, m, p.binds[i].data, below);
+      if (below >= 0) ::close(below);
+    }
     int t = open_in_root(root, dst, true, !bind || p.binds[i].is_dir);
     CHECK(Step::MountUser, t, dst);
     if (bind) {
@@ -843,9 +915,17 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
     if (m.kind == MountSpec::Kind::Bind) {
       trees.emplace_back(clone_tree(m.source.c_str(), m.recursive, m.read_only));
       if (!trees.back()) throw_errno("mount {}", m.source);
+      // Volumes are mounted nosuid and nodev, as Podman mounts them.
+      if (!m.volume.empty() && set_attr(trees.back().get(), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m.recursive) < 0)
+        throw_errno("mount {}", m.source);
       struct stat st {};
       if (::fstat(trees.back().get(), &st) != 0) throw_errno("stat {}", m.source);
       b = {trees.back().get(), S_ISDIR(st.st_mode)};
+      if (m.fill || m.init_owner || m.chown) {
+        trees.emplace_back(::open(m.source.c_str(), O_PATH | O_CLOEXEC));
+        if (!trees.back()) throw_errno("open {}", m.source);
+        b.data = trees.back().get();
+      }
     }
     p.binds.push_back(b);
   }

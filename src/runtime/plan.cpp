@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -69,6 +70,14 @@ std::optional<std::string> env_entry(const std::string& text) {
 
 void check_destination(const std::string& dst) {
   if (dst.empty() || dst[0] != '/') fail("invalid container path {:?}, must be an absolute path", dst);
+}
+
+// A container path without "." and ".." steps or a trailing slash, for
+// comparing mount destinations.
+std::string clean_path(const std::string& p) {
+  std::string out = std::filesystem::path(p).lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 void check_source(const std::string& src) {
@@ -219,6 +228,8 @@ ImageDefaults ImageDefaults::from_config(const json& config) {
   if (c.contains("User") && c["User"].is_string()) d.user = c["User"];
   if (c.contains("StopSignal") && c["StopSignal"].is_string()) d.stop_signal = c["StopSignal"];
   d.exposed = net::exposed_ports(config);
+  if (c.contains("Volumes") && c["Volumes"].is_object())
+    for (const auto& [path, _] : c["Volumes"].items()) d.volumes.push_back(path);
   return d;
 }
 
@@ -260,31 +271,52 @@ std::vector<std::string> parse_env_file(const std::string& path) {
   return out;
 }
 
+namespace {
+
+MountSpec volume_at(const std::string& name, const std::string& dst) {
+  check_destination(dst);
+  if (!name.empty() && !valid_name(name))
+    fail("invalid volume name {:?}: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*", name);
+  MountSpec m;
+  m.volume = name;
+  m.anonymous = name.empty();
+  m.destination = dst;
+  m.copy_up = true;
+  return m;
+}
+
+}  // namespace
+
 MountSpec parse_volume(const std::string& text) {
   auto parts = split(text, ':');
   if (parts.empty() || parts.size() > 3 || parts[0].empty()) fail("invalid volume specification {:?}", text);
-  if (parts.size() == 1) fail("anonymous volumes (-v {}) are not supported yet", text);
+  if (parts.size() == 1) return volume_at("", parts[0]);
   const std::string& src = parts[0];
-  if (src[0] != '/' && src[0] != '.') fail("named volumes (-v {}) are not supported yet", text);
+  bool named = src[0] != '/' && src[0] != '.';
   MountSpec m;
-  m.source = src[0] == '/' ? src : std::string(::realpath(src.c_str(), nullptr) ?: src.c_str());
-  m.destination = parts[1];
-  check_destination(m.destination);
+  if (named) {
+    m = volume_at(src, parts[1]);
+  } else {
+    m.source = src[0] == '/' ? src : std::string(::realpath(src.c_str(), nullptr) ?: src.c_str());
+    m.destination = parts[1];
+    check_destination(m.destination);
+  }
   if (parts.size() == 3) {
     for (const auto& opt : split(parts[2], ',')) {
       if (opt == "ro") m.read_only = true;
       else if (opt == "rw") m.read_only = false;
       else if (opt == "bind") m.recursive = false;
       else if (opt == "rbind") m.recursive = true;
+      else if (opt == "U") m.chown = true;
+      else if (named && (opt == "nocopy" || opt == "copy")) m.copy_up = opt == "copy";
       else if (opt == "z" || opt == "Z" || opt == "private" || opt == "rprivate" || opt == "shared" ||
                opt == "rshared" || opt == "slave" || opt == "rslave" || opt == "nosuid" || opt == "nodev" ||
                opt == "noexec" || opt == "exec" || opt == "suid" || opt == "dev")
         continue;
-      else if (opt == "U") fail("volume option U is not supported yet");
       else fail("invalid option type {:?}", opt);
     }
   }
-  check_source(m.source);
+  if (!named) check_source(m.source);
   return m;
 }
 
@@ -306,6 +338,8 @@ MountSpec parse_mount(const std::string& text) {
     if (f == "ro" || f == "readonly") ro = true;
     else if (f == "rw") ro = false;
     else if (type == "tmpfs" && (f == "tmpcopyup" || f == "notmpcopyup")) continue;
+    else if ((type == "volume" || type == "bind") && f == "U") continue;
+    else if (type == "volume" && f == "volume-nocopy") continue;
     else if (f != "z" && f != "Z") fail("invalid mount option {:?}", f);
   }
   if (kv.count("readonly")) ro = kv["readonly"] != "false";
@@ -321,6 +355,8 @@ MountSpec parse_mount(const std::string& text) {
     m.read_only = ro;
     check_destination(dst);
     if (kv.count("bind-nonrecursive")) m.recursive = kv["bind-nonrecursive"] == "false";
+    m.chown = std::find(flags.begin(), flags.end(), "U") != flags.end() || (kv.count("U") && kv["U"] != "false") ||
+              (kv.count("chown") && kv["chown"] != "false");
     check_source(src);
     return m;
   }
@@ -333,7 +369,20 @@ MountSpec parse_mount(const std::string& text) {
       if (f == "notmpcopyup") m.copy_up = false;
     return m;
   }
-  if (type == "volume") fail("--mount type=volume is not supported yet");
+  if (type == "volume") {
+    std::string src;
+    for (const char* k : {"source", "src"})
+      if (kv.count(k)) src = kv[k];
+    MountSpec m = volume_at(src, dst);
+    m.read_only = ro;
+    for (const auto& f : flags)
+      if (f == "volume-nocopy") m.copy_up = false;
+      else if (f == "U") m.chown = true;
+    if (kv.count("volume-nocopy")) m.copy_up = kv["volume-nocopy"] == "false";
+    if (kv.count("U")) m.chown = kv["U"] != "false";
+    if (kv.count("chown")) m.chown = kv["chown"] != "false";
+    return m;
+  }
   fail("invalid filesystem type {:?}", type);
 }
 
@@ -577,6 +626,14 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   for (const auto& v : o.volumes) s.mounts.push_back(parse_volume(v));
   for (const auto& m : o.mounts) s.mounts.push_back(parse_mount(m));
   for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs(t));
+  auto mounted_at = [&](const std::string& dst) {
+    return std::any_of(s.mounts.begin(), s.mounts.end(), [&](const MountSpec& m) { return clean_path(m.destination) == clean_path(dst); });
+  };
+  // --volumes-from, then the image's VOLUMEs: where the user mounted nothing.
+  for (const auto& m : o.inherited_mounts)
+    if (!mounted_at(m.destination)) s.mounts.push_back(m);
+  for (const auto& v : image.volumes)
+    if (!mounted_at(v)) s.mounts.push_back(volume_at("", v));
   if (o.read_only && o.read_only_tmpfs) {
     for (const char* dir : {"/tmp", "/var/tmp", "/run"}) {
       MountSpec m = tmpfs_at(dir);

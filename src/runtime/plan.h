@@ -35,6 +35,8 @@ struct RunOptions {
   bool read_only = false, read_only_tmpfs = true;
   bool privileged = false, init = false;
   std::vector<std::string> volumes, mounts, tmpfs;  // -v, --mount, --tmpfs
+  std::vector<std::string> volumes_from;            // --volumes-from CTR[:ro|rw]
+  std::vector<MountSpec> inherited_mounts;          // what --volumes-from found (engine)
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opts;
   std::vector<std::string> ulimits;
@@ -78,6 +80,7 @@ struct ImageDefaults {
   std::vector<std::string> entrypoint, cmd, env;
   std::string workdir, user, stop_signal;
   std::vector<net::PortMapping> exposed;  // ExposedPorts
+  std::vector<std::string> volumes;       // Volumes: anonymous volumes, unless a mount covers them
   static ImageDefaults from_config(const nlohmann::json& config);
 };
 
@@ -108,7 +111,8 @@ std::vector<std::string> parse_env_file(const std::string& path);
 void add_env(std::vector<std::string>& env, const std::vector<std::string>& files,
              const std::vector<std::string>& values);
 
-// -v HOST:CTR[:OPTS] and --mount type=bind|tmpfs,… and --tmpfs PATH[:OPTS].
+// -v HOST:CTR[:OPTS], -v NAME:CTR[:OPTS] (a named volume), -v CTR (an
+// anonymous one), --mount type=bind|volume|tmpfs,… and --tmpfs PATH[:OPTS].
 MountSpec parse_volume(const std::string& text);
 MountSpec parse_mount(const std::string& text);
 MountSpec parse_tmpfs(const std::string& text);

@@ -30,7 +30,15 @@ struct MountSpec {
   bool recursive = true;    // rbind (Bind)
   std::string data;         // tmpfs options ("size=…,mode=…")
   uint64_t flags = 0;       // MS_NOSUID | MS_NODEV | MS_NOEXEC for tmpfs
-  bool copy_up = false;     // tmpfs: starts with what the root has there (tmpcopyup)
+  bool copy_up = false;     // tmpfs: starts with what the root has there (tmpcopyup);
+                            // volume: filled from the image when fresh (not nocopy)
+  std::string volume;       // a volume's name: source and kind come from it at start
+  bool anonymous = false;   // -v /path or an image VOLUME: a volume made for this container
+  bool chown = false;       // :U: the content's owner becomes the container's user
+  // Set at start, for a fresh volume (not kept): fill it from what the root
+  // has at the destination; give its top directory that directory's owner
+  // and mode (or the container user's, when the root has none there).
+  bool fill = false, init_owner = false;
 };
 
 struct UserSpec {

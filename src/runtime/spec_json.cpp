@@ -40,7 +40,10 @@ json spec_json(const ContainerSpec& s) {
                       {"recursive", m.recursive},
                       {"data", m.data},
                       {"flags", m.flags},
-                      {"copy_up", m.copy_up}});
+                      {"copy_up", m.copy_up},
+                      {"volume", m.volume},
+                      {"anonymous", m.anonymous},
+                      {"chown", m.chown}});
   json rlimits = json::array();
   for (const auto& r : s.rlimits) rlimits.push_back({r.resource, r.value.rlim_cur, r.value.rlim_max});
   const auto& c = s.caps;
@@ -106,6 +109,9 @@ ContainerSpec spec_from(const json& j) {
     ms.data = m.at("data").get<std::string>();
     ms.flags = m.at("flags").get<uint64_t>();
     ms.copy_up = m.at("copy_up").get<bool>();
+    ms.volume = m.value("volume", "");
+    ms.anonymous = m.value("anonymous", false);
+    ms.chown = m.value("chown", false);
     s.mounts.push_back(ms);
   }
   s.masked_paths = j.at("masked_paths").get<std::vector<std::string>>();

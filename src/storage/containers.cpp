@@ -201,12 +201,6 @@ std::vector<ContainerRecord> ContainerStore::using_image(const std::string& imag
   return out;
 }
 
-bool valid_container_name(std::string_view name) {
-  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  return !name.empty() && word(name[0]) &&
-         std::all_of(name.begin(), name.end(), [&](char c) { return word(c) || c == '_' || c == '.' || c == '-'; });
-}
-
 std::string generate_name() {
   static constexpr std::array kLeft = {"admiring", "brave",   "clever", "dreamy", "eager",   "festive",
                                        "gallant",  "happy",   "jolly",  "keen",   "loving",  "modest",

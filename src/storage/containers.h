@@ -101,9 +101,6 @@ class ContainerStore {
   std::string root_;
 };
 
-// Podman's rule for container names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
-bool valid_container_name(std::string_view name);
-
 // A Docker-style "adjective_surname" name.
 std::string generate_name();
 

@@ -14,4 +14,8 @@ std::string to_upper(std::string_view s);
 // Joins with sep.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// Podman's rule for the names of containers, networks and volumes:
+// [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+bool valid_name(std::string_view name);
+
 }  // namespace cabin

@@ -543,9 +543,9 @@ pty_finish() {
 }
 
 # store_baseline: one successful `run --rm` (which creates whatever the
-# store's first container needs), then BASELINE=$(store_state): what a failed
-# run must leave exactly as it is (assert_nothing_left "$BASELINE").
+# store's first container and volume need), then BASELINE=$(store_state):
+# what a failed run must leave exactly as it is (assert_nothing_left "$BASELINE").
 store_baseline() {
-  run_cabin run --rm --network none "$PROBE_IMAGE" /bin/probe exit 0
+  run_cabin run --rm --network none -v /baseline "$PROBE_IMAGE" /bin/probe exit 0
   BASELINE=$(store_state)
 }

@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
 #include "scoped_tz.h"
 
 #include "format/output.h"
@@ -77,15 +78,6 @@ std::vector<std::string> statuses(const std::vector<Event>& events) {
   std::vector<std::string> out;
   for (const auto& e : events) out.push_back(e.status);
   return out;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 std::vector<std::string> file_lines(const std::string& path) {
@@ -235,7 +227,7 @@ TEST_CASE("events: templates see Podman's Event fields", "[events]") {
   CHECK(run("{{.Attributes.tier}} {{.Attributes.nosuch}}") == "front <no value>");
   CHECK(run("{{.Attributes}}") == "map[app:shop tier:front]");
   CHECK(run("{{.Details.ID}}") == std::string(64, 'c'));
-  CHECK_THAT(error_of([&] { run("{{.Nosuch}}"); }), Catch::Matchers::Contains("Nosuch"));
+  CHECK_THAT(cabin::test::error_of([&] { run("{{.Nosuch}}"); }), Catch::Matchers::Contains("Nosuch"));
 }
 
 TEST_CASE("events: --since and --until times as Podman's ParseInputTime", "[events]") {
@@ -258,7 +250,7 @@ TEST_CASE("events: --since and --until times as Podman's ParseInputTime", "[even
   for (const char* bad : {"", "10", "yesterday", "10x", "1h30", "2024-13-01", "2024-03-01T25:00:00", "h", ".s"}) {
     if (std::string_view(bad) == "10") continue;  // a Unix time
     INFO(bad);
-    CHECK(error_of([&] { t(bad); }) == "unable to interpret time value");
+    CHECK(cabin::test::error_of([&] { t(bad); }) == "unable to interpret time value");
   }
 }
 
@@ -305,11 +297,11 @@ TEST_CASE("events: filters as Podman applies them", "[events]") {
   CHECK(pick({}, "59m57s") == "start,untag,remove");  // now is 11:00:00
 
   using storage::EventFilter;
-  CHECK(error_of([] { EventFilter({"bogus=1"}, "", ""); }) == "failed to parse event filters: bogus is an invalid filter");
-  CHECK(error_of([] { EventFilter({"type"}, "", ""); }) == "failed to parse event filters: type is an invalid filter");
-  CHECK(error_of([] { EventFilter({}, "nope", ""); }) ==
+  CHECK(cabin::test::error_of([] { EventFilter({"bogus=1"}, "", ""); }) == "failed to parse event filters: bogus is an invalid filter");
+  CHECK(cabin::test::error_of([] { EventFilter({"type"}, "", ""); }) == "failed to parse event filters: type is an invalid filter");
+  CHECK(cabin::test::error_of([] { EventFilter({}, "nope", ""); }) ==
         "failed to parse event filters: unable to convert since time of nope: unable to interpret time value");
-  CHECK(error_of([] { EventFilter({}, "", "2024-02-30"); }) ==
+  CHECK(cabin::test::error_of([] { EventFilter({}, "", "2024-02-30"); }) ==
         "failed to parse event filters: unable to convert until time of 2024-02-30: unable to interpret time value");
 }
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
 #include "image/change.h"
 #include "image/manifest.h"
 #include "util/error.h"
@@ -12,14 +13,6 @@ namespace {
 const std::string kDigestA = "sha256:" + std::string(64, 'a');
 const std::string kDigestB = "sha256:" + std::string(64, 'b');
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const cabin::Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 }  // namespace
 
 TEST_CASE("manifest: OCI and Docker schema 2 parse", "[manifest]") {
@@ -40,21 +33,21 @@ TEST_CASE("manifest: OCI and Docker schema 2 parse", "[manifest]") {
 }
 
 TEST_CASE("manifest: malformed documents say what is wrong", "[manifest]") {
-  CHECK_THAT(message_of([] { parse_manifest("{not json"); }), Equals("malformed manifest: not valid JSON"));
-  CHECK_THAT(message_of([] { parse_manifest("[]"); }), Equals("malformed manifest: not a JSON object"));
-  CHECK_THAT(message_of([] { parse_manifest(R"({"schemaVersion":1})"); }),
+  CHECK_THAT(cabin::test::error_of([] { parse_manifest("{not json"); }), Equals("malformed manifest: not valid JSON"));
+  CHECK_THAT(cabin::test::error_of([] { parse_manifest("[]"); }), Equals("malformed manifest: not a JSON object"));
+  CHECK_THAT(cabin::test::error_of([] { parse_manifest(R"({"schemaVersion":1})"); }),
              Contains("schema 1 images are deprecated"));
-  CHECK_THAT(message_of([] { parse_manifest(R"({"schemaVersion":2,"layers":[]})"); }),
+  CHECK_THAT(cabin::test::error_of([] { parse_manifest(R"({"schemaVersion":2,"layers":[]})"); }),
              Equals("malformed manifest: missing \"config\""));
-  CHECK_THAT(message_of([] {
+  CHECK_THAT(cabin::test::error_of([] {
                parse_manifest(R"({"schemaVersion":2,"config":{"digest":"sha256:xyz","size":1},"layers":[]})");
              }),
              Equals("malformed manifest: invalid digest \"sha256:xyz\""));
-  CHECK_THAT(message_of([&] {
+  CHECK_THAT(cabin::test::error_of([&] {
                parse_manifest(R"({"schemaVersion":2,"config":{"digest":")" + kDigestA + R"(","size":-1},"layers":[]})");
              }),
              Equals("malformed manifest: descriptor " + kDigestA + " has no valid size"));
-  CHECK_THAT(message_of([] { layer_compression("application/x-foo"); }),
+  CHECK_THAT(cabin::test::error_of([] { layer_compression("application/x-foo"); }),
              Equals("unsupported layer media type \"application/x-foo\""));
 }
 
@@ -68,11 +61,11 @@ TEST_CASE("index: platform selection", "[manifest]") {
   CHECK(select_platform(idx, {"linux", "amd64", ""}).digest == kDigestA);
   CHECK(select_platform(idx, {"linux", "aarch64", ""}).digest == kDigestB);
   CHECK(select_platform(idx, {"linux", "arm64", "v8"}).digest == kDigestB);
-  CHECK_THAT(message_of([&] { select_platform(idx, {"linux", "s390x", ""}); }),
+  CHECK_THAT(cabin::test::error_of([&] { select_platform(idx, {"linux", "s390x", ""}); }),
              Equals("no image found in image index for architecture s390x, variant \"\", OS linux "
                     "(the index offers: linux/amd64, linux/arm64/v8)"));
   CHECK(parse_platform("linux/arm/v7").variant == "v7");
-  CHECK_THAT(message_of([] { parse_platform("linux"); }),
+  CHECK_THAT(cabin::test::error_of([] { parse_platform("linux"); }),
              Equals("invalid platform \"linux\": want OS/ARCH[/VARIANT]"));
 }
 
@@ -80,9 +73,9 @@ TEST_CASE("config: diff_ids are required and checked", "[manifest]") {
   auto c = parse_config(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" +
                         kDigestA + R"("]}})");
   CHECK(c.diff_ids == std::vector<std::string>{kDigestA});
-  CHECK_THAT(message_of([] { parse_config(R"({"rootfs":{"type":"layers","diff_ids":["x"]}})"); }),
+  CHECK_THAT(cabin::test::error_of([] { parse_config(R"({"rootfs":{"type":"layers","diff_ids":["x"]}})"); }),
              Equals("malformed image config: invalid diff_id \"x\""));
-  CHECK_THAT(message_of([] { parse_config(R"({"os":"linux"})"); }),
+  CHECK_THAT(cabin::test::error_of([] { parse_config(R"({"os":"linux"})"); }),
              Equals("malformed image config: missing \"rootfs\""));
 }
 
@@ -108,12 +101,12 @@ TEST_CASE("change: Dockerfile instructions edit the config", "[manifest]") {
   CHECK(cfg["WorkingDir"] == "/srv");
   CHECK(cfg["Volumes"].contains("/data"));
   CHECK(cfg["StopSignal"] == "SIGINT");
-  CHECK_THAT(message_of([&] { apply_change(cfg, "RUN rm -rf /"); }),
+  CHECK_THAT(cabin::test::error_of([&] { apply_change(cfg, "RUN rm -rf /"); }),
              Equals("invalid change \"RUN rm -rf /\": \"RUN\" is not a valid change instruction (want "
                     "CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME or WORKDIR)"));
-  CHECK_THAT(message_of([&] { apply_change(cfg, "CMD"); }), Equals("invalid change \"CMD\": missing value"));
-  CHECK_THAT(message_of([&] { apply_change(cfg, "EXPOSE eighty"); }),
+  CHECK_THAT(cabin::test::error_of([&] { apply_change(cfg, "CMD"); }), Equals("invalid change \"CMD\": missing value"));
+  CHECK_THAT(cabin::test::error_of([&] { apply_change(cfg, "EXPOSE eighty"); }),
              Equals("invalid change \"EXPOSE eighty\": invalid port \"eighty/tcp\""));
-  CHECK_THAT(message_of([&] { apply_change(cfg, "WORKDIR rel"); }),
+  CHECK_THAT(cabin::test::error_of([&] { apply_change(cfg, "WORKDIR rel"); }),
              Equals("invalid change \"WORKDIR rel\": WORKDIR must be an absolute path"));
 }

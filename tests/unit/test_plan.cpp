@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "error_of.h"
 #include "runtime/plan.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -19,15 +20,6 @@ ImageDefaults image(std::vector<std::string> entrypoint, std::vector<std::string
   d.entrypoint = std::move(entrypoint);
   d.cmd = std::move(cmd);
   return d;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace
@@ -47,7 +39,7 @@ TEST_CASE("ENTRYPOINT and CMD follow Docker's rules", "[plan]") {
   CHECK(resolve_command(image({"/e"}, {"a"}), o) == std::vector<std::string>{"/bin/sh", "-c", "echo hi"});
   o.entrypoint = "";
   o.command.clear();
-  CHECK(error_of([&] { resolve_command(image({"/e"}, {"a"}), o); }) ==
+  CHECK(cabin::test::error_of([&] { resolve_command(image({"/e"}, {"a"}), o); }) ==
         "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
 }
 
@@ -81,9 +73,9 @@ TEST_CASE("users resolve through the image's passwd and group files", "[plan]") 
   CHECK((u.uid == 4242 && u.gid == 77 && u.groups == std::vector<gid_t>{77} && home == "/"));
   u = resolve_user("1000:extra", passwd, group, nullptr);
   CHECK((u.uid == 1000 && u.gid == 1001));
-  CHECK(error_of([&] { resolve_user("nobody2", passwd, group, nullptr); }) ==
+  CHECK(cabin::test::error_of([&] { resolve_user("nobody2", passwd, group, nullptr); }) ==
         "unable to find user nobody2: no matching entries in passwd file");
-  CHECK(error_of([&] { resolve_user("tester:nogroup", passwd, group, nullptr); }) ==
+  CHECK(cabin::test::error_of([&] { resolve_user("tester:nogroup", passwd, group, nullptr); }) ==
         "unable to find group nogroup: no matching entries in group file");
 }
 
@@ -94,25 +86,44 @@ TEST_CASE("-v, --mount and --tmpfs", "[plan]") {
   CHECK(m.source == tmp);
   CHECK(m.destination == "/data");
   CHECK(m.read_only);
-  CHECK(error_of([] { parse_volume("/nonexistent-cabin:/x"); }) ==
+  CHECK(cabin::test::error_of([] { parse_volume("/nonexistent-cabin:/x"); }) ==
         "statfs /nonexistent-cabin: No such file or directory");
-  CHECK(error_of([&] { parse_volume(tmp + ":relative"); }) == "invalid container path \"relative\", must be an absolute path");
-  CHECK(error_of([&] { parse_volume(tmp + ":/x:bogus"); }) == "invalid option type \"bogus\"");
+  CHECK(cabin::test::error_of([&] { parse_volume(tmp + ":relative"); }) == "invalid container path \"relative\", must be an absolute path");
+  CHECK(cabin::test::error_of([&] { parse_volume(tmp + ":/x:bogus"); }) == "invalid option type \"bogus\"");
 
   m = parse_mount("type=bind,src=" + tmp + ",dst=/d,readonly");
   CHECK((m.source == tmp && m.destination == "/d" && m.read_only));
   m = parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=0700");
   CHECK(m.kind == MountSpec::Kind::Tmpfs);
   CHECK(m.data == "size=1m,mode=0700");
-  CHECK(error_of([] { parse_mount("type=bind,dst=/d"); }) == "invalid mount \"type=bind,dst=/d\": must set a source");
-  CHECK(error_of([] { parse_mount("type=foo,dst=/d"); }) == "invalid filesystem type \"foo\"");
+  CHECK(cabin::test::error_of([] { parse_mount("type=bind,dst=/d"); }) == "invalid mount \"type=bind,dst=/d\": must set a source");
+  CHECK(cabin::test::error_of([] { parse_mount("type=foo,dst=/d"); }) == "invalid filesystem type \"foo\"");
+
+  // Volumes: named, anonymous, --mount type=volume.
+  m = parse_volume("data:/var/lib/db:U,nocopy");
+  CHECK((m.volume == "data" && !m.anonymous && m.destination == "/var/lib/db" && m.chown && !m.copy_up));
+  CHECK(m.source.empty());
+  m = parse_volume("/anon");
+  CHECK((m.volume.empty() && m.anonymous && m.destination == "/anon" && m.copy_up));
+  m = parse_volume(tmp + ":/u:U");
+  CHECK((m.volume.empty() && !m.anonymous && m.source == tmp && m.chown));
+  CHECK(cabin::test::error_of([] { parse_volume("bad$name:/x"); }) ==
+        "invalid volume name \"bad$name\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  CHECK(cabin::test::error_of([] { parse_volume("relative"); }) == "invalid container path \"relative\", must be an absolute path");
+  CHECK(cabin::test::error_of([&] { parse_volume(tmp + ":/x:nocopy"); }) == "invalid option type \"nocopy\"");
+  m = parse_mount("type=volume,src=v,dst=/v,ro,volume-nocopy");
+  CHECK((m.volume == "v" && m.destination == "/v" && m.read_only && !m.copy_up));
+  m = parse_mount("type=volume,target=/a");
+  CHECK((m.anonymous && m.volume.empty()));
+  m = parse_mount("type=bind,src=" + tmp + ",dst=/b,U");
+  CHECK(m.chown);
 
   m = parse_tmpfs("/run:rw,size=10m,exec");
   CHECK(m.destination == "/run");
   CHECK(m.data == "size=10m");
   CHECK((m.flags & MS_NOEXEC) == 0);
   CHECK((m.flags & MS_NOSUID) != 0);
-  CHECK(error_of([] { parse_tmpfs("/run:bogus"); }) == "invalid mount option \"bogus\"");
+  CHECK(cabin::test::error_of([] { parse_tmpfs("/run:bogus"); }) == "invalid mount option \"bogus\"");
 }
 
 TEST_CASE("--ulimit", "[plan]") {
@@ -120,10 +131,10 @@ TEST_CASE("--ulimit", "[plan]") {
   CHECK(r.resource == RLIMIT_NOFILE);
   CHECK((r.value.rlim_cur == 1024 && r.value.rlim_max == 2048));
   CHECK(parse_ulimit("core=-1").value.rlim_max == RLIM_INFINITY);
-  CHECK(error_of([] { parse_ulimit("bogus=1"); }) == "invalid ulimit type: bogus");
-  CHECK(error_of([] { parse_ulimit("nofile=10:5"); }) ==
+  CHECK(cabin::test::error_of([] { parse_ulimit("bogus=1"); }) == "invalid ulimit type: bogus");
+  CHECK(cabin::test::error_of([] { parse_ulimit("nofile=10:5"); }) ==
         "ulimit error: nofile soft limit 10 must be less than or equal to hard limit 5");
-  CHECK(error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number");
+  CHECK(cabin::test::error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number");
 }
 
 TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
@@ -162,7 +173,7 @@ TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
   plan = make_plan(o, d, layout, "abc123", "name");
   CHECK((!plan.spec.seccomp && plan.spec.no_new_privileges));
   o.security_opts = {"bogus=1"};
-  CHECK(error_of([&] { make_plan(o, d, layout, "h", "n"); }) == "invalid --security-opt \"bogus=1\"");
+  CHECK(cabin::test::error_of([&] { make_plan(o, d, layout, "h", "n"); }) == "invalid --security-opt \"bogus=1\"");
   std::filesystem::remove_all(dir);
 }
 
@@ -181,8 +192,8 @@ TEST_CASE("keep-id maps the user's uid to cabin's root, the rest around it", "[p
   CHECK((k && k->uid == 1001 && k->gid == 1001));
   k = parse_keep_id("keep-id:uid=5,gid=6", host);
   CHECK((k && k->uid == 5 && k->gid == 6));
-  CHECK(error_of([&] { parse_keep_id("auto", host); }) == "--userns=auto is not supported: use keep-id or host");
-  CHECK(error_of([&] { parse_keep_id("keep-id:uid=x", host); }) == "invalid --userns option \"uid=x\": want uid=N or gid=N");
+  CHECK(cabin::test::error_of([&] { parse_keep_id("auto", host); }) == "--userns=auto is not supported: use keep-id or host");
+  CHECK(cabin::test::error_of([&] { parse_keep_id("keep-id:uid=x", host); }) == "invalid --userns option \"uid=x\": want uid=N or gid=N");
 }
 
 TEST_CASE("--uidmap/--gidmap entries", "[plan]") {
@@ -192,7 +203,7 @@ TEST_CASE("--uidmap/--gidmap entries", "[plan]") {
   CHECK(m[0] == IdRange{0, 1, 1000});
   CHECK(m[1] == IdRange{1000, 0, 1});
   CHECK(parse_id_maps({"0:65536:1"}, "UID", 65537)[0] == IdRange{0, 65536, 1});
-  auto error_of = [](std::vector<std::string> e, uint64_t ids = 65537) {
+  auto map_error = [](std::vector<std::string> e, uint64_t ids = 65537) {
     try {
       parse_id_maps(e, "GID", ids);
     } catch (const cabin::Error& err) {
@@ -200,16 +211,16 @@ TEST_CASE("--uidmap/--gidmap entries", "[plan]") {
     }
     return std::string("no error");
   };
-  CHECK(error_of({"bogus"}) ==
+  CHECK(map_error({"bogus"}) ==
         "initializing ID mappings: GID setting is malformed expected [\"uint32:uint32:uint32\"]: [\"bogus\"]");
-  CHECK(error_of({"0:1"}).find("malformed") != std::string::npos);
-  CHECK(error_of({"0:1:-5"}).find("malformed") != std::string::npos);
-  CHECK(error_of({"0:1:0"}).find("malformed") != std::string::npos);
-  CHECK(error_of({"0:1:x1"}).find("malformed") != std::string::npos);
-  CHECK(error_of({"0:1:65537"}) == "GID mapping \"0:1:65537\": ids 1-65537 of your user namespace do not exist, it has "
+  CHECK(map_error({"0:1"}).find("malformed") != std::string::npos);
+  CHECK(map_error({"0:1:-5"}).find("malformed") != std::string::npos);
+  CHECK(map_error({"0:1:0"}).find("malformed") != std::string::npos);
+  CHECK(map_error({"0:1:x1"}).find("malformed") != std::string::npos);
+  CHECK(map_error({"0:1:65537"}) == "GID mapping \"0:1:65537\": ids 1-65537 of your user namespace do not exist, it has "
                                    "65537 (0 is you, the rest your subordinate ids)");
-  CHECK(error_of({"0:1:1"}, 1).find("do not exist") != std::string::npos);
-  CHECK(error_of({"0:0:10", "5:100:1"}) == "the specified GID mapping 5:100:1 conflicts with other mappings");
-  CHECK(error_of({"0:0:10", "100:5:1"}) == "the specified GID mapping 100:5:1 conflicts with other mappings");
-  CHECK(error_of({"0:0:10", "10:10:5"}) == "no error");
+  CHECK(map_error({"0:1:1"}, 1).find("do not exist") != std::string::npos);
+  CHECK(map_error({"0:0:10", "5:100:1"}) == "the specified GID mapping 5:100:1 conflicts with other mappings");
+  CHECK(map_error({"0:0:10", "100:5:1"}) == "the specified GID mapping 100:5:1 conflicts with other mappings");
+  CHECK(map_error({"0:0:10", "10:10:5"}) == "no error");
 }

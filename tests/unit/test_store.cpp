@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.h"
 #include "storage/store.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -28,15 +29,6 @@ storage::ImageRecord record(char fill, std::vector<std::string> names, std::stri
   return r;
 }
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 }  // namespace
 
 TEST_CASE("store: blobs are verified before they are stored", "[store]") {
@@ -47,7 +39,7 @@ TEST_CASE("store: blobs are verified before they are stored", "[store]") {
   CHECK(t.store.has_blob(d));
   CHECK(t.store.get_blob(d) == data);
   std::string other = sha256_digest("x");
-  CHECK_THAT(message_of([&] { t.store.put_blob(other, data); }),
+  CHECK_THAT(cabin::test::error_of([&] { t.store.put_blob(other, data); }),
              Equals("blob " + other + ": content does not match its digest"));
   CHECK_FALSE(t.store.has_blob(other));
 }
@@ -87,7 +79,7 @@ TEST_CASE("store: lookup by name, short name, id prefix and digest", "[store]") 
   CHECK(id("sha256:" + std::string(63, 'c') + "0") == "c");
   CHECK(id("quay.io/ns/app@sha256:" + std::string(63, 'c') + "0") == "c");
   CHECK(id("quay.io/ns/other@sha256:" + std::string(63, 'c') + "0") == "-");
-  CHECK_THAT(message_of([&] { t.store.get_image("nope"); }), Equals("nope: image not known"));
+  CHECK_THAT(cabin::test::error_of([&] { t.store.get_image("nope"); }), Equals("nope: image not known"));
 }
 
 TEST_CASE("store: an ambiguous id prefix is an error", "[store]") {
@@ -98,7 +90,7 @@ TEST_CASE("store: an ambiguous id prefix is an error", "[store]") {
   r2.id = "abc2" + std::string(60, '0');
   t.store.add_image(r1);
   t.store.add_image(r2);
-  CHECK_THAT(message_of([&] { t.store.find_image("abc"); }),
+  CHECK_THAT(cabin::test::error_of([&] { t.store.find_image("abc"); }),
              Equals("abc: image ID prefix is ambiguous: it matches abc200000000 and abc100000000"));
   CHECK(t.store.find_image("abc1")->id == r1.id);
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# The store as a whole: system df, system prune (named volumes are kept
+# unless --volumes), image prune sparing images in use, system reset.
+
+load helpers
+
+setup() {
+  basic_setup
+  require_userns
+  pull_probe
+}
+
+teardown() { basic_teardown; }
+
+@test "system df: images, containers and volumes with sizes and what is reclaimable" {
+  run_cabin run --name c1 -v data:/data "$PROBE_IMAGE" sh -c 'head -c 100000 /dev/zero >/data/z; head -c 50000 /dev/zero >/z'
+  run_cabin volume create unused
+  run_cabin system df
+  is "${lines[0]}" "TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE" "header"
+  run_cabin system df --format '{{.Type}}|{{.Total}}|{{.Active}}|{{.Reclaimable}}'
+  is "${lines[0]}" "Images\|1\|1\|0B \(0%\)" "the probe image is in use"
+  is "${lines[1]}" "Containers\|1\|0\|[0-9.]+kB \(100%\)" "an exited container's layer is reclaimable"
+  is "${lines[2]}" "Local Volumes\|2\|1\|0B \(0%\)" "the used volume is not; the empty one takes nothing"
+  run_cabin system df --format '{{.Size}}'
+  [[ ${lines[2]} =~ ^100(\.[0-9]+)?kB$ ]] || die "volumes hold 100 kB: ${lines[2]}"
+  run_cabin system df -v
+  assert_contains "$output" "Images space usage:"
+  assert_contains "$output" "Local Volumes space usage:"
+  [[ $output =~ data\ +1\ +100(\.[0-9]+)?kB ]] || die "the data volume, one link, its size: $output"
+  [[ $output =~ unused\ +0\ +0B ]] || die "the unused volume: $output"
+}
+
+@test "system prune: stopped containers, unused networks and dangling images; volumes only with --volumes" {
+  run_cabin network create pnet
+  run_cabin run --name stopped -v keep:/k "$PROBE_IMAGE" sh -c 'echo precious >/k/f'
+  run_cabin run -d --name running "$PROBE_IMAGE" sleep 60
+  run_cabin system prune -f
+  is "${lines[0]}" "Deleted Containers"
+  is "${lines[1]}" "[0-9a-f]{64}"
+  is "${lines[2]}" "Deleted Networks"
+  is "${lines[3]}" "pnet"
+  is "${lines[4]}" "Total reclaimed space: .*"
+  run_cabin ps -a --format '{{.Names}}'
+  is "$output" "running" "the running container stays"
+  run_cabin volume ls -q
+  is "$output" "keep" "a named volume survives system prune without --volumes"
+  run_cabin run --rm -v keep:/k "$PROBE_IMAGE" cat /k/f
+  is "$output" "precious"
+
+  # -a: images nothing uses; the running container's stays.
+  run_cabin system prune -f -a --volumes
+  is "${lines[0]}" "Deleted Volumes"
+  is "${lines[1]}" "keep"
+  run_cabin images -q
+  is "$output" "${IMG_PROBE_ID:0:12}" "the image in use stays"
+  run_cabin image prune -a -f
+  is "$output" "" "image prune -a spares it too"
+  run_cabin rm -f -t 0 running
+  run_cabin image prune -a -f
+  is "$output" "$IMG_PROBE_ID" "unused now"
+  run_cabin 125 system prune -f --filter until=1h
+  expect_error 'invalid filter "until=1h": system prune takes label=KEY\[=VALUE\]'
+}
+
+@test "system reset: every container (running ones stopped), image, volume and network goes" {
+  run_cabin network create rnet
+  run_cabin run -d --name r1 -v rvol:/v "$PROBE_IMAGE" probe wait-signal 60
+  run_cabin system reset -f
+  run_cabin ps -aq
+  is "$output" "" "containers"
+  run_cabin images -q
+  is "$output" "" "images"
+  run_cabin volume ls -q
+  is "$output" "" "volumes"
+  run_cabin network ls -q
+  is "$output" "podman" "networks: the default one only"
+  wait_no_container_processes
+  # The store works again from scratch.
+  pull_probe
+  run_cabin run --rm "$PROBE_IMAGE" true
+}
