@@ -580,6 +580,10 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     });
     sigset_t old_mask;
     runtime::block_signals(&old_mask);
+    // Between runs of a restart policy the lock is held from the check for
+    // a stop until the new run is recorded, so that a stop in between is
+    // either seen here or finds the container running.
+    std::optional<fs::FileLock> restart_lock;
     for (int attempt = 0;; ++attempt) {
       // -i keeps the container's stdin open (a pipe) for attach.
       UniqueFd out_rd, out_wr, err_rd, err_wr, in_rd, in_wr;
@@ -594,6 +598,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         volumes.started();
       } catch (const Error& e) {
         if (first) throw;
+        restart_lock.reset();
         auto lock = containers.lock(id);
         auto st = containers.state(id);
         mark_exited(st, e.exit_code());
@@ -607,8 +612,9 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       network.attach(started);
       {
         // The starter holds the lock until it has our first report.
-        std::optional<fs::FileLock> lock;
-        if (!first) lock = containers.lock(id);
+        std::optional<fs::FileLock> lock = std::move(restart_lock);
+        restart_lock.reset();
+        if (!first && !lock) lock = containers.lock(id);
         auto st = containers.state(id);
         mark_running(st, started);
         if (first) st.stop_requested = false;
@@ -642,10 +648,11 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       if (!again) break;
       // Docker's back-off: 100 ms, doubling, at most a minute.
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(100ms * (1 << std::min(restarts - 1, 10)), 60s));
-      auto lock = containers.lock(id);
+      restart_lock = containers.lock(id);
       if (auto st = containers.state(id); st.stop_requested) {
         st.restarting = false;
         containers.write_state(id, st);
+        restart_lock.reset();
         break;
       }
     }
