@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "engine/check.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "engine/prune.h"
@@ -239,7 +240,33 @@ int run_reset(const Globals& g, bool force) {
   return 0;
 }
 
+int run_check(const Globals& g, bool repair) {
+  auto problems = engine::check_store(g.paths, repair);
+  size_t left = 0;
+  for (const auto& p : problems) {
+    fmt::print("{}{}\n", p.what, p.repaired ? " (repaired)" : "");
+    left += !p.repaired;
+  }
+  if (problems.empty()) fmt::print("no problems found\n");
+  else if (left == 0) fmt::print("{} problems found, all repaired\n", problems.size());
+  else fmt::print("{} problems found, {} left{}\n", problems.size(), left, repair ? "" : " (--repair fixes what it can)");
+  return left == 0 ? 0 : 1;
+}
+
 }  // namespace
+
+Runner bind_system_check(CLI::App& app, Globals& g) {
+  struct Opts {
+    bool repair = false, force = false, quick = false;
+    std::string max;
+  };
+  auto o = std::make_shared<Opts>();
+  app.add_flag("-r,--repair", o->repair, "Remove inconsistent images, layers and records");
+  app.add_flag("-f,--force", o->force, "Accepted for Podman's command lines (containers are never removed by repair)");
+  app.add_flag("-q,--quick", o->quick, "Accepted for Podman's command lines (every check is done)");
+  app.add_option("-m,--max", o->max, "Accepted for Podman's command lines");
+  return [o, &g] { return run_check(g, o->repair); };
+}
 
 Runner bind_system_df(CLI::App& app, Globals& g) {
   auto verbose = std::make_shared<bool>(false);

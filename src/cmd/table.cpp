@@ -86,6 +86,7 @@ constexpr std::array kVolumeCommands = {
 
 // `cabin system …`: the store as a whole.
 constexpr std::array kSystemCommands = {
+    Command{"check", "Check storage consistency (exit 1 when problems are left)", Needs::UserNS, bind_system_check},
     Command{"df", "Show cabin disk usage", Needs::UserNS, bind_system_df},
     Command{"prune", "Remove unused data", Needs::UserNS, bind_system_prune},
     Command{"reset", "Reset cabin storage", Needs::Host, bind_system_reset},

@@ -32,18 +32,6 @@ std::string repo_of(std::string_view name) {
   return std::string(name);
 }
 
-std::vector<std::string> list_dir(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string_view n = e->d_name;
-    if (n != "." && n != "..") out.emplace_back(n);
-  }
-  ::closedir(d);
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> ImageRecord::repo_tags() const {
@@ -170,7 +158,7 @@ void Store::commit_layer(Staging staging, const LayerInfo& info) {
 
 void Store::clean_stale_staging() {
   std::string tmp = path("tmp");
-  for (const auto& name : list_dir(tmp)) {
+  for (const auto& name : fs::list_dir(tmp)) {
     std::string dir = fs::join(tmp, name);
     if (!fs::is_dir(dir)) continue;
     auto lock = fs::FileLock::try_acquire(fs::join(dir, "lock"), fs::FileLock::Mode::Exclusive);
@@ -382,13 +370,13 @@ uint64_t Store::garbage_collect() {
     for (const auto& d : r.digests) blobs.insert(std::string(digest_hex(d)));
   }
   uint64_t freed = 0;
-  for (const auto& name : list_dir(path("layers"))) {
+  for (const auto& name : fs::list_dir(path("layers"))) {
     if (layers.count(name)) continue;
     std::string dir = path("layers/" + name);
     freed += fs::tree_size(dir);
     fs::remove_all(dir);
   }
-  for (const auto& name : list_dir(path("blobs/sha256"))) {
+  for (const auto& name : fs::list_dir(path("blobs/sha256"))) {
     if (blobs.count(name)) continue;
     std::string p = path("blobs/sha256/" + name);
     freed += fs::tree_size(p);

@@ -13,6 +13,18 @@
 
 namespace cabin::fs {
 
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return out;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") out.emplace_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
 std::string join(std::string_view a, std::string_view b) {
   if (a.empty()) return std::string(b);
   std::string out(a);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "util/fd.h"
@@ -33,6 +34,9 @@ void remove_all(const std::string& path);
 void remove_all_at(int dirfd, const std::string& name);
 // Total bytes of regular files under path (st_blocks-free: apparent size).
 uint64_t tree_size(const std::string& path);
+// The names in a directory (without . and ..), unsorted; none when it
+// cannot be read.
+std::vector<std::string> list_dir(const std::string& dir);
 std::string join(std::string_view a, std::string_view b);
 
 // An advisory lock (flock) on a file, released on destruction.

@@ -79,3 +79,31 @@ teardown() { basic_teardown; }
   pull_probe
   run_cabin run --rm "$PROBE_IMAGE" true
 }
+
+@test "system check: finds a corrupted blob, the image and container it damages, and leftovers; --repair fixes what it can" {
+  run_cabin system check
+  is "$output" "no problems found" "a sound store"
+  run_cabin create --name c1 "$PROBE_IMAGE" true
+  local blob=$GRAPHROOT/blobs/sha256/$IMG_PROBE_ID orphan=$GRAPHROOT/containers/$(printf 'a%.0s' {1..64})
+  echo corrupted >>"$blob"
+  mkdir -p "$orphan" "$GRAPHROOT/volumes/ghost/_data" "$GRAPHROOT/tmp/stage-killed"
+  run_cabin 1 system check
+  assert_contains "$output" "blob sha256:$IMG_PROBE_ID: content does not match its digest"
+  assert_contains "$output" "image ${IMG_PROBE_ID:0:12} ($PROBE_IMAGE): its configuration is missing or damaged; repair removes it (pull it again)"
+  assert_contains "$output" "): its image ${IMG_PROBE_ID:0:12} is missing or damaged; remove the container"
+  assert_contains "$output" "container directory $orphan: no container record"
+  assert_contains "$output" "volume directory $GRAPHROOT/volumes/ghost: no volume record (volume.json)"
+  assert_contains "$output" "staging directory $GRAPHROOT/tmp/stage-killed: left by a command that was killed"
+  is "${lines[-1]}" "6 problems found, 6 left \(--repair fixes what it can\)"
+
+  run_cabin 1 system check --repair
+  is "${lines[-1]}" "6 problems found, 1 left" "all but the container"
+  [[ ! -e $blob && ! -e $orphan && ! -e $GRAPHROOT/volumes/ghost ]] || die "repaired: blob, orphan directories"
+  run_cabin images -q
+  is "$output" "" "the damaged image is gone"
+  run_cabin rm c1
+  run_cabin system check
+  is "$output" "no problems found"
+  pull_probe
+  run_cabin run --rm "$PROBE_IMAGE" probe exit 0
+}
