@@ -76,3 +76,13 @@ writes_and_reads() {
   is "$output" "" "nothing ran"
   assert_nothing_left "$BASELINE"
 }
+
+@test "storage: a store made by vfs refuses overlay (and the other way), and nothing changes" {
+  mkdir -p "$GRAPHROOT"
+  printf '{"driver":"vfs"}\n' >"$GRAPHROOT/driver.json"
+  store_baseline
+  run_cabin 125 --storage-driver overlay run --rm --network none "$PROBE_IMAGE" true
+  is "$stderr" "Error: database graph driver \"vfs\" does not match our graph driver \"overlay\": database configuration mismatch \($GRAPHROOT was set up with vfs: use that driver, or remove the store to start over with overlay\)"
+  assert_nothing_left "$BASELINE"
+  is "$(cat "$GRAPHROOT/driver.json")" '\{"driver":"vfs"\}' "the record is kept"
+}
