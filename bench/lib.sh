@@ -41,6 +41,27 @@ user_seconds() {
     { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2 || true; exit 1; }
 }
 
+# quietly CMDLINE: runs it as the bench user, output discarded; when it
+# fails, runs it again to show why and exits.
+quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
+
+# bench_stores NAME: $work, a directory with a store of its own for cabin
+# ($c) and for Podman ($p, runc, native overlay), removed with their
+# containers when the bench exits.
+bench_stores() {
+  work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-$1.XXXXXX")
+  chmod 0755 "$work"
+  mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
+  c="$CABIN --root $work/u/c/root --runroot $work/u/c/run"
+  p="podman --runtime runc --root $work/u/p/root --runroot $work/u/p/run --storage-driver overlay"
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1 || true
+  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1 || true
+  rm -rf "$work" || true
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { echo "scale=3; $1 / $2" | bc -l | sed 's/^\./0./'; }
 fmt_s() { printf '%.3f' "$1"; }

@@ -15,18 +15,7 @@ IMG=$REG/busybox:latest
 PIMG=$REG/probe:latest
 RUNS=${BENCH_RUNS:-3}
 MB=${BENCH_MB:-512}
-work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-net.XXXXXX")
-chmod 0755 "$work"
-mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
-c="$CABIN --root $work/u/c/root --runroot $work/u/c/run"
-p="podman --runtime runc --root $work/u/p/root --runroot $work/u/p/run --storage-driver overlay"
-cleanup() {
-  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1 || true
-  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1 || true
-  rm -rf "$work" || true
-}
-trap cleanup EXIT
-quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
+bench_stores net
 for i in "$IMG" "$PIMG"; do
   quietly "$c pull -q --tls-verify=false $i"
   quietly "$p pull -q --tls-verify=false $i"

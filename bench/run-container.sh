@@ -30,8 +30,6 @@ podman_in() {
   shift
   echo "podman --runtime runc --root $s/root --runroot $s/run --storage-driver overlay $*"
 }
-# quietly CMD-LINE: runs it as the bench user, untimed; fails the benchmark on error.
-quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
 
 # ---------------------------------------------------------------- small image
 c=$work/u/cabin p=$work/u/podman rootfs=$work/u/rootfs

@@ -10,18 +10,7 @@ bench_setup
 "$TOP/tests/system/make-bench-image.sh" >/dev/null
 REG=$CABIN_TEST_REGISTRY
 IMG=$REG/bench/large:latest
-work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-storage.XXXXXX")
-chmod 0755 "$work"
-mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
-c="$CABIN --root $work/u/c/root --runroot $work/u/c/run"
-p="podman --runtime runc --root $work/u/p/root --runroot $work/u/p/run --storage-driver overlay"
-cleanup() {
-  as_user bash -c "$c rm -af -t 0; $p rm -af -t 0" >/dev/null 2>&1 || true
-  as_user podman unshare rm -rf "$work/u" >/dev/null 2>&1 || true
-  rm -rf "$work" || true
-}
-trap cleanup EXIT
-quietly() { as_user bash -c "$1" >/dev/null 2>&1 || { echo "bench: failed: $1" >&2; as_user bash -c "$1" >&2; exit 1; }; }
+bench_stores storage
 # Bytes under a store, as its own user namespace sees it (files of subordinate ids too).
 store_bytes() { as_user podman unshare du -sb "$1" | cut -f1; }
 
