@@ -89,8 +89,9 @@ Usage measure(const Globals& g) {
     u.containers.push_back({rec, engine::current_state(containers, g.paths, rec.id),
                             fs::tree_size(fs::join(containers.dir(rec.id), "upper"))});
   storage::VolumeStore volumes(g.paths);
+  auto volume_links = engine::volume_links(containers);
   for (const auto& v : volumes.list()) {
-    int links = static_cast<int>(engine::volume_users(containers, v.name).size());
+    int links = volume_links.count(v.name) ? volume_links[v.name] : 0;
     uint64_t size = v.tmpfs() ? 0 : fs::tree_size(volumes.source(v));
     u.volumes.push_back({v.name, links, size});
   }

@@ -44,13 +44,14 @@ Filters parse_filters(const std::vector<std::string>& values) {
                         [](const std::string& k) { return fmt::format("{:?} is an invalid volume filter", k); });
 }
 
-bool matches(const Filters& f, const storage::Volume& v, const storage::ContainerStore& containers) {
+// links: engine::volume_links.
+bool matches(const Filters& f, const storage::Volume& v, const std::map<std::string, int>& links) {
   return f.matches([&](const std::string& k, const std::string& val) {
     if (k == "name") return v.name.find(val) != std::string::npos;
     if (k == "driver") return v.driver == val;
     if (k == "label") return label_matches(v.labels, val);
     if (k == "opt") return label_matches(v.options, val);
-    return filter_true(val) == engine::volume_users(containers, v.name).empty();  // dangling
+    return filter_true(val) == !links.count(v.name);  // dangling
   });
 }
 
@@ -155,8 +156,9 @@ Runner bind_volume_ls(CLI::App& app, Globals& g) {
     storage::ContainerStore containers(g.paths);
     std::vector<json> rows;
     ordered_json objs = ordered_json::array();
+    auto links = engine::volume_links(containers);
     for (const auto& v : store.list()) {
-      if (!matches(f, v, containers)) continue;
+      if (!matches(f, v, links)) continue;
       auto obj = storage::inspect_json(v, store.mountpoint(v.name));
       rows.push_back(json(obj));
       objs.push_back(std::move(obj));
@@ -257,8 +259,9 @@ Runner bind_volume_prune(CLI::App& app, Globals& g) {
     storage::VolumeStore store(g.paths);
     storage::ContainerStore containers(g.paths);
     std::vector<storage::Volume> todo;
+    auto links = engine::volume_links(containers);
     for (const auto& v : store.list())
-      if (matches(f, v, containers) && engine::volume_users(containers, v.name).empty()) todo.push_back(v);
+      if (matches(f, v, links) && !links.count(v.name)) todo.push_back(v);
     if (!o->force) {
       std::string names;
       for (const auto& v : todo) names += "  - " + v.name + "\n";

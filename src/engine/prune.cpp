@@ -57,8 +57,9 @@ Pruned prune_volumes(const config::StorePaths& paths, const storage::ContainerSt
   Pruned out;
   storage::VolumeStore store(paths);
   auto lock = store.lock();
+  auto links = volume_links(containers);
   for (const auto& v : store.list()) {
-    if (!take(v) || !volume_users(containers, v.name).empty()) continue;
+    if (!take(v) || links.count(v.name)) continue;
     if (!v.tmpfs() && !v.bind()) out.bytes += fs::tree_size(store.mountpoint(v.name));
     store.remove(v.name);
     out.names.push_back(v.name);

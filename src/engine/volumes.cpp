@@ -102,6 +102,13 @@ std::vector<storage::ContainerRecord> volume_users(const storage::ContainerStore
   return out;
 }
 
+std::map<std::string, int> volume_links(const storage::ContainerStore& containers) {
+  std::map<std::string, int> out;
+  for (const auto& rec : containers.list())
+    for (const auto& name : volumes_of(rec)) ++out[name];
+  return out;
+}
+
 std::vector<runtime::MountSpec> inherited_mounts(const storage::ContainerStore& containers,
                                                  const std::vector<std::string>& values) {
   std::vector<runtime::MountSpec> out;
@@ -157,8 +164,7 @@ VolumeSetup::VolumeSetup(const config::StorePaths& paths, runtime::ContainerSpec
       bool empty = empty_dir(m.source);
       m.init_owner = v->needs_chown && empty;
       m.fill = v->needs_copy_up && m.copy_up && v->copy() && empty && dir_in_root(spec_.rootfs, m.destination);
-      if (!empty) v->needs_copy_up = false;
-      if (m.fill) v->needs_copy_up = false;
+      if (!empty || m.fill) v->needs_copy_up = false;
       v->needs_chown = false;
       fresh_.push_back(*v);
     }
@@ -184,8 +190,9 @@ void remove_anonymous_volumes(const config::StorePaths& paths, const storage::Co
   if (names.empty()) return;
   storage::VolumeStore store(paths);
   auto lock = store.lock();
+  auto links = volume_links(containers);
   for (const auto& name : names) {
-    if (!volume_users(containers, name).empty()) continue;
+    if (links.count(name)) continue;
     try {
       store.remove(name);
     } catch (const Error& e) {

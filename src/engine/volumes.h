@@ -4,6 +4,7 @@
 // rm -v and --rm.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ void record_volumes(storage::ContainerRecord& rec, const std::vector<runtime::Mo
 std::vector<std::string> volumes_of(const storage::ContainerRecord& rec, bool anonymous_only = false);
 // The containers that use the volume.
 std::vector<storage::ContainerRecord> volume_users(const storage::ContainerStore& containers, const std::string& name);
+// How many containers use each volume (one read of the records, for
+// commands that look at every volume).
+std::map<std::string, int> volume_links(const storage::ContainerStore& containers);
 
 // --volumes-from CTR[:ro|rw]: the volumes and bind mounts of those containers.
 std::vector<runtime::MountSpec> inherited_mounts(const storage::ContainerStore& containers,
