@@ -241,8 +241,8 @@ int run_reset(const Globals& g, bool force) {
   return 0;
 }
 
-int run_check(const Globals& g, bool repair) {
-  auto problems = engine::check_store(g.paths, repair);
+int run_check(const Globals& g, bool repair, bool quick) {
+  auto problems = engine::check_store(g.paths, repair, quick);
   size_t left = 0;
   for (const auto& p : problems) {
     fmt::print("{}{}\n", p.what, p.repaired ? " (repaired)" : "");
@@ -264,9 +264,9 @@ Runner bind_system_check(CLI::App& app, Globals& g) {
   auto o = std::make_shared<Opts>();
   app.add_flag("-r,--repair", o->repair, "Remove inconsistent images, layers and records");
   app.add_flag("-f,--force", o->force, "Accepted for Podman's command lines (containers are never removed by repair)");
-  app.add_flag("-q,--quick", o->quick, "Accepted for Podman's command lines (every check is done)");
+  app.add_flag("-q,--quick", o->quick, "Skip the slow check of layers' content against their diff IDs");
   app.add_option("-m,--max", o->max, "Accepted for Podman's command lines");
-  return [o, &g] { return run_check(g, o->repair); };
+  return [o, &g] { return run_check(g, o->repair, o->quick); };
 }
 
 Runner bind_system_df(CLI::App& app, Globals& g) {

@@ -16,6 +16,7 @@
 #include "engine/volumes.h"
 #include "storage/containers.h"
 #include "storage/store.h"
+#include "storage/tarsplit.h"
 #include "storage/volumes.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -46,7 +47,8 @@ std::string file_digest(const std::string& path) {
 
 class Checker {
  public:
-  Checker(const config::StorePaths& paths, bool repair) : paths_(paths), repair_(repair), store_(paths) {}
+  Checker(const config::StorePaths& paths, bool repair, bool quick)
+      : paths_(paths), repair_(repair), quick_(quick), store_(paths) {}
 
   std::vector<Problem> run() {
     blobs();
@@ -103,11 +105,18 @@ class Checker {
       std::string path = fs::join(dir, name);
       auto info = store_.layer_info("sha256:" + name);
       bool ok = is_hex64(name) && info && info->diff_id == "sha256:" + name && fs::is_dir(fs::join(path, "diff"));
+      std::string why = !info ? "no record (layer.json): it was not completely unpacked" : "its record is damaged";
+      if (ok && !quick_) {
+        try {
+          ok = storage::verify_layer_content(path, info->diff_id, &why) != storage::LayerContent::Differs;
+        } catch (const Error& e) {
+          ok = false;
+          why = e.what();
+        }
+      }
       if (ok) continue;
       bad_layers_.insert("sha256:" + name);
-      report(fmt::format("layer {}: {}", name, !info ? "no record (layer.json): it was not completely unpacked"
-                                                      : "its record or content is damaged"),
-             [&] { fs::remove_all(path); });
+      report(fmt::format("layer {}: {}", name, why), [&] { fs::remove_all(path); });
     }
   }
 
@@ -209,6 +218,7 @@ class Checker {
 
   const config::StorePaths& paths_;
   bool repair_;
+  bool quick_;
   storage::Store store_;
   std::set<std::string> bad_blobs_, bad_layers_, damaged_images_;
   std::vector<Problem> problems_;
@@ -216,8 +226,8 @@ class Checker {
 
 }  // namespace
 
-std::vector<Problem> check_store(const config::StorePaths& paths, bool repair) {
-  return Checker(paths, repair).run();
+std::vector<Problem> check_store(const config::StorePaths& paths, bool repair, bool quick) {
+  return Checker(paths, repair, quick).run();
 }
 
 }  // namespace cabin::engine

@@ -1,5 +1,6 @@
 // `system check`: is the store sound? Blobs against their digests, image
-// records against their blobs and layers, layers against their records,
+// records against their blobs and layers, layers against their records and
+// their content against their diff IDs (storage/tarsplit.h),
 // container records against their directories and images, volumes against
 // their records, left-over staging directories, and mounts of the store
 // left in the host's namespace. With repair, what can be fixed is: a
@@ -21,6 +22,8 @@ struct Problem {
   bool repaired = false;
 };
 
-std::vector<Problem> check_store(const config::StorePaths& paths, bool repair);
+// quick: layers' content is not rebuilt into their tar and compared with
+// the diff ID (the slow part: it reads every file).
+std::vector<Problem> check_store(const config::StorePaths& paths, bool repair, bool quick = false);
 
 }  // namespace cabin::engine

@@ -319,7 +319,13 @@ storage::ContainerState repair_locked(storage::ContainerStore& containers, const
     mark_exited(st, 128 + SIGKILL);
   }
   st.restarting = false;
-  containers.write_state(id, st);
+  try {
+    containers.write_state(id, st);
+  } catch (const Error& e) {
+    // A full disk: what is known is still the answer; the next look repairs it.
+    log::warn("container {} is no longer running, which could not be recorded: {}", id.substr(0, 12), e.what());
+    return st;
+  }
   remove_marker(waiter_marker(paths, id));
   return st;
 }
@@ -382,11 +388,15 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     };
   int code = runtime::exit_code_of(runtime::supervise(so));
   if (log) log->flush();
-  {
+  try {
     auto lock = containers.lock(rec.id);
     auto st = containers.state(rec.id);
     mark_exited(st, code);
     containers.write_state(rec.id, st);
+  } catch (const Error& e) {
+    // A full disk: the container's exit code is still the answer (and a
+    // --rm container goes anyway).
+    if (!cfg.rm) log::warn("container {} exited with code {}, which could not be recorded: {}", rec.name, code, e.what());
   }
   container_event(paths, rec, "died", code);
   if (cfg.rm) {

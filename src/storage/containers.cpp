@@ -169,13 +169,18 @@ void ContainerStore::rename(const std::string& id, const std::string& name) {
 }
 
 void ContainerStore::remove(const std::string& id) {
+  // Its files first (the upper layer, logs): on a full disk, that frees the
+  // space the record's rewrite needs. Its own records go last.
+  std::string d = dir(id);
+  for (const auto& name : fs::list_dir(d))
+    if (fs::is_dir(fs::join(d, name))) fs::remove_all(fs::join(d, name));
   {
     auto lock = fs::FileLock::acquire(path("containers.lock"), fs::FileLock::Mode::Exclusive);
     auto all = read();
     std::erase_if(all, [&](const auto& r) { return r.id == id; });
     write(all);
   }
-  fs::remove_all(dir(id));
+  fs::remove_all(d);
 }
 
 ContainerState ContainerStore::state(const std::string& id) const {

@@ -196,11 +196,19 @@ class Extractor {
       UniqueFd dir = open_dir(parts, parts.size() - 1, /*create=*/true);
       if (name == kOpaqueMarker) return make_opaque(dir.get(), parts);
       if (name.starts_with(kWhiteoutMetaPrefix)) return;  // .wh..wh.plnk and friends
+      if (opt_.on_entry) {
+        Parts target = parts;
+        target.back() = name.substr(kWhiteoutPrefix.size());
+        opt_.on_entry(join(target, target.size()), nullptr, false);
+      }
       return make_whiteout(dir.get(), parts);
     }
 
     UniqueFd dir = open_dir(parts, parts.size() - 1, /*create=*/true);
-    if (const char* target = entry_hardlink(e)) return make_hardlink(e, dir.get(), parts, target);
+    const char* target = entry_hardlink(e);
+    if (opt_.on_entry)
+      opt_.on_entry(join(parts, parts.size()), e, !target && archive_entry_filetype(e) == AE_IFREG);
+    if (target) return make_hardlink(e, dir.get(), parts, target);
 
     switch (archive_entry_filetype(e)) {
       case AE_IFREG:

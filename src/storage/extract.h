@@ -7,6 +7,7 @@
 #include <string_view>
 
 struct archive;
+struct archive_entry;
 
 namespace cabin::storage {
 
@@ -19,6 +20,10 @@ struct ExtractOptions {
   bool whiteouts = true;
   // Called for non-fatal problems (a device node skipped, an xattr refused).
   std::function<void(std::string_view)> warn;
+  // Called for each entry with its path relative to the root before it is
+  // made (a whiteout: the path it removes, with a null entry); data: the
+  // entry's data is written to that path (a regular file, not a hardlink).
+  std::function<void(const std::string& path, struct archive_entry* entry, bool data)> on_entry;
 };
 
 struct ExtractResult {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "storage/pull.h"
+#include "storage/tarsplit.h"
 #include "storage/tarstream.h"
 #include "storage/unpack.h"
 
@@ -23,8 +24,9 @@ struct RemoteApi {
   ExtractOptions (*default_extract_options)();
   void (*write_tree_tar)(int, const TarTree&);
   void (*extract_tar_fd)(int, int, const ExtractOptions&);
+  LayerContent (*verify_layer_content)(const std::string&, std::string_view, std::string*);
 };
-inline constexpr int kRemoteApiVersion = 2;
+inline constexpr int kRemoteApiVersion = 3;
 
 }  // namespace cabin::storage
 

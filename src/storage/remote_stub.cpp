@@ -39,4 +39,8 @@ void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options) {
   api().extract_tar_fd(in_fd, dir_fd, options);
 }
 
+LayerContent verify_layer_content(const std::string& layer_dir, std::string_view diff_id, std::string* why) {
+  return api().verify_layer_content(layer_dir, diff_id, why);
+}
+
 }  // namespace cabin::storage

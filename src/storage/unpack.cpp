@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "rootless/userns.h"
+#include "storage/tarsplit.h"
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 namespace cabin::storage {
@@ -50,6 +52,7 @@ struct RawSource {
 // The uncompressed side: pulls decompressed bytes from the raw reader, hashes them.
 struct TarSource {
   archive* decompressor;
+  TarSplitWriter* split;
   Sha256 hash;
   std::vector<char> buf = std::vector<char>(kBufSize);
   bool eof = false;
@@ -65,6 +68,7 @@ struct TarSource {
     }
     if (n == 0) s->eof = true;
     s->hash.update(s->buf.data(), static_cast<size_t>(n));
+    s->split->feed(s->buf.data(), static_cast<size_t>(n));
     *out = s->buf.data();
     return n;
   }
@@ -109,7 +113,8 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   int r = archive_read_next_header(decompressor.get(), &entry);
   if (r != ARCHIVE_OK) fail("read layer: {}", r == ARCHIVE_EOF ? "layer is empty" : archive_message(decompressor.get()));
 
-  TarSource tar_src{decompressor.get()};
+  TarSplitWriter split(fs::join(staging.path(), kTarSplitFile));
+  TarSource tar_src{decompressor.get(), &split};
   ArchivePtr tar(archive_read_new());
   archive_read_support_format_tar(tar.get());
   archive_read_support_format_gnutar(tar.get());
@@ -119,9 +124,17 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   UniqueFd root(::open(staging.diff_dir().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw_errno("open {}", staging.diff_dir());
 
+  // Where a file's data starts: the reader has consumed its header(s) and
+  // nothing of the data yet.
+  ExtractOptions opts = options;
+  opts.on_entry = [&](const std::string& path, archive_entry* e, bool data) {
+    bool plain = data && archive_entry_size_is_set(e) && archive_entry_sparse_count(e) == 0;
+    split.entry(path, e && archive_entry_filetype(e) == AE_IFDIR, plain ? archive_filter_bytes(tar.get(), 0) : 0,
+                plain ? archive_entry_size(e) : 0);
+  };
   UnpackResult result;
   try {
-    result.extract = extract_layer(tar.get(), root.get(), options);
+    result.extract = extract_layer(tar.get(), root.get(), opts);
   } catch (const Error&) {
     // Bytes that are not what the manifest promised explain any parse
     // failure better than the parse failure itself.
@@ -140,6 +153,7 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   while (TarSource::read(tar.get(), &tar_src, &ignored) > 0) {
   }
   drain(fd, raw.hash);
+  split.finish();
   result.size = tar_src.hash.bytes();
   result.diff_id = tar_src.hash.finish();
   result.compressed_size = raw.hash.bytes();

@@ -107,3 +107,29 @@ teardown() { basic_teardown; }
   pull_probe
   run_cabin run --rm "$PROBE_IMAGE" probe exit 0
 }
+
+@test "system check: a file changed in a layer since it was unpacked is found against the diff ID; --quick skips that" {
+  local diff_id layer file
+  diff_id=$(cabin_out image inspect --format '{{index .RootFS.Layers 0}}' "$PROBE_IMAGE")
+  layer=$GRAPHROOT/layers/${diff_id#sha256:}
+  [[ -f $layer/tar-split.gz ]] || die "no record of the layer's tar in $layer"
+  file=$(cabin_out unshare find "$layer/diff" -type f -size +1k | sort | head -1)
+  [[ -n $file ]] || die "no file to change in $layer/diff"
+  run_cabin unshare sh -c "printf X | dd of='$file' bs=1 seek=100 conv=notrunc 2>/dev/null"
+
+  run_cabin system check --quick
+  is "$output" "no problems found" "--quick reads no layer content"
+  run_cabin 1 system check
+  is "${lines[0]}" "layer ${diff_id#sha256:}: a file's content changed since it was unpacked \(its tar rebuilt from the files does not match the diff ID\)"
+  is "${lines[1]}" "image ${IMG_PROBE_ID:0:12} \($PROBE_IMAGE\): its layer $diff_id is missing or damaged; repair removes it \(pull it again\)"
+
+  run_cabin unshare rm "$file"
+  run_cabin 1 system check
+  is "${lines[0]}" "layer ${diff_id#sha256:}: ${file#$layer/diff/} is missing"
+  run_cabin 0 system check --repair
+  is "${lines[-1]}" "2 problems found, all repaired"
+  [[ ! -e $layer ]] || die "the damaged layer is still there"
+  pull_probe
+  run_cabin system check
+  is "$output" "no problems found" "pulled again"
+}
