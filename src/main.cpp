@@ -1,4 +1,5 @@
 // cabin: a daemonless, rootless container engine with Podman's command line.
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "cmd/common.h"
 #include "cmd/suggest.h"
 #include "engine/lifecycle.h"
+#include "format/units.h"
 #include "rootless/userns.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -124,6 +126,16 @@ std::optional<int> monitor_fast_path(int argc, char** argv) {
   }
 }
 
+// A full disk: usually the store's (even if what failed was cleaned up and
+// freed its space since); say where it is and what frees space there.
+std::string full_store_hint(const cabin::Error& e, const std::string& graphroot) {
+  int err = e.code().value();
+  struct statvfs st {};
+  if ((err != ENOSPC && err != EDQUOT) || graphroot.empty() || ::statvfs(graphroot.c_str(), &st) != 0) return "";
+  return fmt::format(" (cabin's store {} has {} free: `cabin system df` shows what it holds, `cabin system prune` removes what is unused)",
+                     graphroot, cabin::format::human_size(static_cast<double>(st.f_bavail) * st.f_frsize));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,7 +180,7 @@ int main(int argc, char** argv) {
     if (it->second.command->needs == Needs::UserNS) cabin::cmd::enter_userns(globals);
     return it->second.run();
   } catch (const cabin::Error& e) {
-    fmt::print(stderr, "Error: {}\n", e.what());
+    fmt::print(stderr, "Error: {}{}\n", e.what(), full_store_hint(e, globals.paths.graphroot));
     return e.exit_code();
   } catch (const std::exception& e) {
     fmt::print(stderr, "Error: {}\n", e.what());

@@ -241,8 +241,8 @@ int run_reset(const Globals& g, bool force) {
   return 0;
 }
 
-int run_check(const Globals& g, bool repair, bool quick) {
-  auto problems = engine::check_store(g.paths, repair, quick);
+int run_check(const Globals& g, const engine::CheckOptions& o) {
+  auto problems = engine::check_store(g.paths, o);
   size_t left = 0;
   for (const auto& p : problems) {
     fmt::print("{}{}\n", p.what, p.repaired ? " (repaired)" : "");
@@ -250,23 +250,20 @@ int run_check(const Globals& g, bool repair, bool quick) {
   }
   if (problems.empty()) fmt::print("no problems found\n");
   else if (left == 0) fmt::print("{} problems found, all repaired\n", problems.size());
-  else fmt::print("{} problems found, {} left{}\n", problems.size(), left, repair ? "" : " (--repair fixes what it can)");
+  else fmt::print("{} problems found, {} left{}\n", problems.size(), left, o.repair ? "" : " (--repair fixes what it can)");
   return left == 0 ? 0 : 1;
 }
 
 }  // namespace
 
 Runner bind_system_check(CLI::App& app, Globals& g) {
-  struct Opts {
-    bool repair = false, force = false, quick = false;
-    std::string max;
-  };
-  auto o = std::make_shared<Opts>();
+  auto o = std::make_shared<engine::CheckOptions>();
+  auto max = std::make_shared<std::string>();
   app.add_flag("-r,--repair", o->repair, "Remove inconsistent images, layers and records");
-  app.add_flag("-f,--force", o->force, "Accepted for Podman's command lines (containers are never removed by repair)");
+  app.add_flag("-f,--force", o->force, "With --repair, also remove containers damaged beyond use");
   app.add_flag("-q,--quick", o->quick, "Skip the slow check of layers' content against their diff IDs");
-  app.add_option("-m,--max", o->max, "Accepted for Podman's command lines");
-  return [o, &g] { return run_check(g, o->repair, o->quick); };
+  app.add_option("-m,--max", *max, "Accepted for Podman's command lines");
+  return [o, &g] { return run_check(g, *o); };
 }
 
 Runner bind_system_df(CLI::App& app, Globals& g) {

@@ -47,8 +47,8 @@ std::string file_digest(const std::string& path) {
 
 class Checker {
  public:
-  Checker(const config::StorePaths& paths, bool repair, bool quick)
-      : paths_(paths), repair_(repair), quick_(quick), store_(paths) {}
+  Checker(const config::StorePaths& paths, const CheckOptions& o)
+      : paths_(paths), repair_(o.repair), force_(o.repair && o.force), quick_(o.quick), store_(paths) {}
 
   std::vector<Problem> run() {
     blobs();
@@ -173,16 +173,28 @@ class Checker {
                [&] { containers.remove(rec.id); });
         continue;
       }
-      if (!rec.image_id.empty() && (damaged_images_.count(rec.image_id) || !store_.find_image(rec.image_id)))
-        report(fmt::format("container {} ({}): its image {} is missing or damaged; remove the container", rec.id.substr(0, 12),
-                           rec.name, rec.image_id.substr(0, 12)));
+      // Damaged beyond use: only --force removes it (a user's container).
+      auto remove = [&] {
+        containers.remove(rec.id);
+        remove_anonymous_volumes(paths_, containers, rec);
+      };
+      std::function<void()> fix_damaged = nullptr;
+      if (force_) fix_damaged = remove;
+      std::string advice = force_ ? "repair removes the container" : "remove the container (or repair with --force)";
+      if (!rec.image_id.empty() && (damaged_images_.count(rec.image_id) || !store_.find_image(rec.image_id))) {
+        report(fmt::format("container {} ({}): its image {} is missing or damaged; {}", rec.id.substr(0, 12), rec.name,
+                           rec.image_id.substr(0, 12), advice),
+               fix_damaged);
+        continue;
+      }
       for (const auto& v : volumes_of(rec))
         if (!volumes.find(v))
           report(fmt::format("container {} ({}): its volume {} is missing; create it again with `cabin volume create {}`",
                              rec.id.substr(0, 12), rec.name, v, v));
       if (!fs::exists(fs::join(dir, "start.json")) && !running())
-        report(fmt::format("container {} ({}): its start configuration is missing; remove the container", rec.id.substr(0, 12),
-                           rec.name));
+        report(fmt::format("container {} ({}): its start configuration is missing (its creation was cut short); {}",
+                           rec.id.substr(0, 12), rec.name, advice),
+               fix_damaged);
     }
     std::string dir = root("containers");
     for (const auto& name : fs::list_dir(dir)) {
@@ -218,6 +230,7 @@ class Checker {
 
   const config::StorePaths& paths_;
   bool repair_;
+  bool force_;
   bool quick_;
   storage::Store store_;
   std::set<std::string> bad_blobs_, bad_layers_, damaged_images_;
@@ -226,8 +239,8 @@ class Checker {
 
 }  // namespace
 
-std::vector<Problem> check_store(const config::StorePaths& paths, bool repair, bool quick) {
-  return Checker(paths, repair, quick).run();
+std::vector<Problem> check_store(const config::StorePaths& paths, const CheckOptions& options) {
+  return Checker(paths, options).run();
 }
 
 }  // namespace cabin::engine

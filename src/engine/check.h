@@ -7,7 +7,8 @@
 // damaged blob, an image that lost a blob or a layer (the image goes; pull
 // it again), a half-written layer, a container record without a directory
 // or a directory without a record, a volume directory without a record,
-// stale staging. Call in cabin's user namespace.
+// stale staging; with force, a container damaged beyond use. Call in
+// cabin's user namespace.
 #pragma once
 
 #include <string>
@@ -22,8 +23,16 @@ struct Problem {
   bool repaired = false;
 };
 
-// quick: layers' content is not rebuilt into their tar and compared with
-// the diff ID (the slow part: it reads every file).
-std::vector<Problem> check_store(const config::StorePaths& paths, bool repair, bool quick = false);
+struct CheckOptions {
+  bool repair = false;
+  // With repair: containers damaged beyond use (image gone, creation cut
+  // short) are removed too.
+  bool force = false;
+  // Layers' content is not rebuilt into their tar and compared with the
+  // diff ID (the slow part: it reads every file).
+  bool quick = false;
+};
+
+std::vector<Problem> check_store(const config::StorePaths& paths, const CheckOptions& options);
 
 }  // namespace cabin::engine

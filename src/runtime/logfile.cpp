@@ -337,7 +337,14 @@ void LogWriter::write_batch(std::string& batch) {
   while (!rest.empty()) {
     ssize_t n = ::write(fd_.get(), rest.data(), rest.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("write {}", path_);
+    if (n < 0) {
+      // A full disk must not stop the container (nor its monitor): its
+      // output still reaches an attached terminal; the log misses it.
+      if (!write_failed_)
+        log::warn("the log {} misses output from now on (until it can be written again): {}", path_, std::strerror(errno));
+      write_failed_ = true;
+      break;
+    }
     size_ += static_cast<uint64_t>(n);
     rest.remove_prefix(static_cast<size_t>(n));
   }

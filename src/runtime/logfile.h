@@ -57,7 +57,8 @@ class LogWriter {
 
   // Writes every complete line of bytes as F records (all with one time,
   // in one write(2)) and keeps the unterminated tail of each stream buffered
-  // until its newline arrives, it grows past kLogRecordMax or flush().
+  // until its newline arrives, it grows past kLogRecordMax or flush(). What
+  // cannot be written (a full disk) is dropped, with one warning.
   void write(LogStream stream, std::string_view bytes);
   // Writes the buffered tails as P records: call it when the container exits.
   void flush();
@@ -75,6 +76,7 @@ class LogWriter {
   uint64_t size_ = 0;  // bytes in the file, as far as this writer knows
   UniqueFd fd_;
   std::string tail_[2];  // unterminated output of stdout, stderr
+  bool write_failed_ = false;  // warned once
 };
 
 struct LogReadOptions {

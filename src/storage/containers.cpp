@@ -144,7 +144,12 @@ ContainerRecord ContainerStore::create(ContainerRecord record) {
   if (record.created.empty()) record.created = format::rfc3339_nano(std::chrono::system_clock::now());
   fs::mkdir_p(dir(record.id), 0700);
   all.push_back(record);
-  write(all);
+  try {
+    write(all);
+  } catch (const Error&) {
+    fs::remove_all(dir(record.id));  // a full disk: no directory without a record
+    throw;
+  }
   return record;
 }
 
@@ -196,7 +201,15 @@ fs::FileLock ContainerStore::lock(const std::string& id) const {
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& state) {
-  fs::write_file_atomic(fs::join(dir(id), "state.json"), to_json(state).dump() + "\n", 0600);
+  std::string path = fs::join(dir(id), "state.json"), text = to_json(state).dump() + "\n";
+  try {
+    fs::write_file_atomic(path, text, 0600);
+  } catch (const Error& e) {
+    // A full disk: the file's own block still holds a state (an exit code
+    // is worth keeping), as long as there is a file.
+    if ((e.code().value() != ENOSPC && e.code().value() != EDQUOT) || !fs::exists(path)) throw;
+    fs::overwrite_file(path, text);
+  }
 }
 
 std::vector<ContainerRecord> ContainerStore::using_image(const std::string& image_id) const {

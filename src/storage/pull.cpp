@@ -271,6 +271,8 @@ ImageRecord pull_image(Store& store, std::string_view input, const PullOptions& 
 
   Progress progress(stderr, o.quiet);
   std::vector<std::string> errors;
+  int first_errno = 0;
+  std::string first_message;
   for (const auto& cand : candidates) {
     progress.message(fmt::format("Trying to pull {}...", cand.string()));
     std::vector<config::PullSource> sources;
@@ -293,6 +295,10 @@ ImageRecord pull_image(Store& store, std::string_view input, const PullOptions& 
         std::string where = src.ref.name() == cand.name() ? cand.string()
                                                            : fmt::format("{} (from {})", cand.string(), src.ref.name());
         errors.push_back(fmt::format("{}: {}", where, one_line(e)));
+        if (errors.size() == 1) {  // its errno kept: a full disk stays one
+          first_errno = e.err();
+          first_message = fmt::format("{}: {}", where, e.message());
+        }
         log::debug("pull {} failed: {}", where, e.what());
       }
     }
@@ -301,6 +307,7 @@ ImageRecord pull_image(Store& store, std::string_view input, const PullOptions& 
     log::warn("pull {}: {}; using the local image", std::string(name), errors.empty() ? "failed" : errors.front());
     return *local;
   }
+  if (errors.size() == 1 && first_errno != 0) throw Error(first_errno, fmt::format("pull {}", first_message));
   if (errors.size() == 1) fail("pull {}", errors.front());
   fail("pull {}: {} candidates failed: {}", std::string(name), errors.size(), join(errors, "; "));
 }

@@ -85,6 +85,21 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
   cleanup.dismiss();
 }
 
+void overwrite_file(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) throw_errno("open {}", path);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::pwrite(fd.get(), data.data() + off, data.size() - off, static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write {}", path);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::ftruncate(fd.get(), static_cast<off_t>(data.size())) != 0) throw_errno("truncate {}", path);
+}
+
 void mkdir_p(const std::string& path, mode_t mode) {
   if (path.empty()) return;
   if (::mkdir(path.c_str(), mode) == 0) return;

@@ -25,6 +25,12 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 enum class Sync { None, Filesystem };
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
                        Sync sync = Sync::None);
+
+// Overwrites the existing file path in place with data (pwrite, then
+// truncate): no new file, so no new inode and, for a small file within the
+// block it already has, no new block. For a state file on a full disk, where
+// write_file_atomic fails; a reader may see a torn write. Throws Error.
+void overwrite_file(const std::string& path, std::string_view data);
 void mkdir_p(const std::string& path, mode_t mode = 0755);
 bool exists(const std::string& path);
 bool is_dir(const std::string& path);

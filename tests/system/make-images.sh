@@ -20,6 +20,7 @@
 #   probe:workdir                  WorkingDir /work/created (not in the image)
 #   probe:stopsignal               STOPSIGNAL SIGUSR1, CMD probe wait-signal
 #   probe:nocmd                    neither ENTRYPOINT nor CMD
+#   big:latest                     probe + a layer of 32 MB of random bytes
 #   broken/{truncated,digest,diffid,config,manifest,mediatype,missing-blob}:latest
 # On the TLS (5001) and auth (5002) registries: busybox:latest.
 #
@@ -247,6 +248,20 @@ build() {
   probe_image probe-stopsignal PROBE_STOPSIGNAL '"Cmd":["/bin/probe","wait-signal"],"StopSignal":"SIGUSR1"'
   probe_image probe-nocmd PROBE_NOCMD '"WorkingDir":"/"'
 
+  # ---- big: the probe image and a layer of 32 MB of random bytes (more
+  # than the 24 MB small filesystems setup-host.sh mounts hold).
+  mkdir -p "$work/big"
+  head -c 32M /dev/urandom >"$work/big/random"
+  tar_add "$work/big.tar" "$work/big" -- ./random
+  local bigl bigc
+  bigl=$(oci_add_layer "$L" "$work/big.tar" gzip)
+  bigc=$(oci_config amd64 linux 2024-05-01T00:00:00Z "{$probe_env,\"Cmd\":[\"/bin/probe\",\"args\"]}" \
+    '[{"created":"2024-01-01T00:00:00Z","created_by":"busybox"},{"created":"2024-05-01T00:00:00Z","created_by":"probe"},{"created":"2024-05-01T00:00:00Z","created_by":"32 MB of random bytes"}]' \
+    "$bb_diffid" "${pl##* }" "${bigl##* }")
+  read -r md ms cd <<<"$(oci_image "$L" "$bigc" "$bb_gzip" "$pl" "$bigl")"
+  oci_tag "$L" "$md" "$ms" big
+  fact IMG_BIG_ID "${cd#sha256:}"
+
   # ---- hostile layers: each one layer, each must not write outside the layer.
   # tar -P keeps ../ and leading / that GNU tar would otherwise strip.
   local h=$work/hostile
@@ -425,6 +440,7 @@ if [[ ! -e $MARKER ]]; then
       copy "probe-$t" "$CABIN_TEST_REGISTRY/probe:$t"
     done
   ) & pids+=($!)
+  copy big "$CABIN_TEST_REGISTRY/big:latest" & pids+=($!)
   for h in dotdot absolute symlink symlink-relative hardlink; do
     copy "hostile-$h" "$CABIN_TEST_REGISTRY/hostile/$h:latest" & pids+=($!)
   done

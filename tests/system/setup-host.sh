@@ -4,6 +4,7 @@
 #   - users: cabintest (with /etc/subuid and /etc/subgid ranges) and
 #     cabinsolo (with none: the single-id fallback many HPC hosts force);
 #   - /dev/net/tun and /dev/fuse mode 0666, as distributions ship them;
+#   - a small tmpfs for each of them (full-disk tests);
 #   - three registries (Debian's docker-registry, Distribution 2.8) on
 #     127.0.0.1: plain HTTP, TLS with a self-signed CA, and TLS + htpasswd
 #     basic auth; configs, certificates and storage under the state dir;
@@ -92,6 +93,19 @@ done
 for dev in /dev/net/tun /dev/fuse; do
   if [[ -e $dev ]]; then chmod 0666 "$dev"; fi
 done
+
+# ---------------------------------------------------------------- small filesystems
+# A 24 MB tmpfs for each test user, for tests of a full disk (--root there);
+# mounted afresh on each setup.
+SMALLFS=$STATE/smallfs
+for user in "$TEST_USER" "$SOLO_USER"; do
+  dir=$SMALLFS/$user
+  mkdir -p "$dir"
+  if mountpoint -q "$dir"; then umount -l "$dir"; fi
+  mount -t tmpfs -o "size=24m,mode=0700,uid=$(id -u "$user"),gid=$(id -g "$user")" "cabin-test-$user" "$dir" ||
+    die "cannot mount a tmpfs on $dir"
+done
+chmod 0755 "$STATE" "$SMALLFS"
 
 # ---------------------------------------------------------------- registries
 mkdir -p "$STATE"
@@ -271,6 +285,7 @@ CABIN_TEST_AUTH_USER=$AUTH_USER
 CABIN_TEST_AUTH_PASSWORD=$AUTH_PASS
 CABIN_TEST_REGISTRY_STORAGE_PLAIN=$STATE/registry/plain/storage
 CABIN_TEST_IMAGES_ENV=$STATE/images.env
+CABIN_TEST_SMALLFS=$SMALLFS
 EOF
 mv "$STATE/env.new" "$STATE/env"
 chmod 0644 "$STATE/env"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Stops the registries that setup-host.sh started. Run as root.
+# Stops the registries that setup-host.sh started and unmounts its small
+# filesystems. Run as root.
 #   --purge   also remove the state dir (registry storage, images, certificates)
 #   --users   also remove the users cabintest and cabinsolo and their sub-id ranges
 set -euo pipefail
@@ -23,6 +24,10 @@ for dir in "$STATE"/registry/*/; do
     echo "teardown-host: stopped registry $(basename "$dir") (pid $pid)" >&2
   fi
   rm -f "$dir/pid" "$dir/config.yml.running"
+done
+
+for dir in "$STATE"/smallfs/*/; do
+  if mountpoint -q "$dir"; then umount -l "$dir"; fi
 done
 
 if [[ -n $purge ]]; then
