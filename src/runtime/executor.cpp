@@ -7,6 +7,7 @@
 #include "runtime/executor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -117,6 +118,7 @@ struct ChildPlan {
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
   int net_sock = -1;        // the tap fds go back through it
   int netns_fd = -1;        // a network namespace to join (spec->join_netns)
+  int parent_pidfd = -1;    // cabin itself: gone before PR_SET_PDEATHSIG took hold?
   char ping_groups[32] = "0 0";  // "LOW HIGH": the container's whole gid range
   bool userns_has_root = false;
   bool exec_mode = false;   // exec: namespaces and root are the caller's already
@@ -739,7 +741,12 @@ in_root:
     if (r < 0) child_fail(p, Step::Seccomp, r, nullptr);
   }
   // Dies with whoever waits for it (after the uid change, which clears it).
-  if (!p.exec_mode) ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // A cabin killed before this line sends no signal: its pidfd says so.
+  if (!p.exec_mode) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    struct pollfd gone = {p.parent_pidfd, POLLIN, 0};
+    if (p.parent_pidfd >= 0 && ::poll(&gone, 1, 0) > 0) ::_exit(128 + SIGKILL);
+  }
   // Every fd cabin holds, except the report pipe, closes at exec.
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 
@@ -937,8 +944,14 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
   if (exec_mode) flags = 0;
   std::fflush(nullptr);
+  UniqueFd self;
+  if (!exec_mode) {
+    self.reset(static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0)));
+    p.parent_pidfd = self.get();
+  }
   int pidfd = -1;
   pid_t pid = clone_child(p, flags, &pidfd, (exec_mode || !spec.userns) && !spec.init && !spec.terminal);
+  self.reset();
   if (pid < 0) throw_errno("create the container's namespaces");
 
   Started started;
