@@ -9,6 +9,7 @@
 #include "format/units.h"
 #include "image/report.h"
 #include "net/config.h"
+#include "net/store.h"
 #include "security/caps.h"
 #include "storage/rootfs.h"
 #include "storage/volumes.h"
@@ -201,28 +202,47 @@ nlohmann::json template_view(const ordered_json& j) {
 
 int run_inspect(const Globals& g, const InspectOptions& o, bool containers_only) {
   if (o.names.empty()) fail("no names or ids specified");
-  if (o.type != "all" && o.type != "container" && o.type != "image")
+  if (o.type != "all" && o.type != "container" && o.type != "image" && o.type != "volume" && o.type != "network" &&
+      o.type != "pod")
     fail("invalid type {:?} must be one of \"container\", \"image\", \"volume\", \"network\", \"pod\", or \"all\"", o.type);
+  auto wants = [&](std::string_view type) { return o.type == "all" || o.type == type; };
   storage::ContainerStore containers(g.paths);
   std::optional<storage::Store> store;
   ordered_json out = ordered_json::array();
   nlohmann::json views = nlohmann::json::array();
   std::vector<std::string> missing;
   for (const auto& name : o.names) {
-    if (containers_only || o.type != "image") {
+    if (containers_only || wants("container")) {
       if (auto r = containers.find(name)) {
         out.push_back(container_json(containers, g.paths, *r, engine::current_state(containers, g.paths, r->id)));
         views.push_back(template_view(out.back()));
         continue;
       }
     }
-    if (!containers_only && o.type != "container") {
+    if (!containers_only && wants("image")) {
       if (!store) store.emplace(g.paths);
       if (auto rec = store->find_image(name)) {
         out.push_back(image::inspect_json(*store, *rec));
         nlohmann::json view = nlohmann::json(out.back());
         if (!rec->created.empty()) view["Created"] = format::go_time_string_utc(format::parse_rfc3339(rec->created));
         views.push_back(std::move(view));
+        continue;
+      }
+    }
+    // Then volumes and networks, in Podman's order.
+    if (!containers_only && wants("volume")) {
+      storage::VolumeStore volumes(g.paths);
+      if (auto v = volumes.find(name)) {
+        out.push_back(storage::inspect_json(*v, volumes.mountpoint(v->name)));
+        views.push_back(nlohmann::json(out.back()));
+        continue;
+      }
+    }
+    if (!containers_only && wants("network")) {
+      net::NetworkStore networks(g.paths);
+      if (auto n = networks.find(name)) {
+        out.push_back(net::to_json(*n));
+        views.push_back(net::inspect_view(*n));
         continue;
       }
     }
@@ -250,7 +270,7 @@ Runner bind_inspect(CLI::App& app, Globals& g) {
   auto o = std::make_shared<InspectOptions>();
   app.add_option("name", o->names, "Objects to inspect");
   app.add_option("-f,--format", o->format, "Format the output to a Go template or JSON");
-  app.add_option("-t,--type", o->type, "Specify inspect-object type (\"image\", \"container\" or \"all\")");
+  app.add_option("-t,--type", o->type, "Specify inspect-object type (\"image\", \"container\", \"volume\", \"network\" or \"all\")");
   app.add_flag("-s,--size", o->size, "Display total file size");
   return [o, &g] { return run_inspect(g, *o, false); };
 }

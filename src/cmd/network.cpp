@@ -20,15 +20,6 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 // Template fields as Podman's network ls has them.
-json row_of(const net::Network& n) {
-  json labels = json::object();
-  for (const auto& [k, v] : n.labels) labels[k] = v;
-  return {{"Name", n.name},         {"ID", n.id.substr(0, 12)}, {"Id", n.id},
-          {"Driver", n.driver},     {"Labels", labels},         {"Internal", n.internal},
-          {"Created", n.created},   {"NetworkInterface", n.interface},
-          {"Subnets", json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}})},
-          {"DNSEnabled", n.dns_enabled}, {"IPv6Enabled", false}};
-}
 
 Filters parse_filters(const std::vector<std::string>& values) {
   return Filters::parse(values, {"name", "id", "driver", "label", "dangling"},
@@ -130,7 +121,7 @@ Runner bind_network_ls(CLI::App& app, Globals& g) {
     ordered_json objs = ordered_json::array();
     for (const auto& n : store.list()) {
       if (!matches(f, n, containers)) continue;
-      auto r = row_of(n);
+      auto r = net::template_fields(n);
       if (o->no_trunc) r["ID"] = n.id;
       rows.push_back(r);
       objs.push_back(net::to_json(n));
@@ -165,10 +156,7 @@ Runner bind_network_inspect(CLI::App& app, Globals& g) {
         continue;
       }
       objs.push_back(net::to_json(*n));
-      json t = net::to_json(*n);
-      json row = row_of(*n);
-      for (auto& [k, v] : row.items()) t[k] = v;
-      tmpl.push_back(std::move(t));
+      tmpl.push_back(net::inspect_view(*n));
     }
     format::print_inspect(stdout, *fmt_, objs, tmpl);
     if (!missing.empty()) fail("network {}: unable to find network with name or ID {}: network not found", missing, missing);

@@ -5,6 +5,7 @@
 
 #include "cmd/common.h"
 #include "engine/lifecycle.h"
+#include "engine/volumes.h"
 #include "format/output.h"
 #include "format/units.h"
 #include "net/config.h"
@@ -57,7 +58,7 @@ class PsFilter {
  public:
   PsFilter(const std::vector<std::string>& filters, const std::vector<Entry>& all) {
     static const std::vector<std::string> kKeys = {"id", "name", "label", "status", "ancestor", "exited", "before",
-                                                   "since"};
+                                                   "since", "volume"};
     for (const auto& f : filters) {
       auto eq = f.find('=');
       std::string key = f.substr(0, eq);
@@ -105,6 +106,10 @@ class PsFilter {
     }
     if (key == "ancestor") return r.image == v || r.image_id.rfind(v, 0) == 0 || r.image.rfind(v + ":", 0) == 0;
     if (key == "exited") return e.st.status == "exited" && std::to_string(e.st.exit_code) == v;
+    if (key == "volume") {  // a volume's name or where it is mounted
+      auto names = engine::volumes_of(r), dests = engine::volume_destinations(r);
+      return std::find(names.begin(), names.end(), v) != names.end() || std::find(dests.begin(), dests.end(), v) != dests.end();
+    }
     if (key == "before") return time_of(r.created) < time_of(v);
     if (key == "since") return time_of(r.created) > time_of(v);
     return false;

@@ -1,6 +1,8 @@
 // cabin system df|prune|reset (podman-system(1)).
 #include <algorithm>
 #include <cmath>
+#include <chrono>
+#include <optional>
 #include <set>
 
 #include <CLI/CLI.hpp>
@@ -188,14 +190,21 @@ void print_pruned(const char* what, const engine::Pruned& p) {
 }
 
 int run_system_prune(const Globals& g, const PruneOpts& o) {
-  // Labels are the filter every kind of object has.
-  std::vector<std::string> labels;
+  // The filters every kind of object has: label, label!, until (created before).
+  std::vector<std::string> labels, not_labels;
+  std::optional<int64_t> until;
   for (const auto& f : o.filters) {
-    if (f.rfind("label=", 0) != 0) fail("invalid filter {:?}: system prune takes label=KEY[=VALUE]", f);
-    labels.push_back(f.substr(6));
+    if (f.rfind("label=", 0) == 0) labels.push_back(f.substr(6));
+    else if (f.rfind("label!=", 0) == 0) not_labels.push_back(f.substr(7));
+    else if (f.rfind("until=", 0) == 0) until = image::parse_until(f.substr(6));
+    else fail("invalid filter {:?}: system prune takes label=KEY[=VALUE], label!=KEY[=VALUE] and until=TIME", f);
   }
-  auto labelled = [&](const std::map<std::string, std::string>& l) {
-    return std::all_of(labels.begin(), labels.end(), [&](const auto& spec) { return label_matches(l, spec); });
+  auto take = [&](const std::map<std::string, std::string>& l, const std::string& created) {
+    if (until && !created.empty() &&
+        std::chrono::duration_cast<std::chrono::seconds>(format::parse_rfc3339(created).time_since_epoch()).count() >= *until)
+      return false;
+    return std::all_of(labels.begin(), labels.end(), [&](const auto& spec) { return label_matches(l, spec); }) &&
+           std::none_of(not_labels.begin(), not_labels.end(), [&](const auto& spec) { return label_matches(l, spec); });
   };
   if (!o.force) {
     std::string q = "WARNING! This command removes:\n\t- all stopped containers\n\t- all networks not used by at least one container\n";
@@ -207,16 +216,16 @@ int run_system_prune(const Globals& g, const PruneOpts& o) {
   auto store = open_store(g);
   storage::ContainerStore containers(g.paths);
   image::ImageFilter image_filter(o.filters, store);
-  auto ctrs = engine::prune_containers(containers, g.paths, [&](const storage::ContainerRecord& r) { return labelled(r.labels); });
+  auto ctrs = engine::prune_containers(containers, g.paths, [&](const storage::ContainerRecord& r) { return take(r.labels, r.created); });
   print_pruned("Containers", ctrs);
   net::NetworkStore nets(g.paths);
   auto networks = engine::prune_networks(g.paths, containers, [&](const std::string& name) {
     auto n = nets.find(name);
-    return n && labelled(n->labels);
+    return n && take(n->labels, n->created);
   });
   print_pruned("Networks", networks);
   engine::Pruned vols;
-  if (o.volumes) vols = engine::prune_volumes(g.paths, containers, [&](const storage::Volume& v) { return labelled(v.labels); });
+  if (o.volumes) vols = engine::prune_volumes(g.paths, containers, [&](const storage::Volume& v) { return take(v.labels, v.created); });
   print_pruned("Volumes", vols);
   auto imgs = engine::prune_images(store, containers, o.all, [&](const storage::ImageRecord& r) { return image_filter.matches(r); });
   print_pruned("Images", imgs);

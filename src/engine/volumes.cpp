@@ -74,23 +74,36 @@ std::vector<std::string> ensure_volumes(storage::VolumeStore& store, std::vector
 }
 
 void record_volumes(storage::ContainerRecord& rec, const std::vector<runtime::MountSpec>& mounts) {
-  nlohmann::json all = nlohmann::json::array(), anon = nlohmann::json::array();
+  nlohmann::json all = nlohmann::json::array(), anon = nlohmann::json::array(), dests = nlohmann::json::array();
   for (const auto& m : mounts) {
     if (m.volume.empty()) continue;
     all.push_back(m.volume);
+    dests.push_back(m.destination);
     if (m.anonymous) anon.push_back(m.volume);
   }
   rec.config["volumes"] = all;
   rec.config["anonymous_volumes"] = anon;
+  rec.config["volume_destinations"] = dests;
 }
 
-std::vector<std::string> volumes_of(const storage::ContainerRecord& rec, bool anonymous_only) {
-  const char* key = anonymous_only ? "anonymous_volumes" : "volumes";
+namespace {
+
+std::vector<std::string> config_strings(const storage::ContainerRecord& rec, const char* key) {
   std::vector<std::string> out;
   if (rec.config.is_object() && rec.config.contains(key) && rec.config[key].is_array())
     for (const auto& n : rec.config[key])
       if (n.is_string()) out.push_back(n.get<std::string>());
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> volumes_of(const storage::ContainerRecord& rec, bool anonymous_only) {
+  return config_strings(rec, anonymous_only ? "anonymous_volumes" : "volumes");
+}
+
+std::vector<std::string> volume_destinations(const storage::ContainerRecord& rec) {
+  return config_strings(rec, "volume_destinations");
 }
 
 std::vector<storage::ContainerRecord> volume_users(const storage::ContainerStore& containers, const std::string& name) {

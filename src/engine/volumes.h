@@ -25,6 +25,8 @@ std::vector<std::string> ensure_volumes(storage::VolumeStore& store, std::vector
 // in its config), which `volume rm`, `volume prune` and `rm -v` read.
 void record_volumes(storage::ContainerRecord& rec, const std::vector<runtime::MountSpec>& mounts);
 std::vector<std::string> volumes_of(const storage::ContainerRecord& rec, bool anonymous_only = false);
+// Where those volumes are mounted, in the same order.
+std::vector<std::string> volume_destinations(const storage::ContainerRecord& rec);
 // The containers that use the volume.
 std::vector<storage::ContainerRecord> volume_users(const storage::ContainerStore& containers, const std::string& name);
 // How many containers use each volume (one read of the records, for

@@ -21,7 +21,9 @@ bool parse_bool(const std::string& key, const std::string& v) {
   fail("invalid {} filter value {:?}: must be true or false", key, v);
 }
 
-// "10m", "2h", "3600s", RFC 3339, or unix seconds → unix seconds.
+
+}  // namespace
+
 int64_t parse_until(const std::string& v) {
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
@@ -45,8 +47,6 @@ int64_t parse_until(const std::string& v) {
     fail("invalid until filter value {:?}: want a duration (10m, 2h), RFC 3339 time or unix seconds", v);
   }
 }
-
-}  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view text) {
   return ::fnmatch(std::string(pattern).c_str(), std::string(text).c_str(), FNM_PATHNAME) == 0;

@@ -1,6 +1,7 @@
 // `images --filter`, as Podman accepts it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ class ImageFilter {
   std::vector<std::pair<std::string, std::vector<std::string>>> by_key_;
   std::vector<std::pair<std::string, int64_t>> times_;  // before/since/until cutoffs
 };
+
+// An until filter's value: "10m", "2h", "3600s" (ago), RFC 3339, or unix
+// seconds → unix seconds. Throws for anything else.
+int64_t parse_until(const std::string& value);
 
 // Shell-style glob match ("*", "?", "[…]") as Go's path.Match.
 bool glob_match(std::string_view pattern, std::string_view text);

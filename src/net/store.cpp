@@ -76,6 +76,23 @@ ordered_json to_json(const Network& n) {
   return j;
 }
 
+json template_fields(const Network& n) {
+  json labels = json::object();
+  for (const auto& [k, v] : n.labels) labels[k] = v;
+  return {{"Name", n.name},         {"ID", n.id.substr(0, 12)}, {"Id", n.id},
+          {"Driver", n.driver},     {"Labels", labels},         {"Internal", n.internal},
+          {"Created", n.created},   {"NetworkInterface", n.interface},
+          {"Subnets", json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}})},
+          {"DNSEnabled", n.dns_enabled}, {"IPv6Enabled", false}};
+}
+
+json inspect_view(const Network& n) {
+  json view = to_json(n);
+  json fields = template_fields(n);
+  for (auto it = fields.begin(); it != fields.end(); ++it) view[it.key()] = it.value();
+  return view;
+}
+
 Network network_from_json(const json& j) {
   Network n;
   n.name = j.at("name").get<std::string>();

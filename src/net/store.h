@@ -29,6 +29,10 @@ struct Network {
 };
 
 nlohmann::ordered_json to_json(const Network& n);
+// The Go field names `--format` templates use (Name, ID, Internal, …).
+nlohmann::json template_fields(const Network& n);
+// to_json with those fields: what an inspect template sees.
+nlohmann::json inspect_view(const Network& n);
 Network network_from_json(const nlohmann::json& j);
 
 // A running container on a network, as its waiter records it.

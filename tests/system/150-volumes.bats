@@ -219,3 +219,28 @@ volume_image() {
   done
   assert_nothing_left "$BASELINE"
 }
+
+@test "inspect finds volumes and networks after containers and images; ps --filter volume" {
+  run_cabin volume create --label k=v data
+  run_cabin network create --internal backnet
+  run_cabin inspect --format '{{.Name}} {{.Driver}} {{.Labels}}' data
+  is "$output" "data local map\[k:v\]"
+  run_cabin inspect --format '{{.Name}} {{.Internal}}' backnet
+  is "$output" "backnet true"
+  run_cabin inspect --type volume --format '{{.Mountpoint}}' data
+  is "$output" "$GRAPHROOT/volumes/data/_data"
+  run_cabin 125 inspect --type network data
+  expect_error 'no such object: "data"'
+  run_cabin 125 inspect --type bogus data
+  expect_error 'invalid type "bogus" must be one of "container", "image", "volume", "network", "pod", or "all"'
+
+  run_cabin create --name user1 -v data:/srv/data "$PROBE_IMAGE" true
+  run_cabin create --name user2 -v /anon "$PROBE_IMAGE" true
+  run_cabin create --name none "$PROBE_IMAGE" true
+  run_cabin ps -a --filter volume=data --format '{{.Names}}'
+  is "$output" "user1" "by the volume's name"
+  run_cabin ps -a --filter volume=/anon --format '{{.Names}}'
+  is "$output" "user2" "by where it is mounted"
+  run_cabin ps -a --filter volume=/srv/data --filter volume=/anon --format '{{.Names}}'
+  is "$(sort <<<"$output" | tr '\n' ' ')" "user1 user2 " "values of one key: any"
+}

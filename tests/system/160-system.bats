@@ -58,8 +58,28 @@ teardown() { basic_teardown; }
   run_cabin rm -f -t 0 running
   run_cabin image prune -a -f
   is "$output" "$IMG_PROBE_ID" "unused now"
-  run_cabin 125 system prune -f --filter until=1h
-  expect_error 'invalid filter "until=1h": system prune takes label=KEY\[=VALUE\]'
+  run_cabin 125 system prune -f --filter dangling=true
+  expect_error 'invalid filter "dangling=true": system prune takes label=KEY\[=VALUE\], label!=KEY\[=VALUE\] and until=TIME'
+  run_cabin 125 system prune -f --filter until=yesterday
+  expect_error 'invalid until filter value "yesterday": want a duration \(10m, 2h\), RFC 3339 time or unix seconds'
+}
+
+@test "system prune --filter: label, label! and until choose among containers, networks and volumes" {
+  run_cabin create --name old --label tier=web "$PROBE_IMAGE" true
+  run_cabin create --name other --label tier=db "$PROBE_IMAGE" true
+  run_cabin network create --label tier=web webnet
+  run_cabin volume create --label tier=db dbvol
+  run_cabin system prune -f --volumes --filter label!=tier=web
+  is "$(printf '%s\n' "${lines[@]}" | grep -vE '^[0-9a-f]{64}$' | tr '\n' ' ')" "Deleted Containers Deleted Volumes dbvol Total reclaimed space: .* "
+  run_cabin ps -a --format '{{.Names}}'
+  is "$output" "old" "label!= spared the web container"
+  sleep 1.1
+  run_cabin create --name new --label tier=web "$PROBE_IMAGE" true
+  run_cabin system prune -f --filter until=1s --filter label=tier
+  run_cabin ps -a --format '{{.Names}}'
+  is "$output" "new" "until=1s removed only what was created more than a second ago"
+  run_cabin network ls --format '{{.Name}}' --filter name=webnet
+  is "$output" "" "the older network went too"
 }
 
 @test "system reset: every container (running ones stopped), image, volume and network goes" {
