@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/common.h"
+#include "engine/commit.h"
 #include "format/units.h"
 #include "image/change.h"
 #include "image/manifest.h"
@@ -81,32 +82,7 @@ static int run_import(const Globals& g, ImportOptions o) {
   };
   if (!o.variant.empty()) cfg["variant"] = o.variant;
   if (!o.message.empty()) cfg["comment"] = o.message;
-  std::string cfg_body = cfg.dump();
-  std::string cfg_digest = sha256_digest(cfg_body);
-  json manifest = {
-      {"schemaVersion", 2},
-      {"mediaType", image::media::kOciManifest},
-      {"config", {{"mediaType", image::media::kOciConfig}, {"digest", cfg_digest}, {"size", cfg_body.size()}}},
-      {"layers", {{{"mediaType", image::media::kOciLayer}, {"digest", result.diff_id}, {"size", result.size}}}},
-  };
-  std::string man_body = manifest.dump();
-  std::string man_digest = sha256_digest(man_body);
-  size_t cfg_item = progress.add(fmt::format("Copying config {}", digest_hex(cfg_digest).substr(0, 12)), cfg_body.size());
-  store.put_blob(cfg_digest, cfg_body);
-  progress.finish(cfg_item);
-  progress.message("Writing manifest to image destination");
-  store.put_blob(man_digest, man_body);
-
-  storage::ImageRecord rec;
-  rec.id = std::string(digest_hex(cfg_digest));
-  rec.digest = man_digest;
-  rec.manifest = man_digest;
-  rec.digests = {man_digest};
-  if (!name.empty()) rec.names = {name};
-  rec.layers = {result.diff_id};
-  rec.size = result.size + cfg_body.size() + man_body.size();
-  rec.created = now;
-  store.add_image(rec);
+  auto rec = engine::store_local_image(store, cfg, name, false, progress);
   // Podman records no event for import; Docker records "import". The name is
   // the image's, or the source when it has none.
   storage::record_image_event(g.paths, "import", rec.id, name.empty() ? o.source : name);

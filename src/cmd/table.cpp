@@ -31,6 +31,7 @@ constexpr std::array kPsAliases = {"list"sv, "ls"sv};
 // `cabin container …`: the container group; most are also top-level.
 constexpr std::array kContainerCommands = {
     Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
+    Command{"commit", "Create new image based on the changed container", Needs::UserNS, bind_commit},
     Command{"cp", "Copy files/folders between a container and the local filesystem", Needs::Host, bind_cp},
     Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},
     Command{"diff", "Inspect changes to the container's file systems", Needs::UserNS, bind_diff},
@@ -95,6 +96,7 @@ constexpr std::array kSystemCommands = {
 constexpr std::array kCommands = {
     Command{"__monitor", "", Needs::Host, bind_monitor},
     Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
+    Command{"commit", "Create new image based on the changed container", Needs::UserNS, bind_commit},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"cp", "Copy files/folders between a container and the local filesystem", Needs::Host, bind_cp},
     Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},

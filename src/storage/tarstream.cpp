@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,11 +20,33 @@
 namespace cabin::storage {
 namespace {
 
+bool opaque_dir(int parent, const std::string& name) {
+  UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  char v[2];
+  for (const char* attr : {"user.overlay.opaque", "trusted.overlay.opaque"})
+    if (fd && ::fgetxattr(fd.get(), attr, v, sizeof v) == 1 && v[0] == 'y') return true;
+  return false;
+}
+
 struct TarWriter {
   archive* a;
   std::optional<std::pair<uid_t, gid_t>> owner;  // every entry's owner instead of the file's
   dev_t one_fs = 0;                               // non-zero: no descent into other filesystems
+  bool overlay_upper = false;
+  const std::function<bool(const std::string&, const struct stat&)>* skip = nullptr;
   std::map<std::pair<dev_t, ino_t>, std::string> links;
+
+  // An empty regular file named arcname (whiteouts).
+  void marker(const std::string& arcname, const struct stat& like) {
+    archive_entry* e = archive_entry_new();
+    ScopeGuard free_entry([&] { archive_entry_free(e); });
+    archive_entry_set_pathname(e, arcname.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0);
+    archive_entry_set_size(e, 0);
+    archive_entry_set_mtime(e, like.st_mtim.tv_sec, like.st_mtim.tv_nsec);
+    check(archive_write_header(a, e), arcname);
+  }
 
   void check(int r, const std::string& what) {
     if (r < ARCHIVE_WARN) fail("write the tar: {}: {}", what, archive_error_string(a));
@@ -33,6 +57,12 @@ struct TarWriter {
     struct stat st {};
     if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", arcname);
     if (S_ISSOCK(st.st_mode)) return;  // tar has no sockets
+    if (skip && *skip && (*skip)(arcname, st)) return;
+    if (overlay_upper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+      auto slash = arcname.rfind('/');
+      marker(slash == std::string::npos ? ".wh." + arcname : arcname.substr(0, slash + 1) + ".wh." + arcname.substr(slash + 1), st);
+      return;
+    }
     archive_entry* e = archive_entry_new();
     ScopeGuard free_entry([&] { archive_entry_free(e); });
     bool dir = S_ISDIR(st.st_mode);
@@ -73,6 +103,7 @@ struct TarWriter {
         if (archive_write_data(a, buf, static_cast<size_t>(n)) < 0) check(ARCHIVE_FATAL, arcname);
       if (n < 0) throw_errno("read {}", arcname);
     }
+    if (dir && overlay_upper && opaque_dir(parent, name)) marker(arcname + "/.wh..wh..opq", st);
     if (dir && (one_fs == 0 || st.st_dev == one_fs)) write_children(parent, name, arcname + "/");
   }
 
@@ -114,7 +145,7 @@ struct TarOut {
 
 void write_tree_tar(int out_fd, const TarTree& tree) {
   TarOut out(out_fd);
-  TarWriter w{out.a, tree.owner, 0, {}};
+  TarWriter w{out.a, tree.owner, 0, tree.overlay_upper, &tree.skip, {}};
   if (tree.one_filesystem) {
     struct stat st {};
     if (::fstatat(tree.parent_fd, tree.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", tree.name);

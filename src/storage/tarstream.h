@@ -4,8 +4,10 @@
 // in cabin-remote.so (libarchive), see storage/remote.h.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +22,12 @@ struct TarTree {
   std::string arcname;   // its name in the tar; empty: only what the directory holds
   std::optional<std::pair<uid_t, gid_t>> owner;  // every entry's owner instead of the file's
   bool one_filesystem = false;  // no descent into directories of other filesystems
+  // The tree is an overlay's upper layer: its whiteouts (0/0 character
+  // devices) and opaque directories (the overlay.opaque xattr) are written as
+  // OCI layers have them (.wh.NAME, .wh..wh..opq).
+  bool overlay_upper = false;
+  // Entries (by their name in the tar) left out, and not descended into.
+  std::function<bool(const std::string& arcname, const struct stat&)> skip;
 };
 
 // Writes the tree as a tar (pax) to out_fd. Throws Error.
