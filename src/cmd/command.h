@@ -75,6 +75,7 @@ Runner bind_logs(CLI::App&, Globals&);
 Runner bind_top(CLI::App&, Globals&);
 Runner bind_stats(CLI::App&, Globals&);
 Runner bind_attach(CLI::App&, Globals&);
+Runner bind_build(CLI::App&, Globals&);
 Runner bind_commit(CLI::App&, Globals&);
 Runner bind_cp(CLI::App&, Globals&);
 Runner bind_diff(CLI::App&, Globals&);

@@ -96,6 +96,7 @@ constexpr std::array kSystemCommands = {
 constexpr std::array kCommands = {
     Command{"__monitor", "", Needs::Host, bind_monitor},
     Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
+    Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
     Command{"commit", "Create new image based on the changed container", Needs::UserNS, bind_commit},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"cp", "Copy files/folders between a container and the local filesystem", Needs::Host, bind_cp},

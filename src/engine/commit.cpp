@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -37,42 +38,18 @@ bool own_mount_point(const std::string& arcname, const struct stat& st) {
 // The upper layer, as an OCI layer tar unpacked into a new store layer.
 storage::LayerInfo commit_upper(storage::Store& store, const std::string& upper) {
   UniqueFd dir(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
-  std::exception_ptr write_error;
-  std::thread writer([&] {
-    try {
-      if (dir) {
-        storage::TarTree tree{dir.get(), ".", "", std::nullopt, true};
-        tree.overlay_upper = true;
-        tree.skip = own_mount_point;
-        storage::write_tree_tar(wr.get(), tree);
-      } else {
-        // Never mounted: an empty layer (an end-of-archive marker).
-        static const char kEnd[1024] = {};
-        if (::write(wr.get(), kEnd, sizeof kEnd) != static_cast<ssize_t>(sizeof kEnd)) throw_errno("write the layer");
-      }
-    } catch (...) {
-      write_error = std::current_exception();
+  return layer_from_tar(store, [&](int fd) {
+    if (dir) {
+      storage::TarTree tree{dir.get(), ".", "", std::nullopt, true};
+      tree.overlay_upper = true;
+      tree.skip = own_mount_point;
+      storage::write_tree_tar(fd, tree);
+    } else {
+      // Never mounted: an empty layer (an end-of-archive marker).
+      static const char kEnd[1024] = {};
+      if (::write(fd, kEnd, sizeof kEnd) != static_cast<ssize_t>(sizeof kEnd)) throw_errno("write the layer");
     }
-    wr.reset();
   });
-  auto staging = store.stage_layer();
-  storage::UnpackResult result;
-  std::exception_ptr read_error;
-  try {
-    result = storage::unpack_layer_fd(rd.get(), staging, storage::default_extract_options());
-  } catch (...) {
-    read_error = std::current_exception();
-  }
-  rd.reset();
-  writer.join();
-  if (write_error) std::rethrow_exception(write_error);
-  if (read_error) std::rethrow_exception(read_error);
-  storage::LayerInfo info{result.diff_id, result.size, result.diff_id, result.size, std::string(image::media::kOciLayer)};
-  store.commit_layer(std::move(staging), info);
-  return info;
 }
 
 // KEY of "KEY=VALUE".
@@ -111,6 +88,45 @@ json container_config(const json& base, const storage::ContainerRecord& rec, con
 }
 
 }  // namespace
+
+void through_pipe(const std::function<void(int)>& write, const std::function<void(int)>& read) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  std::exception_ptr write_error, read_error;
+  std::thread writer([&] {
+    try {
+      write(wr.get());
+    } catch (...) {
+      write_error = std::current_exception();
+    }
+    wr.reset();
+  });
+  try {
+    read(rd.get());
+  } catch (...) {
+    read_error = std::current_exception();
+  }
+  rd.reset();  // unblocks a writer still writing
+  writer.join();
+  // A writer that failed shows up in the reader as a truncated tar: report the cause.
+  if (write_error) std::rethrow_exception(write_error);
+  if (read_error) std::rethrow_exception(read_error);
+}
+
+storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<void(int)>& write) {
+  auto staging = store.stage_layer();
+  storage::UnpackResult result;
+  through_pipe(write, [&](int fd) { result = storage::unpack_layer_fd(fd, staging, storage::default_extract_options()); });
+  storage::LayerInfo info{result.diff_id, result.size, result.diff_id, result.size, std::string(image::media::kOciLayer)};
+  store.commit_layer(std::move(staging), info);
+  return info;
+}
+
+storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
+                                  const storage::ContainerRecord& rec) {
+  return commit_upper(store, fs::join(containers.dir(rec.id), "upper"));
+}
 
 storage::ImageRecord commit_container(storage::Store& store, storage::ContainerStore& containers,
                                       const config::StorePaths& paths, const storage::ContainerRecord& rec,

@@ -4,6 +4,7 @@
 // --change applied. Call in cabin's user namespace.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,17 @@ struct CommitOptions {
 storage::ImageRecord commit_container(storage::Store& store, storage::ContainerStore& containers,
                                       const config::StorePaths& paths, const storage::ContainerRecord& rec,
                                       const CommitOptions& options, Progress& progress);
+
+// Runs write(fd) in a thread and read(fd) here, through a pipe; rethrows
+// the writer's error first.
+void through_pipe(const std::function<void(int)>& write, const std::function<void(int)>& read);
+
+// The tar write(fd) writes, unpacked as a new layer in the store.
+storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<void(int)>& write);
+
+// The container's changes as a new layer in the store (what commit adds).
+storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
+                                  const storage::ContainerRecord& rec);
 
 // An image made here (commit, import, build): config stored as given, a
 // manifest naming its rootfs.diff_ids' layers (which must be in the store)

@@ -25,8 +25,9 @@ struct RemoteApi {
   void (*write_tree_tar)(int, const TarTree&);
   void (*extract_tar_fd)(int, int, const ExtractOptions&);
   LayerContent (*verify_layer_content)(const std::string&, std::string_view, std::string*);
+  void (*write_trees_tar)(int, const std::vector<TarTree>&);
 };
-inline constexpr int kRemoteApiVersion = 3;
+inline constexpr int kRemoteApiVersion = 4;
 
 }  // namespace cabin::storage
 

@@ -35,6 +35,8 @@ ExtractOptions default_extract_options() { return api().default_extract_options(
 
 void write_tree_tar(int out_fd, const TarTree& tree) { api().write_tree_tar(out_fd, tree); }
 
+void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) { api().write_trees_tar(out_fd, trees); }
+
 void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options) {
   api().extract_tar_fd(in_fd, dir_fd, options);
 }

@@ -143,20 +143,24 @@ struct TarOut {
 
 }  // namespace
 
-void write_tree_tar(int out_fd, const TarTree& tree) {
+void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) {
   TarOut out(out_fd);
-  TarWriter w{out.a, tree.owner, 0, tree.overlay_upper, &tree.skip, {}};
-  if (tree.one_filesystem) {
-    struct stat st {};
-    if (::fstatat(tree.parent_fd, tree.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", tree.name);
-    w.one_fs = st.st_dev;
+  for (const auto& tree : trees) {
+    TarWriter w{out.a, tree.owner, 0, tree.overlay_upper, &tree.skip, {}};
+    if (tree.one_filesystem) {
+      struct stat st {};
+      if (::fstatat(tree.parent_fd, tree.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", tree.name);
+      w.one_fs = st.st_dev;
+    }
+    if (tree.arcname.empty())
+      w.write_children(tree.parent_fd, tree.name, "");
+    else
+      w.write(tree.parent_fd, tree.name, tree.arcname);
   }
-  if (tree.arcname.empty())
-    w.write_children(tree.parent_fd, tree.name, "");
-  else
-    w.write(tree.parent_fd, tree.name, tree.arcname);
   out.finish();
 }
+
+void write_tree_tar(int out_fd, const TarTree& tree) { write_trees_tar(out_fd, {tree}); }
 
 void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options) {
   archive* r = archive_read_new();

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "storage/extract.h"
 
@@ -32,6 +33,8 @@ struct TarTree {
 
 // Writes the tree as a tar (pax) to out_fd. Throws Error.
 void write_tree_tar(int out_fd, const TarTree& tree);
+// Writes the trees, one after the other, as one tar.
+void write_trees_tar(int out_fd, const std::vector<TarTree>& trees);
 
 // Unpacks a tar (any compression) from in_fd into the directory dir_fd.
 void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options);

@@ -1,0 +1,68 @@
+// cabin build / image build / buildx build
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "cmd/common.h"
+#include "engine/build.h"
+#include "storage/events.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+namespace cabin::cmd {
+
+struct BuildCmdOptions {
+  engine::BuildOptions build;
+  std::vector<std::string> args;  // [CONTEXT]
+  std::vector<std::string> tags, build_args;
+  std::string format = "oci", iidfile, layers = "true";
+};
+
+static int run_build(const Globals& g, BuildCmdOptions o) {
+  check_args(o.args, 0, 1);
+  auto& b = o.build;
+  if (!o.args.empty()) b.context = o.args[0];
+  if (o.format != "oci" && o.format != "docker") fail("unrecognized image type {:?}: --format takes oci or docker", o.format);
+  b.docker_format = o.format == "docker";
+  if (o.layers != "true" && o.layers != "false") fail("invalid --layers value {:?}: true or false", o.layers);
+  b.layers = o.layers == "true";
+  if (b.pull == "true") b.pull = "always";
+  if (b.pull == "false") b.pull = "missing";
+  for (const auto& t : o.tags) b.tags.push_back(storage::normalize_image_name(t));
+  for (const auto& a : o.build_args) {
+    auto eq = a.find('=');
+    if (eq == 0) fail("invalid --build-arg {:?}: want NAME=VALUE", a);
+    if (eq != std::string::npos) {
+      b.build_args[a.substr(0, eq)] = a.substr(eq + 1);
+    } else if (const char* v = std::getenv(a.c_str())) {
+      b.build_args[a] = v;  // NAME alone: from the environment, as Docker
+    }
+  }
+  auto store = open_store(g);
+  auto ref_lock = store.reference_lock();
+  std::string id = engine::build_image(store, g.paths, b);
+  storage::record_image_event(g.paths, "build", id, b.tags.empty() ? "" : b.tags.front());
+  if (!o.iidfile.empty()) fs::write_file_atomic(o.iidfile, "sha256:" + id, 0644);
+  fmt::print("{}\n", id);
+  return 0;
+}
+
+Runner bind_build(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<BuildCmdOptions>();
+  app.add_option("context", o->args, "The build context directory (default: the current directory)");
+  app.add_option("-t,--tag", o->tags, "Tagged name to apply to the built image")->allow_extra_args(false);
+  app.add_option("-f,--file", o->build.file, "Name of the Containerfile")->allow_extra_args(false);
+  app.add_option("--build-arg", o->build_args, "Set build-time variables (NAME=VALUE)")->allow_extra_args(false);
+  app.add_option("--target", o->build.target, "Set the target build stage to build");
+  app.add_flag("--no-cache", o->build.no_cache, "Do not use existing cached images for the container build");
+  app.add_option("--pull", o->build.pull, "Pull image policy: always, missing, never, newer")->expected(0, 1)->default_str("missing");
+  app.add_option("--layers", o->layers, "Use intermediate layers during build (default true)");
+  app.add_option("--label", o->build.labels, "Set metadata for an image (default [])")->allow_extra_args(false);
+  app.add_option("--network", o->build.network, "Network for RUN instructions");
+  app.add_option("--format", o->format, "Format of the built image's manifest and metadata (oci or docker)");
+  app.add_option("--iidfile", o->iidfile, "Write the image ID to the file");
+  app.add_flag("-q,--quiet", o->build.quiet, "Refrain from announcing build instructions and image read/write progress");
+  return [o, &g] { return run_build(g, *o); };
+}
+
+}  // namespace cabin::cmd

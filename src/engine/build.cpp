@@ -1,0 +1,527 @@
+#include "engine/build.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "build/dockerfile.h"
+#include "build/ignore.h"
+#include "build/shell_words.h"
+#include "build/stages.h"
+#include "engine/commit.h"
+#include "engine/create.h"
+#include "engine/lifecycle.h"
+#include "engine/volumes.h"
+#include "format/units.h"
+#include "image/manifest.h"
+#include "storage/containers.h"
+#include "storage/pull.h"
+#include "storage/tarstream.h"
+#include "storage/unpack.h"
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fs.h"
+#include "util/progress.h"
+#include "util/strings.h"
+
+namespace cabin::engine {
+namespace {
+
+using nlohmann::json;
+using build::Instruction;
+
+std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()); }
+
+// Where a stage is: its image configuration, and the image that holds it
+// once it has been stored ("" while it has changes not stored yet).
+struct State {
+  json cfg;
+  std::string image_id;
+  std::map<std::string, std::string> args;  // ARGs declared in the stage, with their values
+};
+
+json& inner(State& s) {
+  if (!s.cfg["config"].is_object()) s.cfg["config"] = json::object();
+  return s.cfg["config"];
+}
+
+class Builder {
+ public:
+  Builder(storage::Store& store, const config::StorePaths& paths, const BuildOptions& o)
+      : store_(store), paths_(paths), o_(o), null_(stderr, true) {}
+
+  std::string run() {
+    read_context();
+    auto global = [&](const std::string& name) -> std::optional<std::string> { return global_arg(name); };
+    // The ARGs before the first FROM, which FROM lines may use.
+    for (const auto& in : df_.instructions) {
+      if (in.keyword == "FROM") break;
+      if (in.keyword == "ARG") declare_arg(in, globals_, global);
+    }
+    plan_ = build::plan_stages(df_, global);
+    int target = build::target_stage(plan_, o_.target);
+    auto needed = build::needed_stages(plan_, target, global);
+    for (int i : needed) total_ += 1 + static_cast<int>(plan_.stages[i].steps.size());
+    multi_ = needed.size() > 1;
+    finals_.resize(plan_.stages.size());
+    for (size_t k = 0; k < needed.size(); ++k) {
+      stage_no_ = static_cast<int>(k) + 1;
+      stages_ = static_cast<int>(needed.size());
+      run_stage(plan_.stages[needed[k]], needed[k] == target);
+    }
+    return finals_[target];
+  }
+
+ private:
+  // ---- the context and the Dockerfile ----
+
+  void read_context() {
+    if (!fs::is_dir(o_.context)) fail("the build context {:?} is not a directory", o_.context);
+    std::string file = o_.file;
+    if (file.empty()) {
+      for (const char* name : {"Containerfile", "Dockerfile"})
+        if (fs::exists(fs::join(o_.context, name))) {
+          file = fs::join(o_.context, name);
+          break;
+        }
+      if (file.empty()) fail("no Containerfile or Dockerfile specified or found in context directory, {}", o_.context);
+    }
+    auto text = fs::read_file_if_exists(file);
+    if (!text) fail("the Containerfile {:?} does not exist", file);
+    df_ = build::parse_dockerfile(*text, file);
+    for (const char* name : {".containerignore", ".dockerignore"})
+      if (auto ign = fs::read_file_if_exists(fs::join(o_.context, name))) {
+        ignore_ = build::IgnoreRules(*ign);
+        break;
+      }
+    ctx_.reset(::open(o_.context.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!ctx_) throw_errno("open the build context {}", o_.context);
+  }
+
+  [[noreturn]] void error_at(const Instruction& in, const std::string& what) const {
+    fail("{}:{}: {}", df_.path, in.line, what);
+  }
+
+  std::optional<std::string> global_arg(const std::string& name) const {
+    if (auto it = o_.build_args.find(name); it != o_.build_args.end()) return it->second;
+    if (auto it = globals_.find(name); it != globals_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  // ARG NAME[=default] …: the value is --build-arg's, else the default.
+  void declare_arg(const Instruction& in, std::map<std::string, std::string>& into, const build::Lookup& env) {
+    for (const auto& word : build::expand_words(in.args, env, df_.escape)) {
+      auto eq = word.find('=');
+      std::string name = word.substr(0, eq);
+      if (name.empty()) error_at(in, fmt::format("ARG requires a name, not {:?}", word));
+      used_args_.insert(name);
+      if (auto it = o_.build_args.find(name); it != o_.build_args.end()) into[name] = it->second;
+      else if (eq != std::string::npos) into[name] = word.substr(eq + 1);
+      else if (auto g = globals_.find(name); g != globals_.end() && &into != &globals_) into[name] = g->second;
+      else into.erase(name);
+    }
+  }
+
+  // A stage's variables: its ENV, then its ARGs.
+  build::Lookup lookup(const State& s) const {
+    return [this, &s](const std::string& name) -> std::optional<std::string> {
+      const json& c = s.cfg.contains("config") ? s.cfg["config"] : json::object();
+      if (c.contains("Env") && c["Env"].is_array())
+        for (const auto& e : c["Env"]) {
+          std::string kv = e.get<std::string>();
+          if (kv.rfind(name + "=", 0) == 0) return kv.substr(name.size() + 1);
+        }
+      if (auto it = s.args.find(name); it != s.args.end()) return it->second;
+      return std::nullopt;
+    };
+  }
+
+  // ---- output ----
+
+  void say(const std::string& line) {
+    if (!o_.quiet) fmt::print("{}\n", line);
+    std::fflush(stdout);
+  }
+
+  void step_line(const Instruction& in) {
+    ++step_;
+    say(fmt::format("{}STEP {}/{}: {}", multi_ ? fmt::format("[{}/{}] ", stage_no_, stages_) : "", step_, total_,
+                    in.original));
+  }
+
+  // ---- stages ----
+
+  void run_stage(const build::Stage& st, bool is_target) {
+    State s;
+    step_line(*st.from);
+    from(st, s);
+    for (const Instruction* in : st.steps) {
+      step_line(*in);
+      step(*in, s);
+    }
+    if (is_target) {
+      for (const auto& l : o_.labels) {
+        auto eq = l.find('=');
+        if (!inner(s)["Labels"].is_object()) inner(s)["Labels"] = json::object();
+        inner(s)["Labels"][l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
+        s.image_id.clear();
+      }
+      if (!o_.tags.empty()) say(fmt::format("COMMIT {}", o_.tags.front()));
+    }
+    store_state(s);
+    if (is_target && !o_.tags.empty()) {
+      auto rec = *store_.find_image(s.image_id);
+      rec.names = o_.tags;
+      store_.add_image(rec);
+      for (const auto& t : o_.tags) say(fmt::format("Successfully tagged {}", t));
+    }
+    finals_[st.index] = s.image_id;
+  }
+
+  void from(const build::Stage& st, State& s) {
+    if (st.base_stage >= 0) {
+      load(finals_[st.base_stage], s);
+    } else if (st.base == "scratch") {
+      auto host = image::host_platform();
+      s.cfg = {{"architecture", host.architecture},
+               {"os", host.os},
+               {"config", json::object()},
+               {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}},
+               {"history", json::array()}};
+    } else {
+      storage::PullOptions po;
+      po.policy = storage::parse_pull_policy(o_.pull);
+      po.quiet = o_.quiet;
+      std::optional<storage::ImageRecord> local;
+      if (po.policy == storage::PullPolicy::Missing || po.policy == storage::PullPolicy::Never)
+        local = store_.find_image(st.base);
+      auto rec = local ? *local : storage::pull_image(store_, st.base, po);
+      load(rec.id, s);
+    }
+    // ARGs of the stage start afresh; ONBUILD triggers of the base are not run (yet).
+    s.args.clear();
+    say(fmt::format("--> {}", s.image_id.empty() ? "scratch" : s.image_id.substr(0, 12)));
+  }
+
+  void load(const std::string& id, State& s) {
+    auto rec = store_.find_image(id);
+    if (!rec) fail("image {} is no longer in the store", id);
+    s.cfg = json::parse(store_.get_blob(rec->config_digest()));
+    s.image_id = rec->id;
+  }
+
+  // The state as an image (stored once).
+  void store_state(State& s) {
+    if (!s.image_id.empty()) return;
+    s.cfg["created"] = now();
+    auto rec = store_local_image(store_, s.cfg, "", o_.docker_format, null_);
+    s.image_id = rec.id;
+  }
+
+  // ---- the cache: (parent image, instruction, what else it depends on) → image ----
+
+  std::string cache_file(const std::string& key) const { return fs::join(paths_.graphroot, "build-cache/" + key); }
+
+  bool from_cache(const std::string& key, State& s) {
+    if (o_.no_cache) return false;
+    auto id = fs::read_file_if_exists(cache_file(key));
+    if (!id || !store_.find_image(trim(*id))) return false;
+    auto args = s.args;
+    load(std::string(trim(*id)), s);
+    s.args = args;
+    say(fmt::format("--> Using cache {}", s.image_id));
+    return true;
+  }
+
+  void to_cache(const std::string& key, const State& s) {
+    if (!o_.layers) return;
+    fs::mkdir_p(fs::join(paths_.graphroot, "build-cache"), 0700);
+    fs::write_file_atomic(cache_file(key), s.image_id + "\n", 0600);
+  }
+
+  std::string key_of(const State& parent, const Instruction& in, const std::string& extra) const {
+    Sha256 h;
+    h.update(parent.image_id.empty() ? parent.cfg.dump() : parent.image_id);
+    h.update("\n");
+    h.update(in.original);
+    for (const auto& [k, v] : parent.args) h.update(fmt::format("\n{}={}", k, v));
+    h.update("\n");
+    h.update(extra);
+    return std::string(digest_hex(h.finish()));
+  }
+
+  // ---- instructions ----
+
+  void history(State& s, const std::string& created_by, bool empty_layer) {
+    json h = {{"created", now()}, {"created_by", created_by}};
+    if (empty_layer) h["empty_layer"] = true;
+    if (!s.cfg["history"].is_array()) s.cfg["history"] = json::array();
+    s.cfg["history"].push_back(h);
+  }
+
+  void step(const Instruction& in, State& s) {
+    const std::string& k = in.keyword;
+    if (k == "RUN") return run_step(in, s);
+    if (k == "COPY" || k == "ADD") return copy_step(in, s);
+    if (k == "ARG") {
+      declare_arg(in, s.args, lookup(s));
+      return say(fmt::format("--> {}", s.image_id.empty() ? "(not stored yet)" : s.image_id.substr(0, 12)));
+    }
+    // Metadata: a new configuration, an empty-layer history entry.
+    store_state(s);
+    std::string key = key_of(s, in, "");
+    if (from_cache(key, s)) return;
+    metadata(in, s);
+    history(s, fmt::format("/bin/sh -c #(nop) {}", in.original), true);
+    s.image_id.clear();
+    store_state(s);
+    to_cache(key, s);
+    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+  }
+
+  std::vector<std::string> command_of(const Instruction& in, State& s) {
+    if (in.json) return in.json_args;
+    std::vector<std::string> shell = {"/bin/sh", "-c"};
+    if (inner(s).contains("Shell") && inner(s)["Shell"].is_array()) shell = inner(s)["Shell"].get<std::vector<std::string>>();
+    shell.push_back(in.args);
+    return shell;
+  }
+
+  void metadata(const Instruction& in, State& s) {
+    const std::string& k = in.keyword;
+    json& c = inner(s);
+    auto env = lookup(s);
+    if (k == "ENV" || k == "LABEL") {
+      auto words = build::expand_words(in.args, env, df_.escape);
+      std::vector<std::pair<std::string, std::string>> pairs;
+      if (k == "ENV" && !words.empty() && words[0].find('=') == std::string::npos) {
+        // The old form: ENV NAME value with spaces.
+        std::string rest = in.args.substr(std::min(in.args.size(), in.args.find_first_of(" \t")));
+        pairs.emplace_back(words[0], build::expand_word(std::string(trim(rest)), env, df_.escape));
+      } else {
+        for (const auto& w : words) {
+          auto eq = w.find('=');
+          if (eq == std::string::npos || eq == 0) error_at(in, fmt::format("{} names must be followed by =VALUE: {:?}", k, w));
+          pairs.emplace_back(w.substr(0, eq), w.substr(eq + 1));
+        }
+      }
+      if (pairs.empty()) error_at(in, fmt::format("{} requires at least one argument", k));
+      for (const auto& [name, value] : pairs) {
+        if (k == "LABEL") {
+          if (!c["Labels"].is_object()) c["Labels"] = json::object();
+          c["Labels"][name] = value;
+          continue;
+        }
+        std::vector<std::string> e = c.contains("Env") && c["Env"].is_array() ? c["Env"].get<std::vector<std::string>>()
+                                                                               : std::vector<std::string>{};
+        std::erase_if(e, [&](const std::string& kv) { return kv.rfind(name + "=", 0) == 0; });
+        e.push_back(name + "=" + value);
+        c["Env"] = e;
+      }
+    } else if (k == "WORKDIR") {
+      std::string dir = build::expand_word(in.args, env, df_.escape);
+      if (dir.empty()) error_at(in, "WORKDIR requires a directory");
+      std::string cur = c.value("WorkingDir", "");
+      c["WorkingDir"] = build::clean_path(dir.front() == '/' ? dir : (cur.empty() ? "/" : cur) + "/" + dir);
+    } else if (k == "USER") {
+      c["User"] = build::expand_word(in.args, env, df_.escape);
+    } else if (k == "CMD" || k == "ENTRYPOINT") {
+      c[k == "CMD" ? "Cmd" : "Entrypoint"] = command_of(in, s);
+      if (k == "ENTRYPOINT" && !c.contains("Cmd")) c.erase("Cmd");
+    } else if (k == "SHELL") {
+      if (!in.json || in.json_args.empty()) error_at(in, "SHELL requires the arguments to be in JSON form");
+      c["Shell"] = in.json_args;
+    } else if (k == "EXPOSE") {
+      if (!c["ExposedPorts"].is_object()) c["ExposedPorts"] = json::object();
+      for (auto p : build::expand_words(in.args, env, df_.escape)) {
+        if (p.find('/') == std::string::npos) p += "/tcp";
+        c["ExposedPorts"][p] = json::object();
+      }
+    } else if (k == "VOLUME") {
+      if (!c["Volumes"].is_object()) c["Volumes"] = json::object();
+      auto paths = in.json ? in.json_args : build::expand_words(in.args, env, df_.escape);
+      for (const auto& p : paths) c["Volumes"][p] = json::object();
+    } else if (k == "STOPSIGNAL") {
+      c["StopSignal"] = build::expand_word(in.args, env, df_.escape);
+    } else if (k == "MAINTAINER") {
+      s.cfg["author"] = in.args;
+    } else if (k == "ONBUILD") {
+      if (!c["OnBuild"].is_array()) c["OnBuild"] = json::array();
+      c["OnBuild"].push_back(in.args);
+    } else {
+      error_at(in, fmt::format("{} is not supported by cabin build yet", k));
+    }
+  }
+
+  // RUN: a container of the stage's image runs the command; its changes
+  // become the layer.
+  void run_step(const Instruction& in, State& s) {
+    store_state(s);
+    std::string key = key_of(s, in, "");
+    if (from_cache(key, s)) return;
+    CreateOptions co;
+    co.quiet = true;
+    co.pull = "never";
+    co.run.entrypoint = "";
+    if (!o_.network.empty()) co.run.networks = {o_.network};
+    for (const auto& [name, value] : s.args) co.run.env.push_back(name + "=" + value);
+    auto argv = command_of(in, s);
+    auto created = create_container(store_, paths_, co, s.image_id, argv);
+    storage::ContainerStore containers(paths_);
+    const auto& rec = created.record;
+    ScopeGuard remove([&] {
+      try {
+        containers.remove(rec.id);
+        remove_anonymous_volumes(paths_, containers, rec);
+      } catch (const Error&) {
+      }
+    });
+    int code = run_foreground(containers, paths_, rec, created.config, false);
+    if (code != 0) fail("building at STEP \"{}\": while running runtime: exit status {}", in.original, code);
+    auto layer = commit_changes(store_, containers, rec);
+    s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
+    history(s, in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args), false);
+    s.image_id.clear();
+    store_state(s);
+    to_cache(key, s);
+    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+  }
+
+  // Whether path is a directory in the stage's image (layers top down; a
+  // whiteout ends the search).
+  bool image_dir(const State& s, const std::string& path) {
+    auto ids = s.cfg["rootfs"]["diff_ids"].get<std::vector<std::string>>();
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+      struct stat st {};
+      if (::lstat((store_.layer_diff_dir(*it) + path).c_str(), &st) != 0) continue;
+      if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) return false;
+      return S_ISDIR(st.st_mode);
+    }
+    return false;
+  }
+
+  // COPY/ADD from the context: the files written as a tar under their
+  // destination and unpacked as a layer.
+  void copy_step(const Instruction& in, State& s) {
+    std::optional<std::pair<uid_t, gid_t>> owner = std::make_pair(0u, 0u);
+    auto env = lookup(s);
+    for (const auto& f : in.flags) {
+      if (f.starts_with("--chown=")) {
+        std::string v = build::expand_word(f.substr(8), env, df_.escape);
+        auto colon = v.find(':');
+        std::string u = v.substr(0, colon), g = colon == std::string::npos ? u : v.substr(colon + 1);
+        auto numeric = [](const std::string& x) { return !x.empty() && x.find_first_not_of("0123456789") == std::string::npos; };
+        if (!numeric(u) || !numeric(g)) error_at(in, fmt::format("--chown={}: only numeric ids are supported by cabin build yet", v));
+        owner = std::make_pair(static_cast<uid_t>(std::stoul(u)), static_cast<gid_t>(std::stoul(g)));
+      } else if (f == "--link" || f.starts_with("--link=")) {
+        // The layer never depends on what is below it here anyway.
+      } else {
+        error_at(in, fmt::format("{} {} is not supported by cabin build yet", in.keyword, f));
+      }
+    }
+    auto words = in.json ? in.json_args : build::expand_words(in.args, env, df_.escape);
+    if (words.size() < 2) error_at(in, fmt::format("{} requires at least two arguments, but got {}", in.keyword, words.size()));
+    std::string dest = words.back();
+    words.pop_back();
+    std::string workdir = inner(s).value("WorkingDir", "");
+    bool dest_dir = dest.ends_with("/") || words.size() > 1;
+    if (words.size() > 1 && !dest.ends_with("/"))
+      error_at(in, fmt::format("When using {} with more than one source file, the destination must be a directory and end with a /", in.keyword));
+    dest = build::clean_path(dest.front() == '/' ? dest : (workdir.empty() ? "/" : workdir) + "/" + dest);
+    if (!dest_dir && dest != "/" && image_dir(s, dest)) dest_dir = true;
+
+    std::vector<storage::TarTree> trees;
+    Sha256 sum;  // of the sources' names, modes and contents: the cache key
+    for (const auto& w : words) {
+      std::string src = build::clean_path(w);
+      if (src == ".." || src.starts_with("../") || src.starts_with("/")) src = build::clean_path("/" + src).substr(1);
+      if (src.empty()) src = ".";
+      if (in.keyword == "ADD" && (w.starts_with("http://") || w.starts_with("https://")))
+        error_at(in, "ADD from a URL is not supported by cabin build yet");
+      struct stat st {};
+      if (::fstatat(ctx_.get(), src.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || (src != "." && ignore_.ignored(src)))
+        error_at(in, fmt::format("{}: {:?} is not in the build context {}", in.keyword, w, o_.context));
+      if (in.keyword == "ADD" && S_ISREG(st.st_mode) &&
+          (src.ends_with(".tar") || src.ends_with(".tar.gz") || src.ends_with(".tgz") || src.ends_with(".tar.xz") ||
+           src.ends_with(".tar.zst") || src.ends_with(".tar.bz2")))
+        error_at(in, "ADD of a local archive (extracted) is not supported by cabin build yet");
+      std::string arc = dest == "/" ? "" : dest.substr(1);
+      if (!S_ISDIR(st.st_mode)) {
+        std::string base = src.substr(src.rfind('/') == std::string::npos ? 0 : src.rfind('/') + 1);
+        arc = dest_dir ? (arc.empty() ? base : arc + "/" + base) : arc;
+      }
+      storage::TarTree t{ctx_.get(), src, arc, owner, false};
+      std::string arc_prefix = arc, src_prefix = src == "." ? "" : src;
+      t.skip = [this, arc_prefix, src_prefix](const std::string& arcname, const struct stat&) {
+        if (ignore_.empty()) return false;
+        std::string rel = arcname.substr(std::min(arcname.size(), arc_prefix.size()));
+        while (rel.starts_with("/")) rel.erase(0, 1);
+        std::string ctx_path = src_prefix.empty() ? rel : rel.empty() ? src_prefix : src_prefix + "/" + rel;
+        return !ctx_path.empty() && ignore_.ignored(ctx_path);
+      };
+      if (arc.empty() && S_ISDIR(st.st_mode)) t.arcname = "";  // into the root: the directory's contents
+      trees.push_back(t);
+      sum.update(fmt::format("{} {}\n", src, arc));
+    }
+    // The content's checksum: the tar itself, hashed as it is written once
+    // for the key and again for the layer (contexts are small next to images).
+    std::string content = tar_digest(trees);
+    store_state(s);
+    std::string key = key_of(s, in, sum.finish() + content);
+    if (from_cache(key, s)) return;
+    auto layer = layer_from_trees(trees);
+    s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
+    history(s, fmt::format("/bin/sh -c #(nop) {} {} in {} ", in.keyword, content.substr(7, 12), dest), false);
+    s.image_id.clear();
+    store_state(s);
+    to_cache(key, s);
+    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+  }
+
+  std::string tar_digest(const std::vector<storage::TarTree>& trees) {
+    Sha256 h;
+    through_pipe([&](int fd) { storage::write_trees_tar(fd, trees); },
+                 [&](int fd) {
+                   char buf[65536];
+                   ssize_t n;
+                   while ((n = ::read(fd, buf, sizeof buf)) > 0) h.update(buf, static_cast<size_t>(n));
+                   if (n < 0) throw_errno("read the context's tar");
+                 });
+    return h.finish();
+  }
+
+  storage::LayerInfo layer_from_trees(const std::vector<storage::TarTree>& trees) {
+    return layer_from_tar(store_, [&](int fd) { storage::write_trees_tar(fd, trees); });
+  }
+
+  storage::Store& store_;
+  const config::StorePaths& paths_;
+  const BuildOptions& o_;
+  Progress null_;
+  build::Dockerfile df_;
+  build::IgnoreRules ignore_;
+  UniqueFd ctx_;
+  build::StagePlan plan_;
+  std::map<std::string, std::string> globals_;
+  std::set<std::string> used_args_;
+  std::vector<std::string> finals_;
+  int step_ = 0, total_ = 0, stage_no_ = 0, stages_ = 0;
+  bool multi_ = false;
+};
+
+}  // namespace
+
+std::string build_image(storage::Store& store, const config::StorePaths& paths, const BuildOptions& options) {
+  return Builder(store, paths, options).run();
+}
+
+}  // namespace cabin::engine
