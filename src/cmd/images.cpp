@@ -41,8 +41,10 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
   auto images = store.images();
   std::vector<nlohmann::json> rows;
   nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
+  auto parents = storage::parent_ids(images);
   for (const auto& rec : images) {
     if (!filter.matches(rec)) continue;
+    if (!o.all && rec.names.empty() && parents.count(rec.id)) continue;  // a build step's
     json_rows.push_back(image::summary_json(store, rec));
     for (auto& row : image::list_rows(store, rec, o.no_trunc)) rows.push_back(std::move(row));
   }

@@ -207,13 +207,8 @@ Runner bind_network_rm(CLI::App& app, Globals& g) {
         rc = 2;
         continue;
       }
-      for (const auto& rec : users) {
-        auto cfg = engine::load_start_config(containers, rec.id);
-        engine::stop_container(containers, g.paths, rec.id, parse_signal(cfg.stop_signal), std::chrono::seconds(o->time));
-        enter_userns(g);  // their files may belong to subordinate ids
-        containers.remove(rec.id);
-        engine::container_event(g.paths, rec, "remove");
-      }
+      if (!users.empty()) enter_userns(g);  // their files may belong to subordinate ids
+      for (const auto& rec : users) engine::force_remove_container(containers, g.paths, rec, std::chrono::seconds(o->time));
       auto lock = store.lock();
       store.remove(n->name);
       fmt::print("{}\n", n->name);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "engine/lifecycle.h"
 #include "engine/prune.h"
 #include "image/filter.h"
 #include "storage/events.h"
@@ -12,10 +13,11 @@ namespace cabin::cmd {
 
 // podman-rmi(1) exit codes.
 constexpr int kRmiNotFound = 1;
+constexpr int kRmiConflict = 2;  // in use by a container, or has child images
 
 struct RmiOptions {
   std::vector<std::string> images;
-  bool all = false, force = false, ignore = false;
+  bool all = false, force = false, ignore = false, no_prune = false;
 };
 
 static int run_rmi(const Globals& g, const RmiOptions& o) {
@@ -26,13 +28,30 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
   if (o.all)
     for (const auto& r : store.images()) targets.push_back(r.id);
 
+  storage::ContainerStore containers(g.paths);
+  auto users_of = [](const storage::ContainerStore& cs, const std::string& id) {
+    std::vector<storage::ContainerRecord> out;
+    for (const auto& c : cs.list())
+      if (c.image_id == id) out.push_back(c);
+    return out;
+  };
   bool not_found = false;
   bool removed_any = false;
+  auto remove = [&](const storage::ImageRecord& rec, const std::string& asked_as) {
+    for (const auto& n : rec.repo_tags()) fmt::print("Untagged: {}\n", n);
+    store.remove_image(rec.id);
+    fmt::print("Deleted: {}\n", rec.id);
+    // As Podman: an untag per name, then the remove with the name it was
+    // asked by (none for --all).
+    for (const auto& n : rec.names) storage::record_image_event(g.paths, "untag", rec.id, n);
+    storage::record_image_event(g.paths, "remove", rec.id, asked_as);
+    removed_any = true;
+  };
   std::string first_missing;
   for (const auto& t : targets) {
     auto rec = store.find_image(t);
     if (!rec) {
-      if (!o.ignore && !o.force) {
+      if (!o.ignore && !o.force && !o.all) {  // (--all: gone with a child as its parent)
         not_found = true;
         if (first_missing.empty()) first_missing = t;
       }
@@ -54,14 +73,38 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
     if (by_name.empty() && rec->repo_tags().size() > 1 && !o.force && !o.all)
       fail("unable to delete image {:?} by ID with more than one tag ([{}]): please force removal",
            rec->id, fmt::join(rec->repo_tags(), " "));
-    for (const auto& n : rec->repo_tags()) fmt::print("Untagged: {}\n", n);
-    store.remove_image(rec->id);
-    fmt::print("Deleted: {}\n", rec->id);
-    // As Podman: an untag per name, then the remove with the name it was
-    // asked by (none for --all).
-    for (const auto& n : rec->names) storage::record_image_event(g.paths, "untag", rec->id, n);
-    storage::record_image_event(g.paths, "remove", rec->id, o.all ? "" : by_name.empty() ? t : by_name);
-    removed_any = true;
+    if (auto users = users_of(containers, rec->id); !users.empty()) {
+      if (!o.force)
+        throw Error(fmt::format("image used by {}: image is in use by a container: consider listing external "
+                                "containers and force-removing image",
+                                users.front().id),
+                    kRmiConflict);
+      enter_userns(g);  // the containers' files may belong to subordinate ids
+      for (const auto& u : users) engine::force_remove_container(containers, g.paths, u, std::nullopt);
+    }
+    if (storage::parent_ids(store.images()).count(rec->id)) {
+      // A build step's image that later steps start from: it loses its
+      // names and stays for them.
+      if (o.all) continue;  // it goes with its last child
+      if (rec->names.empty())
+        throw Error(fmt::format("image {} has dependent child images", rec->id), kRmiConflict);
+      for (const auto& n : rec->names) {
+        store.remove_name(rec->id, n);
+        fmt::print("Untagged: {}\n", n);
+        storage::record_image_event(g.paths, "untag", rec->id, n);
+      }
+      continue;
+    }
+    remove(*rec, o.all ? "" : by_name.empty() ? t : by_name);
+    // The build steps' images that only it needed go with it.
+    for (std::string up = rec->parent; !up.empty() && !o.no_prune;) {
+      auto parent = store.find_image(up);
+      if (!parent || !parent->names.empty() || storage::parent_ids(store.images()).count(up) ||
+          !users_of(containers, up).empty())
+        break;
+      remove(*parent, "");
+      up = parent->parent;
+    }
   }
   if (removed_any) store.garbage_collect();
   if (not_found) throw Error(fmt::format("{}: image not known", first_missing), kRmiNotFound);
@@ -74,6 +117,7 @@ Runner bind_rmi(CLI::App& app, Globals& g) {
   app.add_flag("-a,--all", o->all, "Remove all images");
   app.add_flag("-f,--force", o->force, "Force removal of the image and any containers using the image");
   app.add_flag("-i,--ignore", o->ignore, "Ignore errors if a specified image does not exist");
+  app.add_flag("--no-prune", o->no_prune, "Do not remove dangling parent images");
   return [o, &g] { return run_rmi(g, *o); };
 }
 

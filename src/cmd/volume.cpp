@@ -88,14 +88,7 @@ int remove_volume(const Globals& g, storage::VolumeStore& store, storage::Contai
                v.name, join(ids, ", "));
     return kExitVolumeInUse;
   }
-  for (const auto& rec : users) {
-    if (engine::current_state(containers, g.paths, rec.id).running()) {
-      auto cfg = engine::load_start_config(containers, rec.id);
-      engine::stop_container(containers, g.paths, rec.id, parse_signal(cfg.stop_signal), std::chrono::seconds(timeout));
-    }
-    containers.remove(rec.id);
-    engine::container_event(g.paths, rec, "remove");
-  }
+  for (const auto& rec : users) engine::force_remove_container(containers, g.paths, rec, std::chrono::seconds(timeout));
   auto lock = store.lock();
   if (!engine::volume_users(containers, v.name).empty())
     fail("volume {} is being used by a container created meanwhile: volume is being used", v.name);

@@ -46,8 +46,15 @@ std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()
 struct State {
   json cfg;
   std::string image_id;
+  std::string parent;  // the image the changes not stored yet were made on
   std::map<std::string, std::string> args;  // ARGs declared in the stage, with their values
 };
+
+// The state is about to change: it is no longer its image's.
+void changing(State& s) {
+  if (!s.image_id.empty()) s.parent = s.image_id;
+  s.image_id.clear();
+}
 
 json& inner(State& s) {
   if (!s.cfg["config"].is_object()) s.cfg["config"] = json::object();
@@ -173,7 +180,7 @@ class Builder {
         auto eq = l.find('=');
         if (!inner(s)["Labels"].is_object()) inner(s)["Labels"] = json::object();
         inner(s)["Labels"][l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
-        s.image_id.clear();
+        changing(s);
       }
       if (!o_.tags.empty()) say(fmt::format("COMMIT {}", o_.tags.front()));
     }
@@ -223,7 +230,7 @@ class Builder {
   void store_state(State& s) {
     if (!s.image_id.empty()) return;
     s.cfg["created"] = now();
-    auto rec = store_local_image(store_, s.cfg, "", o_.docker_format, null_);
+    auto rec = store_local_image(store_, s.cfg, "", o_.docker_format, null_, s.parent);
     s.image_id = rec.id;
   }
 
@@ -282,7 +289,7 @@ class Builder {
     if (from_cache(key, s)) return;
     metadata(in, s);
     history(s, fmt::format("/bin/sh -c #(nop) {}", in.original), true);
-    s.image_id.clear();
+    changing(s);
     store_state(s);
     to_cache(key, s);
     say(fmt::format("--> {}", s.image_id.substr(0, 12)));
@@ -390,7 +397,7 @@ class Builder {
     auto layer = commit_changes(store_, containers, rec);
     s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
     history(s, in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args), false);
-    s.image_id.clear();
+    changing(s);
     store_state(s);
     to_cache(key, s);
     say(fmt::format("--> {}", s.image_id.substr(0, 12)));
@@ -481,7 +488,7 @@ class Builder {
     auto layer = layer_from_trees(trees);
     s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
     history(s, fmt::format("/bin/sh -c #(nop) {} {} in {} ", in.keyword, content.substr(7, 12), dest), false);
-    s.image_id.clear();
+    changing(s);
     store_state(s);
     to_cache(key, s);
     say(fmt::format("--> {}", s.image_id.substr(0, 12)));

@@ -163,7 +163,7 @@ storage::ImageRecord commit_container(storage::Store& store, storage::ContainerS
 }
 
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
-                                       bool docker_format, Progress& progress) {
+                                       bool docker_format, Progress& progress, const std::string& parent) {
   std::string cfg_body = config.dump();
   std::string cfg_digest = sha256_digest(cfg_body);
   // Layers by their uncompressed digests: the store keeps no compressed copy.
@@ -201,6 +201,7 @@ storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::js
   out.layers = diff_ids;
   out.size = size + cfg_body.size() + man_body.size();
   out.created = config.value("created", "");
+  out.parent = parent;
   return store.add_image(out);
 }
 

@@ -42,8 +42,10 @@ storage::LayerInfo commit_changes(storage::Store& store, const storage::Containe
 // An image made here (commit, import, build): config stored as given, a
 // manifest naming its rootfs.diff_ids' layers (which must be in the store)
 // by their uncompressed digests, and the image record, named name ("" for
-// none). Prints Podman's "Copying config" and "Writing manifest" lines.
+// none), whose parent is the image it was made from ("" for none: only
+// build steps record theirs). Prints Podman's "Copying config" and "Writing
+// manifest" lines.
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
-                                       bool docker_format, Progress& progress);
+                                       bool docker_format, Progress& progress, const std::string& parent = "");
 
 }  // namespace cabin::engine

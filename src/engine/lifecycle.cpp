@@ -745,6 +745,17 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
   wait_stopped(containers, paths, id, 10s);
 }
 
+void force_remove_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                            const storage::ContainerRecord& rec, std::optional<std::chrono::seconds> timeout) {
+  if (current_state(containers, paths, rec.id).running()) {
+    auto cfg = load_start_config(containers, rec.id);
+    stop_container(containers, paths, rec.id, parse_signal(cfg.stop_signal),
+                   timeout ? *timeout : std::chrono::seconds(cfg.stop_timeout));
+  }
+  containers.remove(rec.id);
+  container_event(paths, rec, "remove");
+}
+
 namespace {
 
 runtime::AttachClientOptions client_options(const runtime::StartConfig& cfg, const AttachOptions& o) {

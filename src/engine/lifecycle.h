@@ -68,6 +68,13 @@ bool signal_container(storage::ContainerStore& containers, const config::StorePa
 void stop_container(storage::ContainerStore& containers, const config::StorePaths& paths,
                     const std::string& id, int stop_signal, std::chrono::seconds timeout);
 
+// For the commands whose --force removes the containers that use what they
+// remove (network rm, volume rm, rmi): the container stopped if it runs
+// (its stop signal, SIGKILL after timeout or its own stop timeout), then
+// removed, with its event. Call in cabin's user namespace.
+void force_remove_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                            const storage::ContainerRecord& rec, std::optional<std::chrono::seconds> timeout);
+
 // Waits until the container is not running; true unless timeout passed.
 bool wait_stopped(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
                   std::optional<std::chrono::milliseconds> timeout);

@@ -40,13 +40,21 @@ Pruned prune_images(storage::Store& store, const storage::ContainerStore& contai
                     const std::function<bool(const storage::ImageRecord&)>& take) {
   Pruned out;
   auto used = images_in_use(containers);
-  for (const auto& rec : store.images()) {
-    if ((!all && !rec.names.empty()) || !take(rec)) continue;
-    if (std::find(used.begin(), used.end(), rec.id) != used.end()) continue;
-    store.remove_image(rec.id);
-    out.names.push_back(rec.id);
-    for (const auto& n : rec.names) storage::record_image_event(store.paths(), "untag", rec.id, n);
-    storage::record_image_event(store.paths(), "remove", rec.id, "");
+  // Rounds: a build step's image is dangling once the last image made from
+  // it has gone.
+  for (bool again = true; again;) {
+    again = false;
+    auto images = store.images();
+    auto parents = storage::parent_ids(images);
+    for (const auto& rec : images) {
+      if ((!all && (!rec.names.empty() || parents.count(rec.id))) || !take(rec)) continue;
+      if (std::find(used.begin(), used.end(), rec.id) != used.end()) continue;
+      store.remove_image(rec.id);
+      out.names.push_back(rec.id);
+      for (const auto& n : rec.names) storage::record_image_event(store.paths(), "untag", rec.id, n);
+      storage::record_image_event(store.paths(), "remove", rec.id, "");
+      again = !all;
+    }
   }
   out.bytes = store.garbage_collect();
   return out;

@@ -53,7 +53,7 @@ bool glob_match(std::string_view pattern, std::string_view text) {
 }
 
 ImageFilter::ImageFilter(const std::vector<std::string>& filters, const storage::Store& store)
-    : store_(store) {
+    : store_(store), parents_(storage::parent_ids(store.images())) {
   for (const auto& f : filters) {
     auto eq = f.find('=');
     if (eq == std::string::npos) fail("invalid image filter {:?}: want KEY=VALUE", f);
@@ -90,12 +90,13 @@ bool ImageFilter::matches(const storage::ImageRecord& rec) const {
   for (const auto& [key, values] : by_key_) {
     auto any = [&](auto&& pred) { return std::any_of(values.begin(), values.end(), pred); };
     if (key == "dangling") {
-      if (!any([&](const std::string& v) { return parse_bool(key, v) == rec.names.empty(); }))
-        return false;
+      bool dangling = rec.names.empty() && !parents_.count(rec.id);
+      if (!any([&](const std::string& v) { return parse_bool(key, v) == dangling; })) return false;
     } else if (key == "readonly") {
       if (!any([&](const std::string& v) { return !parse_bool(key, v); })) return false;
     } else if (key == "intermediate") {
-      if (!any([&](const std::string& v) { return !parse_bool(key, v); })) return false;
+      bool intermediate = rec.names.empty() && parents_.count(rec.id);
+      if (!any([&](const std::string& v) { return parse_bool(key, v) == intermediate; })) return false;
     } else if (key == "containers") {
       if (!any([&](const std::string& v) { return !parse_bool(key, v); })) return false;
     } else if (key == "id") {

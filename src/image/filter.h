@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ class ImageFilter {
 
  private:
   const storage::Store& store_;
+  std::set<std::string> parents_;  // ids with children: dangling and intermediate need them
   std::vector<std::pair<std::string, std::vector<std::string>>> by_key_;
   std::vector<std::pair<std::string, int64_t>> times_;  // before/since/until cutoffs
 };

@@ -66,7 +66,7 @@ ordered_json inspect_json(const storage::Store& store, const storage::ImageRecor
   out["Digest"] = rec.digest;
   out["RepoTags"] = rec.repo_tags();
   out["RepoDigests"] = rec.repo_digests();
-  out["Parent"] = "";
+  out["Parent"] = rec.parent;
   out["Comment"] = cfg.value("comment", "");
   out["Created"] = rec.created.empty()
                        ? std::string()

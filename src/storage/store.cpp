@@ -55,9 +55,18 @@ std::vector<std::string> ImageRecord::repo_digests() const {
 }
 
 json to_json(const ImageRecord& r) {
-  return json{{"id", r.id},           {"names", r.names},     {"digest", r.digest}, {"manifest", r.manifest},
+  json j{{"id", r.id},           {"names", r.names},     {"digest", r.digest}, {"manifest", r.manifest},
               {"digests", r.digests}, {"layers", r.layers},   {"size", r.size},
               {"created", r.created}, {"added", r.added},     {"names_history", r.names_history}};
+  if (!r.parent.empty()) j["parent"] = r.parent;
+  return j;
+}
+
+std::set<std::string> parent_ids(const std::vector<ImageRecord>& images) {
+  std::set<std::string> out;
+  for (const auto& r : images)
+    if (!r.parent.empty()) out.insert(r.parent);
+  return out;
 }
 
 ImageRecord image_from_json(const json& j) {
@@ -72,6 +81,7 @@ ImageRecord image_from_json(const json& j) {
   r.created = j.value("created", "");
   r.added = j.value("added", "");
   r.names_history = j.value("names_history", std::vector<std::string>{});
+  r.parent = j.value("parent", "");
   return r;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,7 @@ struct ImageRecord {
   std::string created;               // from the config, RFC 3339
   std::string added;                 // when it entered this store, RFC 3339
   std::vector<std::string> names_history;  // names it has had, newest first
+  std::string parent;                // the image a build step started from ("" for others)
 
   std::string config_digest() const { return "sha256:" + id; }
   // The tags ("repo:tag") and digested names ("repo@sha256:…") among names.
@@ -53,6 +55,11 @@ struct ImageRecord {
 };
 
 nlohmann::json to_json(const ImageRecord& r);
+
+// The ids that are some image's parent. An unnamed image among them is an
+// intermediate one (a build step's: `images` hides it), an unnamed other a
+// dangling one (what `image prune` removes).
+std::set<std::string> parent_ids(const std::vector<ImageRecord>& images);
 ImageRecord image_from_json(const nlohmann::json& j);
 
 class Store {

@@ -84,6 +84,20 @@ setup() {
   is "$output" "" "multilayer's own layers are gone"
 }
 
+@test "rmi: an image a container uses needs -f, which removes the container" {
+  pull_image
+  run_cabin create --name user1 "$IMAGE" true
+  local ctr=$output
+  run_cabin 2 rmi "$IMAGE"
+  is "$stderr" "Error: image used by $ctr: image is in use by a container: consider listing external containers and force-removing image"
+  run_cabin images -q --no-trunc
+  is "$output" "sha256:$IMG_BUSYBOX_ID" "the image stays"
+  run_cabin rmi -f "$IMAGE"
+  is "$output" "Untagged: $IMAGE"$'\n'"Deleted: $IMG_BUSYBOX_ID"
+  run_cabin ps -a -q
+  is "$output" "" "the container went first"
+}
+
 @test "rmi: argument errors" {
   run_cabin 125 rmi
   expect_error "image name or ID must be specified"

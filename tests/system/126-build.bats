@@ -55,6 +55,27 @@ teardown() { basic_teardown; }
   is "${lines[0]}" '/bin/sh -c #\(nop\) CMD \["cat", "/app/greeting", "/app/src/app.txt"\]'
 }
 
+@test "build: the steps' images are intermediate: hidden, kept by prune, removed with the image" {
+  run_cabin build -q -t app:1 "$CTX"
+  local app=$output
+  run_cabin images --format '{{.Repository}}:{{.Tag}}'
+  is "$output" "localhost/app:1"$'\n'"$PROBE_IMAGE" "images hides the steps' images"
+  run_cabin images -a -q
+  is "${#lines[@]}" 11 "images -a shows the probe, nine steps and app:1"
+  run_cabin images -a -q --filter intermediate=true
+  is "${#lines[@]}" 9
+  run_cabin image inspect --format '{{.Parent}}' localhost/app:1
+  is "$output" "[0-9a-f]{64}"
+  run_cabin image prune -f
+  is "$output" "" "no image is dangling"
+  run_cabin rmi localhost/app:1
+  is "${lines[0]}" "Untagged: localhost/app:1"
+  is "${lines[1]}" "Deleted: $app"
+  is "${#lines[@]}" 11 "the steps' images went with it"
+  run_cabin images -a --format '{{.Repository}}:{{.Tag}}'
+  is "$output" "$PROBE_IMAGE" "the base stays"
+}
+
 @test "build: the cache reuses every step; a changed source invalidates its COPY and what follows" {
   run_cabin build -q -t app:1 "$CTX"
   local first=$output
