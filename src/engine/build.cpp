@@ -1,11 +1,14 @@
 #include "engine/build.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <set>
 #include <thread>
@@ -19,6 +22,9 @@
 #include "engine/commit.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "runtime/plan.h"
+#include "storage/fetch.h"
+#include "storage/rootfs.h"
 #include "engine/volumes.h"
 #include "format/units.h"
 #include "image/manifest.h"
@@ -65,6 +71,15 @@ class Builder {
  public:
   Builder(storage::Store& store, const config::StorePaths& paths, const BuildOptions& o)
       : store_(store), paths_(paths), o_(o), null_(stderr, true) {}
+  ~Builder() {
+    mounted_.clear();
+    for (const auto& d : temp_dirs_) {
+      try {
+        fs::remove_all(d);
+      } catch (const Error&) {
+      }
+    }
+  }
 
   std::string run() {
     read_context();
@@ -82,6 +97,7 @@ class Builder {
     finals_.resize(plan_.stages.size());
     for (size_t k = 0; k < needed.size(); ++k) {
       stage_no_ = static_cast<int>(k) + 1;
+      stage_index_ = needed[k];
       stages_ = static_cast<int>(needed.size());
       run_stage(plan_.stages[needed[k]], needed[k] == target);
     }
@@ -205,18 +221,22 @@ class Builder {
                {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}},
                {"history", json::array()}};
     } else {
-      storage::PullOptions po;
-      po.policy = storage::parse_pull_policy(o_.pull);
-      po.quiet = o_.quiet;
-      std::optional<storage::ImageRecord> local;
-      if (po.policy == storage::PullPolicy::Missing || po.policy == storage::PullPolicy::Never)
-        local = store_.find_image(st.base);
-      auto rec = local ? *local : storage::pull_image(store_, st.base, po);
-      load(rec.id, s);
+      load(base_image(st.base), s);
     }
     // ARGs of the stage start afresh; ONBUILD triggers of the base are not run (yet).
     s.args.clear();
     say(fmt::format("--> {}", s.image_id.empty() ? "scratch" : s.image_id.substr(0, 12)));
+  }
+
+  // An image FROM or COPY --from names, pulled as --pull says; its id.
+  std::string base_image(const std::string& name) {
+    storage::PullOptions po;
+    po.policy = storage::parse_pull_policy(o_.pull);
+    po.quiet = o_.quiet;
+    std::optional<storage::ImageRecord> local;
+    if (po.policy == storage::PullPolicy::Missing || po.policy == storage::PullPolicy::Never)
+      local = store_.find_image(name);
+    return (local ? *local : storage::pull_image(store_, name, po)).id;
   }
 
   void load(const std::string& id, State& s) {
@@ -416,19 +436,174 @@ class Builder {
     return false;
   }
 
-  // COPY/ADD from the context: the files written as a tar under their
-  // destination and unpacked as a layer.
+  // The stage's image's files: their owners and what is a directory.
+  runtime::Layout image_layout(const State& s) const {
+    runtime::Layout l;
+    for (const auto& d : s.cfg["rootfs"]["diff_ids"]) l.lower_dirs.insert(l.lower_dirs.begin(), store_.layer_diff_dir(d.get<std::string>()));
+    return l;
+  }
+
+  // --chown=USER[:GROUP], names looked up in the stage's /etc/passwd and
+  // /etc/group; a uid alone is also the gid (Docker's rule).
+  std::pair<uid_t, gid_t> owner_of(const Instruction& in, const State& s, const std::string& spec) {
+    auto layout = image_layout(s);
+    try {
+      auto u = runtime::resolve_user(spec, runtime::read_image_file(layout, "/etc/passwd").value_or(""),
+                                     runtime::read_image_file(layout, "/etc/group").value_or(""), nullptr);
+      std::string user = spec.substr(0, spec.find(':'));
+      bool numeric = !user.empty() && user.find_first_not_of("0123456789") == std::string::npos;
+      if (spec.find(':') == std::string::npos && numeric) u.gid = u.uid;
+      return {u.uid, u.gid};
+    } catch (const Error& e) {
+      error_at(in, fmt::format("--chown={}: {}", spec, e.what()));
+    }
+  }
+
+  // Where COPY reads: the context, or (--from) the root of a stage's or an
+  // image's files, mounted through a container that never runs.
+  struct Source {
+    int root = -1;
+    const build::IgnoreRules* ignore = nullptr;
+    std::string where;
+  };
+
+  struct Mounted {
+    storage::ContainerStore containers;
+    storage::ContainerRecord rec;
+    storage::MountedRootfs mount;
+    UniqueFd root;
+    explicit Mounted(const config::StorePaths& p) : containers(p) {}
+    ~Mounted() {
+      root.reset();
+      mount = {};
+      try {
+        containers.remove(rec.id);
+      } catch (const Error&) {
+      }
+    }
+  };
+
+  Source source_from(const Instruction& in, const std::string& from) {
+    if (from.empty()) return {ctx_.get(), &ignore_, "the build context " + o_.context};
+    int stage = build::stage_named(plan_, from, stage_index_);
+    std::string id;
+    std::string where = stage >= 0 ? "stage " + from : "image " + from;
+    if (stage >= 0) {
+      id = finals_[stage];
+    } else {
+      id = base_image(from);
+    }
+    if (id.empty()) error_at(in, fmt::format("--from={}: the stage has not been built", from));
+    auto& m = mounted_[id];
+    if (!m) {
+      auto mnt = std::make_unique<Mounted>(paths_);
+      CreateOptions co;
+      co.quiet = true;
+      co.pull = "never";
+      co.run.networks = {"none"};
+      auto created = create_container(store_, paths_, co, id, {"/"});
+      mnt->rec = created.record;
+      mnt->mount = mount_container_root(paths_, mnt->containers, mnt->rec, created.config);
+      std::string path = mnt->rec.rootfs.empty() ? mnt->mount.path() : mnt->rec.rootfs;
+      mnt->root.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!mnt->root) throw_errno("open the root of {}", where);
+      m = std::move(mnt);
+    }
+    return {m->root.get(), nullptr, where};
+  }
+
+  // A source as written: its paths in the source (relative, cleaned), glob
+  // patterns expanded (Go's filepath.Match, as Docker), ignored ones left out.
+  std::vector<std::string> expand_source(const Instruction& in, const Source& src, const std::string& word) {
+    std::string clean = build::clean_path("/" + word).substr(1);
+    if (clean.empty()) clean = ".";
+    auto missing = [&] { error_at(in, fmt::format("{}: {:?} is not in {}", in.keyword, word, src.where)); };
+    auto ignored = [&](const std::string& p) { return src.ignore && p != "." && src.ignore->ignored(p); };
+    if (clean.find_first_of("*?[") == std::string::npos) {
+      struct stat st {};
+      UniqueFd parent = fs::open_in_root(src.root, parent_of(clean), O_PATH | O_DIRECTORY);
+      if (!parent || ::fstatat(parent.get(), base_of(clean).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || ignored(clean))
+        missing();
+      return {clean};
+    }
+    std::vector<std::string> found = {""};
+    for (const auto& part : split(clean, '/')) {
+      std::vector<std::string> next;
+      for (const auto& dir : found) {
+        if (part.find_first_of("*?[") == std::string::npos) {
+          next.push_back(dir.empty() ? part : dir + "/" + part);
+          continue;
+        }
+        UniqueFd d = fs::open_in_root(src.root, dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+        if (!d) continue;
+        for (const auto& name : fs::list_dir_fd(d.get()))
+          if (::fnmatch(part.c_str(), name.c_str(), FNM_PATHNAME) == 0) next.push_back(dir.empty() ? name : dir + "/" + name);
+      }
+      found = std::move(next);
+    }
+    std::vector<std::string> out;
+    for (const auto& f : found) {
+      struct stat st {};
+      UniqueFd parent = fs::open_in_root(src.root, parent_of(f), O_PATH | O_DIRECTORY);
+      if (parent && ::fstatat(parent.get(), base_of(f).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !ignored(f))
+        out.push_back(f);
+    }
+    std::sort(out.begin(), out.end());
+    if (out.empty()) error_at(in, fmt::format("{}: no file in {} matches {:?}", in.keyword, src.where, word));
+    return out;
+  }
+
+  static std::string parent_of(const std::string& rel) {
+    auto slash = rel.rfind('/');
+    return slash == std::string::npos ? "." : rel.substr(0, slash);
+  }
+  static std::string base_of(const std::string& rel) { return rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1); }
+
+  // ADD URL: the file, in a directory of its own; the directory and the
+  // file's name (the URL path's last part), its mtime the server's
+  // Last-Modified.
+  std::pair<UniqueFd, std::string> download(const Instruction& in, const std::string& url) {
+    std::string path = url.substr(url.find("://") + 3);
+    path = path.substr(0, path.find_first_of("?#"));
+    auto slash = path.find('/');
+    std::string name = slash == std::string::npos ? "" : base_of(path.substr(slash));
+    if (name.empty()) error_at(in, fmt::format("ADD {}: the URL names no file to store", url));
+    std::string tmp = fs::join(paths_.graphroot, "tmp");
+    fs::mkdir_p(tmp, 0700);
+    std::string dir = fs::join(tmp, "add-XXXXXX");
+    if (::mkdtemp(dir.data()) == nullptr) throw_errno("create a directory in {}", tmp);
+    temp_dirs_.push_back(dir);
+    UniqueFd file(::open(fs::join(dir, name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!file) throw_errno("create {}", fs::join(dir, name));
+    say(fmt::format("Fetching {}", url));
+    int64_t when = storage::fetch_url(url, file.get());
+    if (when >= 0) {
+      timespec times[2] = {{static_cast<time_t>(when), 0}, {static_cast<time_t>(when), 0}};
+      ::futimens(file.get(), times);
+    }
+    UniqueFd d(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!d) throw_errno("open {}", dir);
+    return {std::move(d), name};
+  }
+
+  // COPY/ADD: the sources written as a tar under their destination and
+  // unpacked as a layer.
   void copy_step(const Instruction& in, State& s) {
     std::optional<std::pair<uid_t, gid_t>> owner = std::make_pair(0u, 0u);
+    std::optional<mode_t> mode;
+    std::string from;
     auto env = lookup(s);
     for (const auto& f : in.flags) {
+      auto value = [&](size_t n) { return build::expand_word(f.substr(n), env, df_.escape); };
       if (f.starts_with("--chown=")) {
-        std::string v = build::expand_word(f.substr(8), env, df_.escape);
-        auto colon = v.find(':');
-        std::string u = v.substr(0, colon), g = colon == std::string::npos ? u : v.substr(colon + 1);
-        auto numeric = [](const std::string& x) { return !x.empty() && x.find_first_not_of("0123456789") == std::string::npos; };
-        if (!numeric(u) || !numeric(g)) error_at(in, fmt::format("--chown={}: only numeric ids are supported by cabin build yet", v));
-        owner = std::make_pair(static_cast<uid_t>(std::stoul(u)), static_cast<gid_t>(std::stoul(g)));
+        owner = owner_of(in, s, value(8));
+      } else if (f.starts_with("--chmod=")) {
+        std::string v = value(8);
+        if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
+          error_at(in, fmt::format("--chmod={}: want an octal mode such as 0755", v));
+        mode = static_cast<mode_t>(std::stoul(v, nullptr, 8));
+      } else if (f.starts_with("--from=") && in.keyword == "COPY") {
+        from = value(7);
       } else if (f == "--link" || f.starts_with("--link=")) {
         // The layer never depends on what is below it here anyway.
       } else {
@@ -440,50 +615,79 @@ class Builder {
     std::string dest = words.back();
     words.pop_back();
     std::string workdir = inner(s).value("WorkingDir", "");
-    bool dest_dir = dest.ends_with("/") || words.size() > 1;
-    if (words.size() > 1 && !dest.ends_with("/"))
-      error_at(in, fmt::format("When using {} with more than one source file, the destination must be a directory and end with a /", in.keyword));
+    bool dest_slash = dest.ends_with("/");
     dest = build::clean_path(dest.front() == '/' ? dest : (workdir.empty() ? "/" : workdir) + "/" + dest);
-    if (!dest_dir && dest != "/" && image_dir(s, dest)) dest_dir = true;
+
+    Source src = source_from(in, from);
+    std::vector<std::pair<std::string, std::string>> items;  // (what, path): "url"/"path"
+    for (const auto& w : words) {
+      if (in.keyword == "ADD" && (w.starts_with("http://") || w.starts_with("https://"))) {
+        items.emplace_back("url", w);
+        continue;
+      }
+      for (auto& p : expand_source(in, src, w)) items.emplace_back("path", p);
+    }
+    if (items.size() > 1 && !dest_slash)
+      error_at(in, fmt::format("When using {} with more than one source file, the destination must be a directory and end with a /", in.keyword));
+    bool dest_dir = dest_slash || (dest != "/" && image_dir(s, dest));
 
     std::vector<storage::TarTree> trees;
-    Sha256 sum;  // of the sources' names, modes and contents: the cache key
-    for (const auto& w : words) {
-      std::string src = build::clean_path(w);
-      if (src == ".." || src.starts_with("../") || src.starts_with("/")) src = build::clean_path("/" + src).substr(1);
-      if (src.empty()) src = ".";
-      if (in.keyword == "ADD" && (w.starts_with("http://") || w.starts_with("https://")))
-        error_at(in, "ADD from a URL is not supported by cabin build yet");
-      struct stat st {};
-      if (::fstatat(ctx_.get(), src.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || (src != "." && ignore_.ignored(src)))
-        error_at(in, fmt::format("{}: {:?} is not in the build context {}", in.keyword, w, o_.context));
-      if (in.keyword == "ADD" && S_ISREG(st.st_mode) &&
-          (src.ends_with(".tar") || src.ends_with(".tar.gz") || src.ends_with(".tgz") || src.ends_with(".tar.xz") ||
-           src.ends_with(".tar.zst") || src.ends_with(".tar.bz2")))
-        error_at(in, "ADD of a local archive (extracted) is not supported by cabin build yet");
-      std::string arc = dest == "/" ? "" : dest.substr(1);
-      if (!S_ISDIR(st.st_mode)) {
-        std::string base = src.substr(src.rfind('/') == std::string::npos ? 0 : src.rfind('/') + 1);
-        arc = dest_dir ? (arc.empty() ? base : arc + "/" + base) : arc;
+    std::vector<UniqueFd> fds;  // the trees' parents and archives
+    std::string arc_dest = dest == "/" ? "" : dest.substr(1);
+    auto under_dest = [&](const std::string& base) { return dest_dir ? (arc_dest.empty() ? base : arc_dest + "/" + base) : arc_dest; };
+    for (const auto& [what, path] : items) {
+      storage::TarTree t;
+      t.owner = owner;
+      t.mode = mode;
+      t.mtime = o_.timestamp;
+      if (what == "url") {
+        auto [fd, name] = download(in, path);
+        if (!mode) t.mode = 0600;  // as Docker
+        t.parent_fd = fd.get();
+        t.name = name;
+        t.arcname = under_dest(name);
+        fds.push_back(std::move(fd));
+        trees.push_back(t);
+        continue;
       }
-      storage::TarTree t{ctx_.get(), src, arc, owner, false};
-      std::string arc_prefix = arc, src_prefix = src == "." ? "" : src;
-      t.skip = [this, arc_prefix, src_prefix](const std::string& arcname, const struct stat&) {
-        if (ignore_.empty()) return false;
-        std::string rel = arcname.substr(std::min(arcname.size(), arc_prefix.size()));
-        while (rel.starts_with("/")) rel.erase(0, 1);
-        std::string ctx_path = src_prefix.empty() ? rel : rel.empty() ? src_prefix : src_prefix + "/" + rel;
-        return !ctx_path.empty() && ignore_.ignored(ctx_path);
-      };
-      if (arc.empty() && S_ISDIR(st.st_mode)) t.arcname = "";  // into the root: the directory's contents
+      UniqueFd parent = fs::open_in_root(src.root, parent_of(path), O_PATH | O_DIRECTORY);
+      struct stat st {};
+      if (!parent || ::fstatat(parent.get(), base_of(path).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        error_at(in, fmt::format("{}: {:?} is not in {}", in.keyword, path, src.where));
+      if (in.keyword == "ADD" && S_ISREG(st.st_mode)) {
+        UniqueFd file(::openat(parent.get(), base_of(path).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!file) throw_errno("open {}", path);
+        if (storage::is_archive(file.get())) {
+          t.archive_fd = file.get();
+          t.arcname = arc_dest;
+          fds.push_back(std::move(file));
+          trees.push_back(t);
+          continue;
+        }
+      }
+      t.parent_fd = parent.get();
+      t.name = path == "." ? "." : base_of(path);
+      t.arcname = S_ISDIR(st.st_mode) ? arc_dest : under_dest(base_of(path));
+      if (src.ignore && !src.ignore->empty()) {
+        std::string arc_prefix = t.arcname, src_prefix = path == "." ? "" : path;
+        const build::IgnoreRules* ign = src.ignore;
+        t.skip = [ign, arc_prefix, src_prefix](const std::string& arcname, const struct stat&) {
+          std::string rel = arcname.substr(std::min(arcname.size(), arc_prefix.size()));
+          while (rel.starts_with("/")) rel.erase(0, 1);
+          std::string ctx_path = src_prefix.empty() ? rel : rel.empty() ? src_prefix : src_prefix + "/" + rel;
+          return !ctx_path.empty() && ign->ignored(ctx_path);
+        };
+      }
+      fds.push_back(std::move(parent));
       trees.push_back(t);
-      sum.update(fmt::format("{} {}\n", src, arc));
     }
-    // The content's checksum: the tar itself, hashed as it is written once
-    // for the key and again for the layer (contexts are small next to images).
-    std::string content = tar_digest(trees);
+    // The content's checksum (names, modes, owners, contents): the tar
+    // itself, hashed before the layer is made so a cache hit skips it.
     store_state(s);
-    std::string key = key_of(s, in, sum.finish() + content);
+    std::string content = tar_digest(trees);
+    for (auto& t : trees)
+      if (t.archive_fd >= 0) ::lseek(t.archive_fd, 0, SEEK_SET);
+    std::string key = key_of(s, in, content);
     if (from_cache(key, s)) return;
     auto layer = layer_from_trees(trees);
     s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
@@ -521,6 +725,9 @@ class Builder {
   std::map<std::string, std::string> globals_;
   std::set<std::string> used_args_;
   std::vector<std::string> finals_;
+  std::map<std::string, std::unique_ptr<Mounted>> mounted_;  // COPY --from roots, by image id
+  std::vector<std::string> temp_dirs_;                        // ADD's downloads
+  int stage_index_ = 0;
   int step_ = 0, total_ = 0, stage_no_ = 0, stages_ = 0;
   bool multi_ = false;
 };

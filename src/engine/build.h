@@ -5,7 +5,9 @@
 // parent and instruction. Call in cabin's user namespace.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@ struct BuildOptions {
   std::vector<std::string> labels;  // KEY=VALUE, added to the final image
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default
+  std::optional<int64_t> timestamp;  // --timestamp / SOURCE_DATE_EPOCH: every time in the image
   bool no_cache = false;
   bool layers = true;          // keep the cache
   bool quiet = false;

@@ -75,13 +75,7 @@ struct Side {
 
   UniqueFd open(const std::string& path, int flags) const {
     if (root < 0) return UniqueFd(::open(path.c_str(), flags | O_CLOEXEC));
-    open_how how{};
-    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long fd;
-    do fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
-    while (fd < 0 && errno == EAGAIN);
-    return UniqueFd(static_cast<int>(fd));
+    return fs::open_in_root(root, path, flags);
   }
 
   [[noreturn]] void not_found(const std::string& path, int err) const {

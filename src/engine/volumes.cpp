@@ -41,11 +41,7 @@ bool empty_dir(const std::string& path) {
 bool dir_in_root(const std::string& rootfs, const std::string& path) {
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return false;
-  open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how)));
-  return static_cast<bool>(fd);
+  return static_cast<bool>(fs::open_in_root(root.get(), path, O_PATH | O_DIRECTORY));
 }
 
 }  // namespace

@@ -34,6 +34,10 @@ std::string endpoint_host(std::string_view registry);
 // when none does.
 std::string default_cert_dir(std::string_view registry);
 
+// Sets a curl handle (CURL*) to follow up to 10 redirects, over HTTP and
+// HTTPS only (no file://, no other scheme a redirect could name).
+void http_only(void* curl_handle);
+
 struct Manifest {
   std::string body;
   std::string media_type;  // from Content-Type, or the body's mediaType

@@ -10,6 +10,7 @@
 
 #include <string_view>
 
+#include "storage/fetch.h"
 #include "storage/pull.h"
 #include "storage/tarsplit.h"
 #include "storage/tarstream.h"
@@ -26,8 +27,10 @@ struct RemoteApi {
   void (*extract_tar_fd)(int, int, const ExtractOptions&);
   LayerContent (*verify_layer_content)(const std::string&, std::string_view, std::string*);
   void (*write_trees_tar)(int, const std::vector<TarTree>&);
+  int64_t (*fetch_url)(const std::string&, int);
+  bool (*is_archive)(int);
 };
-inline constexpr int kRemoteApiVersion = 4;
+inline constexpr int kRemoteApiVersion = 5;
 
 }  // namespace cabin::storage
 

@@ -45,4 +45,8 @@ LayerContent verify_layer_content(const std::string& layer_dir, std::string_view
   return api().verify_layer_content(layer_dir, diff_id, why);
 }
 
+int64_t fetch_url(const std::string& url, int out_fd) { return api().fetch_url(url, out_fd); }
+
+bool is_archive(int fd) { return api().is_archive(fd); }
+
 }  // namespace cabin::storage

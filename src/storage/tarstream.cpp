@@ -28,13 +28,74 @@ bool opaque_dir(int parent, const std::string& name) {
   return false;
 }
 
+// name below prefix ("a/b/" + "../x" is "a/b/x"), without a trailing slash.
+std::string below(const std::string& prefix, const std::string& name) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= name.size()) {
+    size_t j = name.find('/', i);
+    if (j == std::string::npos) j = name.size();
+    std::string part = name.substr(i, j - i);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out = prefix;
+  for (const auto& p : parts) out += (out.empty() || out.back() == '/' ? "" : "/") + p;
+  return out;
+}
+
 struct TarWriter {
   archive* a;
-  std::optional<std::pair<uid_t, gid_t>> owner;  // every entry's owner instead of the file's
-  dev_t one_fs = 0;                               // non-zero: no descent into other filesystems
-  bool overlay_upper = false;
-  const std::function<bool(const std::string&, const struct stat&)>* skip = nullptr;
+  const TarTree& tree;
+  dev_t one_fs = 0;  // non-zero: no descent into other filesystems
   std::map<std::pair<dev_t, ino_t>, std::string> links;
+
+  // The tree's overrides of owner, mode and time.
+  void adjust(archive_entry* e) {
+    if (tree.owner) {
+      archive_entry_set_uid(e, tree.owner->first);
+      archive_entry_set_gid(e, tree.owner->second);
+      archive_entry_set_uname(e, nullptr);
+      archive_entry_set_gname(e, nullptr);
+    }
+    if (tree.mode && archive_entry_filetype(e) != AE_IFLNK) archive_entry_set_perm(e, *tree.mode);
+    if (tree.mtime) {
+      archive_entry_set_mtime(e, *tree.mtime, 0);
+      archive_entry_unset_atime(e);
+      archive_entry_unset_ctime(e);
+    }
+  }
+
+  // The entries of the archive on fd, under prefix.
+  void copy_archive(int fd, const std::string& prefix) {
+    archive* r = archive_read_new();
+    ScopeGuard free_reader([&] { archive_read_free(r); });
+    archive_read_support_format_all(r);
+    archive_read_support_filter_all(r);
+    if (archive_read_open_fd(r, fd, 65536) != ARCHIVE_OK) fail("read the archive: {}", archive_error_string(r));
+    archive_entry* e;
+    int rc;
+    while ((rc = archive_read_next_header(r, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+      std::string name = below(prefix, archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
+      if (name.empty()) continue;  // the archive's "./"
+      if (archive_entry_filetype(e) == AE_IFDIR) name += "/";
+      archive_entry_set_pathname(e, name.c_str());
+      if (const char* link = archive_entry_hardlink(e)) archive_entry_set_hardlink(e, below(prefix, link).c_str());
+      adjust(e);
+      check(archive_write_header(a, e), name);
+      const void* buf;
+      size_t len;
+      la_int64_t off;
+      while ((rc = archive_read_data_block(r, &buf, &len, &off)) == ARCHIVE_OK)
+        if (archive_write_data(a, buf, len) < 0) check(ARCHIVE_FATAL, name);
+      if (rc != ARCHIVE_EOF) fail("read the archive: {}: {}", name, archive_error_string(r));
+    }
+    if (rc != ARCHIVE_EOF) fail("read the archive: {}", archive_error_string(r));
+  }
 
   // An empty regular file named arcname (whiteouts).
   void marker(const std::string& arcname, const struct stat& like) {
@@ -45,6 +106,7 @@ struct TarWriter {
     archive_entry_set_perm(e, 0);
     archive_entry_set_size(e, 0);
     archive_entry_set_mtime(e, like.st_mtim.tv_sec, like.st_mtim.tv_nsec);
+    if (tree.mtime) archive_entry_set_mtime(e, *tree.mtime, 0);
     check(archive_write_header(a, e), arcname);
   }
 
@@ -57,8 +119,8 @@ struct TarWriter {
     struct stat st {};
     if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", arcname);
     if (S_ISSOCK(st.st_mode)) return;  // tar has no sockets
-    if (skip && *skip && (*skip)(arcname, st)) return;
-    if (overlay_upper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+    if (tree.skip && tree.skip(arcname, st)) return;
+    if (tree.overlay_upper && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
       auto slash = arcname.rfind('/');
       marker(slash == std::string::npos ? ".wh." + arcname : arcname.substr(0, slash + 1) + ".wh." + arcname.substr(slash + 1), st);
       return;
@@ -68,10 +130,7 @@ struct TarWriter {
     bool dir = S_ISDIR(st.st_mode);
     archive_entry_set_pathname(e, (dir ? arcname + "/" : arcname).c_str());
     archive_entry_copy_stat(e, &st);
-    if (owner) {
-      archive_entry_set_uid(e, owner->first);
-      archive_entry_set_gid(e, owner->second);
-    }
+    adjust(e);
     UniqueFd content;
     if (S_ISLNK(st.st_mode)) {
       std::string target(PATH_MAX, '\0');
@@ -103,7 +162,7 @@ struct TarWriter {
         if (archive_write_data(a, buf, static_cast<size_t>(n)) < 0) check(ARCHIVE_FATAL, arcname);
       if (n < 0) throw_errno("read {}", arcname);
     }
-    if (dir && overlay_upper && opaque_dir(parent, name)) marker(arcname + "/.wh..wh..opq", st);
+    if (dir && tree.overlay_upper && opaque_dir(parent, name)) marker(arcname + "/.wh..wh..opq", st);
     if (dir && (one_fs == 0 || st.st_dev == one_fs)) write_children(parent, name, arcname + "/");
   }
 
@@ -146,7 +205,11 @@ struct TarOut {
 void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) {
   TarOut out(out_fd);
   for (const auto& tree : trees) {
-    TarWriter w{out.a, tree.owner, 0, tree.overlay_upper, &tree.skip, {}};
+    TarWriter w{out.a, tree, 0, {}};
+    if (tree.archive_fd >= 0) {
+      w.copy_archive(tree.archive_fd, tree.arcname);
+      continue;
+    }
     if (tree.one_filesystem) {
       struct stat st {};
       if (::fstatat(tree.parent_fd, tree.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat {}", tree.name);
@@ -161,6 +224,18 @@ void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) {
 }
 
 void write_tree_tar(int out_fd, const TarTree& tree) { write_trees_tar(out_fd, {tree}); }
+
+bool is_archive(int fd) {
+  archive* a = archive_read_new();
+  ScopeGuard free_reader([&] { archive_read_free(a); });
+  archive_read_support_format_all(a);
+  archive_read_support_filter_all(a);
+  archive_entry* e;
+  bool yes = archive_read_open_fd(a, fd, 65536) == ARCHIVE_OK && archive_read_next_header(a, &e) == ARCHIVE_OK &&
+             archive_format(a) != ARCHIVE_FORMAT_RAW && archive_format(a) != ARCHIVE_FORMAT_EMPTY;
+  ::lseek(fd, 0, SEEK_SET);
+  return yes;
+}
 
 void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options) {
   archive* r = archive_read_new();

@@ -29,12 +29,22 @@ struct TarTree {
   bool overlay_upper = false;
   // Entries (by their name in the tar) left out, and not descended into.
   std::function<bool(const std::string& arcname, const struct stat&)> skip;
+  std::optional<mode_t> mode;    // every entry's permission bits (not symlinks') instead of the file's
+  std::optional<time_t> mtime;   // every entry's mtime, no atime or ctime (reproducible builds)
+  // Instead of parent_fd/name: the entries of a tar (any compression) read
+  // from this fd, written under arcname (an ADDed archive). Names that would
+  // climb out of arcname are kept below it.
+  int archive_fd = -1;
 };
 
 // Writes the tree as a tar (pax) to out_fd. Throws Error.
 void write_tree_tar(int out_fd, const TarTree& tree);
 // Writes the trees, one after the other, as one tar.
 void write_trees_tar(int out_fd, const std::vector<TarTree>& trees);
+
+// Whether the file on fd is an archive libarchive can unpack (by content,
+// as Docker's ADD decides), not a plain file; seeks fd back to 0.
+bool is_archive(int fd);
 
 // Unpacks a tar (any compression) from in_fd into the directory dir_fd.
 void extract_tar_fd(int in_fd, int dir_fd, const ExtractOptions& options);

@@ -2,16 +2,31 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <random>
 
 #include "util/error.h"
 
 namespace cabin::fs {
+
+UniqueFd open_in_root(int root, const std::string& path, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do fd = ::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  return UniqueFd(static_cast<int>(fd));
+}
+
 
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> out;
@@ -22,6 +37,23 @@ std::vector<std::string> list_dir(const std::string& dir) {
     if (n != "." && n != "..") out.emplace_back(n);
   }
   ::closedir(d);
+  return out;
+}
+
+std::vector<std::string> list_dir_fd(int fd) {
+  std::vector<std::string> out;
+  int own = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* d = own < 0 ? nullptr : ::fdopendir(own);
+  if (!d) {
+    if (own >= 0) ::close(own);
+    return out;
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") out.emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

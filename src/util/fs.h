@@ -13,6 +13,12 @@
 
 namespace cabin::fs {
 
+// path opened below the directory root with openat2(RESOLVE_IN_ROOT): ".."
+// and symlinks (absolute ones too) never lead out of root, as they would
+// not for a process chrooted there. An invalid fd (errno set) when it fails.
+UniqueFd open_in_root(int root, const std::string& path, int flags);
+
+
 std::string read_file(const std::string& path);
 // nullopt when the file does not exist; other errors throw.
 std::optional<std::string> read_file_if_exists(const std::string& path);
@@ -43,6 +49,8 @@ uint64_t tree_size(const std::string& path);
 // The names in a directory (without . and ..), unsorted; none when it
 // cannot be read.
 std::vector<std::string> list_dir(const std::string& dir);
+// The names in the directory open on fd (without . and ..), sorted.
+std::vector<std::string> list_dir_fd(int fd);
 std::string join(std::string_view a, std::string_view b);
 
 // An advisory lock (flock) on a file, released on destruction.

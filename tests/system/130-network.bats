@@ -17,26 +17,6 @@ teardown() {
   basic_teardown
 }
 
-# free_port: a TCP and UDP port nothing listens on.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    [[ -z $(ss -Htuan "sport = :$p") ]] && { echo "$p"; return; }
-  done
-}
-
-# host_httpd PORT: busybox httpd on 127.0.0.1:PORT serving $BATS_TEST_TMPDIR/www.
-host_httpd() {
-  mkdir -p "$BATS_TEST_TMPDIR/www"
-  echo "from the host" >"$BATS_TEST_TMPDIR/www/index.html"
-  busybox httpd -f -p "127.0.0.1:$1" -h "$BATS_TEST_TMPDIR/www" 3>&- &
-  HOST_SERVER=$!
-  local i
-  for ((i = 0; i < 50; i++)); do curl -fs "http://127.0.0.1:$1/" >/dev/null && return; sleep 0.1; done
-  die "host httpd on $1 did not start"
-}
-
 # wait_http URL: until it answers (the container's server starts).
 wait_http() {
   local i
