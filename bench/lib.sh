@@ -65,3 +65,12 @@ bench_cleanup() {
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ratio() { echo "scale=3; $1 / $2" | bc -l | sed 's/^\./0./'; }
 fmt_s() { printf '%.3f' "$1"; }
+# ratio_row WIDTH LABEL KEY NOTE: one line of a cabin-vs-Podman table from the
+# samples in the caller's associative array t (t[KEY_c], t[KEY_p]: space-
+# separated seconds): both medians and their ratio.
+ratio_row() {
+  local c p
+  # shellcheck disable=SC2086  # (lists of samples)
+  c=$(median ${t[$3_c]}) p=$(median ${t[$3_p]})
+  printf "  %-$1s %8ss %8ss   cabin/podman = %s   (%s)\n" "$2" "$(fmt_s "$c")" "$(fmt_s "$p")" "$(ratio "$c" "$p")" "$4"
+}

@@ -55,11 +55,9 @@ conmon=$(as_user bash -c "$p inspect --format '{{.State.ConmonPid}}' mem")
 slirp=$(pgrep -u "$BENCH_USER" -n slirp4netns || true)
 rss_c=$(rss "$mon") rss_conmon=$(rss "$conmon") rss_slirp=$([[ -n $slirp ]] && rss "$slirp" || echo 0)
 
-m() { median $1; }
 [[ -z ${BENCH_VERBOSE:-} ]] || for k in "${!t[@]}"; do echo "$k:${t[$k]}"; done
 echo "detached containers, cabin vs podman $(podman --version | awk '{print $3}') (runc), medians of $RUNS rounds"
-row() { printf '  %-40s %8ss %8ss   cabin/podman = %s   (%s)\n' "$1" "$(fmt_s "$(m "${t[$2_c]}")")" \
-  "$(fmt_s "$(m "${t[$2_p]}")")" "$(ratio "$(m "${t[$2_c]}")" "$(m "${t[$2_p]}")")" "$3"; }
+row() { ratio_row 40 "$@"; }
 printf '  %-40s %9s %9s\n' "" "cabin" "podman"
 row "20 x run -d IMAGE sleep 1000" run "target <= 0.2"
 row "ps -a, 100 containers" ps "target <= 0.1"

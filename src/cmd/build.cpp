@@ -1,5 +1,7 @@
 // cabin build / image build / buildx build
 #include <cstdlib>
+#include <map>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -8,15 +10,28 @@
 #include "storage/events.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/strings.h"
 
 namespace cabin::cmd {
 
 struct BuildCmdOptions {
   engine::BuildOptions build;
   std::vector<std::string> args;  // [CONTEXT]
-  std::vector<std::string> tags, build_args;
+  std::vector<std::string> tags, build_args, build_arg_files, annotations;
   std::string format = "oci", iidfile, layers = "true";
+  std::optional<int64_t> timestamp;
 };
+
+// NAME=VALUE (NAME alone: the host's value, dropped when unset) into args.
+static void add_build_arg(std::map<std::string, std::string>& args, const std::string& a, const std::string& what) {
+  auto eq = a.find('=');
+  if (eq == 0) fail("invalid {} {:?}: want NAME=VALUE", what, a);
+  if (eq != std::string::npos) {
+    args[a.substr(0, eq)] = a.substr(eq + 1);
+  } else if (const char* v = std::getenv(a.c_str())) {
+    args[a] = v;  // as Docker
+  }
+}
 
 static int run_build(const Globals& g, BuildCmdOptions o) {
   check_args(o.args, 0, 1);
@@ -29,15 +44,31 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
   if (b.pull == "true") b.pull = "always";
   if (b.pull == "false") b.pull = "missing";
   for (const auto& t : o.tags) b.tags.push_back(storage::normalize_image_name(t));
-  for (const auto& a : o.build_args) {
-    auto eq = a.find('=');
-    if (eq == 0) fail("invalid --build-arg {:?}: want NAME=VALUE", a);
-    if (eq != std::string::npos) {
-      b.build_args[a.substr(0, eq)] = a.substr(eq + 1);
-    } else if (const char* v = std::getenv(a.c_str())) {
-      b.build_args[a] = v;  // NAME alone: from the environment, as Docker
+  // --build-arg-file's lines (blank ones and # comments skipped), then --build-arg.
+  for (const auto& f : o.build_arg_files) {
+    auto text = fs::read_file_if_exists(f);
+    if (!text) fail("the --build-arg-file {:?} does not exist", f);
+    for (const auto& raw : split(*text, '\n')) {
+      std::string line(trim(raw));
+      if (!line.empty() && line[0] != '#') add_build_arg(b.build_args, line, "--build-arg-file line");
     }
   }
+  for (const auto& a : o.build_args) add_build_arg(b.build_args, a, "--build-arg");
+  for (const auto& a : o.annotations) {
+    auto eq = a.find('=');
+    if (eq == 0 || eq == std::string::npos) fail("invalid --annotation {:?}: want KEY=VALUE", a);
+    b.annotations[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  // --timestamp, else SOURCE_DATE_EPOCH (the reproducible-builds convention).
+  b.timestamp = o.timestamp;
+  if (!b.timestamp)
+    if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
+      std::string e = epoch;
+      if (e.find_first_not_of("0123456789") != std::string::npos || e.size() > 12)
+        fail("SOURCE_DATE_EPOCH={:?}: want seconds since 1970", e);
+      b.timestamp = std::stoll(e);
+    }
+  if (b.timestamp && *b.timestamp < 0) fail("--timestamp {}: want seconds since 1970", *b.timestamp);
   auto store = open_store(g);
   auto ref_lock = store.reference_lock();
   std::string id = engine::build_image(store, g.paths, b);
@@ -53,6 +84,10 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("-t,--tag", o->tags, "Tagged name to apply to the built image")->allow_extra_args(false);
   app.add_option("-f,--file", o->build.file, "Name of the Containerfile")->allow_extra_args(false);
   app.add_option("--build-arg", o->build_args, "Set build-time variables (NAME=VALUE)")->allow_extra_args(false);
+  app.add_option("--build-arg-file", o->build_arg_files, "File with build-time variables (NAME=VALUE lines)")->allow_extra_args(false);
+  app.add_option("--annotation", o->annotations, "Set an annotation on the image's manifest (KEY=VALUE)")->allow_extra_args(false);
+  app.add_option("--platform", o->build.platform, "Set the OS/ARCH[/VARIANT] of the image (this machine's only)");
+  app.add_option("--timestamp", o->timestamp, "Set created timestamp to the specified epoch seconds (also file times in layers)");
   app.add_option("--target", o->build.target, "Set the target build stage to build");
   app.add_flag("--no-cache", o->build.no_cache, "Do not use existing cached images for the container build");
   app.add_option("--pull", o->build.pull, "Pull image policy: always, missing, never, newer")->expected(0, 1)->default_str("missing");

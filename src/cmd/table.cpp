@@ -13,6 +13,7 @@ constexpr std::array kRmiAliases = {"remove"sv};
 // `cabin image …`: the image group. Top-level shortcuts (images, rmi, tag, …)
 // below point at the same binders.
 constexpr std::array kImageCommands = {
+    Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
     Command{"exists", "Check if an image exists in local storage", Needs::Host, bind_image_exists},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"import", "Import a tarball to create a filesystem image", Needs::UserNS, bind_import},
@@ -24,6 +25,11 @@ constexpr std::array kImageCommands = {
             kRmiAliases},
     Command{"tag", "Add an additional name to a local image", Needs::Host, bind_tag},
     Command{"untag", "Remove a name from a local image", Needs::Host, bind_untag},
+};
+
+// `cabin buildx build`: Docker's spelling, as Podman accepts it.
+constexpr std::array kBuildxCommands = {
+    Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
 };
 
 constexpr std::array kPsAliases = {"list"sv, "ls"sv};
@@ -97,6 +103,7 @@ constexpr std::array kCommands = {
     Command{"__monitor", "", Needs::Host, bind_monitor},
     Command{"attach", "Attach to a running container", Needs::Host, bind_attach},
     Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
+    Command{"buildx", "Build images (Docker's buildx spelling)", Needs::Host, nullptr, kBuildxCommands},
     Command{"commit", "Create new image based on the changed container", Needs::UserNS, bind_commit},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"cp", "Copy files/folders between a container and the local filesystem", Needs::Host, bind_cp},

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <list>
 #include <set>
 #include <thread>
 
@@ -45,8 +46,6 @@ namespace {
 using nlohmann::json;
 using build::Instruction;
 
-std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()); }
-
 // Where a stage is: its image configuration, and the image that holds it
 // once it has been stored ("" while it has changes not stored yet).
 struct State {
@@ -71,20 +70,22 @@ class Builder {
  public:
   Builder(storage::Store& store, const config::StorePaths& paths, const BuildOptions& o)
       : store_(store), paths_(paths), o_(o), null_(stderr, true) {}
-  ~Builder() {
-    mounted_.clear();
-    for (const auto& d : temp_dirs_) {
-      try {
-        fs::remove_all(d);
-      } catch (const Error&) {
-      }
-    }
-  }
+  ~Builder() { mounted_.clear(); }
 
   std::string run() {
     read_context();
     auto global = [&](const std::string& name) -> std::optional<std::string> { return global_arg(name); };
-    // The ARGs before the first FROM, which FROM lines may use.
+    check_platform(o_.platform, "--platform");
+    // The platform ARGs Docker predefines, then those before the first FROM,
+    // which FROM lines may use.
+    auto host = image::host_platform();
+    std::string plat = host.os + "/" + host.architecture + (host.variant.empty() ? "" : "/" + host.variant);
+    for (const char* p : {"TARGET", "BUILD"}) {
+      globals_[std::string(p) + "PLATFORM"] = plat;
+      globals_[std::string(p) + "OS"] = host.os;
+      globals_[std::string(p) + "ARCH"] = host.architecture;
+      globals_[std::string(p) + "VARIANT"] = host.variant;
+    }
     for (const auto& in : df_.instructions) {
       if (in.keyword == "FROM") break;
       if (in.keyword == "ARG") declare_arg(in, globals_, global);
@@ -101,33 +102,105 @@ class Builder {
       stages_ = static_cast<int>(needed.size());
       run_stage(plan_.stages[needed[k]], needed[k] == target);
     }
+    std::vector<std::string> unused;
+    for (const auto& [name, value] : o_.build_args)
+      if (!used_args_.count(name) && !predefined_arg(name)) unused.push_back(name);
+    if (!unused.empty()) fmt::print(stderr, "[Warning] one or more build args were not consumed: [{}]\n", join(unused, " "));
     return finals_[target];
+  }
+
+  // The proxy ARGs every Dockerfile may use without declaring them; RUN
+  // sees them, history does not.
+  static bool predefined_arg(const std::string& name) {
+    static const std::set<std::string> kNames = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY",
+                                                 "ftp_proxy",  "NO_PROXY",   "no_proxy",    "ALL_PROXY",   "all_proxy"};
+    return kNames.count(name) > 0;
   }
 
  private:
   // ---- the context and the Dockerfile ----
 
+  // A directory for this build's scratch files, removed at the end (its
+  // lock tells `system check` and pulls that it is in use).
+  std::string temp_dir(const std::string& what) {
+    fs::TempDir dir(fs::join(paths_.graphroot, "tmp"), what + "-");
+    auto lock = fs::FileLock::acquire(fs::join(dir.path(), "lock"), fs::FileLock::Mode::Exclusive);
+    std::string sub = fs::join(dir.path(), what);
+    if (::mkdir(sub.c_str(), 0700) != 0) throw_errno("mkdir {}", sub);
+    scratch_.push_back({std::move(dir), std::move(lock)});
+    return sub;
+  }
+
+  // Standard input, kept in a file.
+  std::string stdin_file() {
+    std::string path = fs::join(temp_dir("stdin"), "stdin");
+    UniqueFd out(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!out) throw_errno("create {}", path);
+    fs::copy_fd(STDIN_FILENO, out.get());
+    return path;
+  }
+
+  // A context given as a tar (a file or "-"): unpacked into a directory.
+  // Not a tar on standard input: the Containerfile alone, an empty context.
+  void unpack_context(const std::string& tar, std::optional<std::string>& dockerfile) {
+    UniqueFd in(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) throw_errno("open the build context {}", o_.context);
+    context_ = temp_dir("context");
+    if (!storage::is_archive(in.get())) {
+      if (o_.context != "-") fail("the build context {:?} is neither a directory nor an archive", o_.context);
+      dockerfile = fs::read_file(tar);
+      return;
+    }
+    UniqueFd dir(::open(context_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    auto eo = storage::default_extract_options();
+    eo.chown = false;
+    eo.whiteouts = false;
+    storage::extract_tar_fd(in.get(), dir.get(), eo);
+  }
+
   void read_context() {
-    if (!fs::is_dir(o_.context)) fail("the build context {:?} is not a directory", o_.context);
+    if (o_.context == "-" && o_.file == "-") fail("the build context and the Containerfile cannot both come from standard input");
+    std::optional<std::string> text;
+    context_ = o_.context;
+    if (o_.context == "-") {
+      unpack_context(stdin_file(), text);
+    } else if (!fs::is_dir(o_.context)) {
+      if (!fs::exists(o_.context)) fail("the build context {:?} does not exist", o_.context);
+      unpack_context(o_.context, text);
+    }
     std::string file = o_.file;
-    if (file.empty()) {
+    if (file == "-") {
+      text = fs::read_file(stdin_file());
+    } else if (!text && file.empty()) {
       for (const char* name : {"Containerfile", "Dockerfile"})
-        if (fs::exists(fs::join(o_.context, name))) {
-          file = fs::join(o_.context, name);
+        if (fs::exists(fs::join(context_, name))) {
+          file = fs::join(context_, name);
           break;
         }
       if (file.empty()) fail("no Containerfile or Dockerfile specified or found in context directory, {}", o_.context);
     }
-    auto text = fs::read_file_if_exists(file);
+    if (!text) text = fs::read_file_if_exists(file);
     if (!text) fail("the Containerfile {:?} does not exist", file);
-    df_ = build::parse_dockerfile(*text, file);
+    df_ = build::parse_dockerfile(*text, file == "-" || file.empty() ? "<stdin>" : file);
     for (const char* name : {".containerignore", ".dockerignore"})
-      if (auto ign = fs::read_file_if_exists(fs::join(o_.context, name))) {
+      if (auto ign = fs::read_file_if_exists(fs::join(context_, name))) {
         ignore_ = build::IgnoreRules(*ign);
         break;
       }
-    ctx_.reset(::open(o_.context.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    ctx_.reset(::open(context_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!ctx_) throw_errno("open the build context {}", o_.context);
+  }
+
+  // cabin builds for the machine it runs on: a --platform must name it.
+  void check_platform(const std::string& value, const std::string& what) const {
+    if (value.empty()) return;
+    auto host = image::host_platform();
+    auto parts = split(value, '/');
+    bool same = parts.size() >= 2 && parts[0] == host.os && parts[1] == host.architecture &&
+                (parts.size() < 3 || parts[2] == host.variant);
+    if (!same)
+      fail("{}={}: cabin builds for this machine's platform, {}/{}, only (another needs emulation, which cabin does not do)",
+           what, value, host.os, host.architecture);
   }
 
   [[noreturn]] void error_at(const Instruction& in, const std::string& what) const {
@@ -150,7 +223,7 @@ class Builder {
       if (auto it = o_.build_args.find(name); it != o_.build_args.end()) into[name] = it->second;
       else if (eq != std::string::npos) into[name] = word.substr(eq + 1);
       else if (auto g = globals_.find(name); g != globals_.end() && &into != &globals_) into[name] = g->second;
-      else into.erase(name);
+      else if (&into != &globals_) into.erase(name);  // (a global one keeps its predefined value)
     }
   }
 
@@ -166,6 +239,14 @@ class Builder {
       if (auto it = s.args.find(name); it != s.args.end()) return it->second;
       return std::nullopt;
     };
+  }
+
+  // When images and their history entries were made: --timestamp's time,
+  // else now.
+  std::string now() const {
+    auto t = o_.timestamp ? std::chrono::system_clock::from_time_t(static_cast<time_t>(*o_.timestamp))
+                          : std::chrono::system_clock::now();
+    return format::rfc3339_nano(t);
   }
 
   // ---- output ----
@@ -201,6 +282,12 @@ class Builder {
       if (!o_.tags.empty()) say(fmt::format("COMMIT {}", o_.tags.front()));
     }
     store_state(s);
+    if (is_target && !o_.annotations.empty()) {
+      // The same image (configuration), in a manifest that has them.
+      json annotations = json::object();
+      for (const auto& [k, v] : o_.annotations) annotations[k] = v;
+      store_local_image(store_, s.cfg, "", o_.docker_format, null_, store_.find_image(s.image_id)->parent, annotations);
+    }
     if (is_target && !o_.tags.empty()) {
       auto rec = *store_.find_image(s.image_id);
       rec.names = o_.tags;
@@ -211,6 +298,11 @@ class Builder {
   }
 
   void from(const build::Stage& st, State& s) {
+    try {
+      check_platform(st.platform, "FROM --platform");
+    } catch (const Error& e) {
+      error_at(*st.from, e.what());
+    }
     if (st.base_stage >= 0) {
       load(finals_[st.base_stage], s);
     } else if (st.base == "scratch") {
@@ -223,9 +315,27 @@ class Builder {
     } else {
       load(base_image(st.base), s);
     }
-    // ARGs of the stage start afresh; ONBUILD triggers of the base are not run (yet).
-    s.args.clear();
+    s.args.clear();  // ARGs of the stage start afresh
     say(fmt::format("--> {}", s.image_id.empty() ? "scratch" : s.image_id.substr(0, 12)));
+    // The base's ONBUILD triggers run now, as if they followed FROM; the
+    // new image does not inherit them.
+    json& c = inner(s);
+    if (!c.contains("OnBuild") || !c["OnBuild"].is_array() || c["OnBuild"].empty()) {
+      if (c.contains("OnBuild")) c.erase("OnBuild");
+      return;
+    }
+    std::string text;
+    for (const auto& t : c["OnBuild"]) text += t.get<std::string>() + "\n";
+    c.erase("OnBuild");
+    changing(s);
+    auto& triggers = triggers_.emplace_back(build::parse_dockerfile(text, df_.path));
+    for (auto& in : triggers.instructions) {
+      in.line = st.from->line;  // errors point at the FROM that ran them
+      if (in.keyword == "FROM" || in.keyword == "ONBUILD" || in.keyword == "MAINTAINER")
+        error_at(in, fmt::format("{} is not allowed as an ONBUILD trigger", in.keyword));
+      say(fmt::format("ONBUILD {}", in.original));
+      step(in, s);
+    }
   }
 
   // An image FROM or COPY --from names, pulled as --pull says; its id.
@@ -281,6 +391,7 @@ class Builder {
     h.update("\n");
     h.update(in.original);
     for (const auto& [k, v] : parent.args) h.update(fmt::format("\n{}={}", k, v));
+    if (o_.timestamp) h.update(fmt::format("\ntimestamp={}", *o_.timestamp));
     h.update("\n");
     h.update(extra);
     return std::string(digest_hex(h.finish()));
@@ -381,12 +492,59 @@ class Builder {
       c["StopSignal"] = build::expand_word(in.args, env, df_.escape);
     } else if (k == "MAINTAINER") {
       s.cfg["author"] = in.args;
+    } else if (k == "HEALTHCHECK") {
+      c["Healthcheck"] = healthcheck(in);
     } else if (k == "ONBUILD") {
       if (!c["OnBuild"].is_array()) c["OnBuild"] = json::array();
       c["OnBuild"].push_back(in.args);
     } else {
       error_at(in, fmt::format("{} is not supported by cabin build yet", k));
     }
+  }
+
+  // HEALTHCHECK [--interval=D --timeout=D --start-period=D
+  // --start-interval=D --retries=N] CMD command | NONE: the image's
+  // Healthcheck (durations in nanoseconds, as Docker's config has them).
+  json healthcheck(const Instruction& in) {
+    std::string args(trim(in.args));
+    std::string word = args.substr(0, args.find_first_of(" \t"));
+    std::string rest(trim(args.substr(word.size())));
+    for (auto& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (word == "NONE") {
+      if (!rest.empty() || !in.flags.empty()) error_at(in, "HEALTHCHECK NONE takes no other arguments");
+      return {{"Test", {"NONE"}}};
+    }
+    if (word != "CMD" || rest.empty()) error_at(in, "HEALTHCHECK wants CMD and a command, or NONE");
+    json h;
+    if (rest.front() == '[') {
+      json cmd = json::parse(rest, nullptr, false);
+      if (!cmd.is_array() || cmd.empty() || !std::all_of(cmd.begin(), cmd.end(), [](const json& x) { return x.is_string(); }))
+        error_at(in, "HEALTHCHECK CMD's exec form must be a JSON array of strings");
+      h["Test"] = json::array({"CMD"});
+      for (const auto& x : cmd) h["Test"].push_back(x);
+    } else {
+      h["Test"] = {"CMD-SHELL", rest};
+    }
+    for (const auto& f : in.flags) {
+      auto eq = f.find('=');
+      std::string name = f.substr(0, eq), value = eq == std::string::npos ? "" : f.substr(eq + 1);
+      static const std::map<std::string, std::string> kDurations = {
+          {"--interval", "Interval"}, {"--timeout", "Timeout"}, {"--start-period", "StartPeriod"}, {"--start-interval", "StartInterval"}};
+      if (auto it = kDurations.find(name); it != kDurations.end()) {
+        auto d = format::parse_duration(value);
+        if (!d || d->count() < 0) error_at(in, fmt::format("HEALTHCHECK {}: {:?} is not a duration such as 30s", name, value));
+        if (d->count() > 0 && *d < std::chrono::milliseconds(1))
+          error_at(in, fmt::format("HEALTHCHECK {}: {:?} is shorter than the 1ms minimum", name, value));
+        if (d->count() > 0) h[it->second] = d->count();
+      } else if (name == "--retries") {
+        if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9)
+          error_at(in, fmt::format("HEALTHCHECK --retries: {:?} is not a whole number", value));
+        if (std::stoi(value) > 0) h["Retries"] = std::stoi(value);
+      } else {
+        error_at(in, fmt::format("HEALTHCHECK has no flag {}", name));
+      }
+    }
+    return h;
   }
 
   // RUN: a container of the stage's image runs the command; its changes
@@ -401,6 +559,8 @@ class Builder {
     co.run.entrypoint = "";
     if (!o_.network.empty()) co.run.networks = {o_.network};
     for (const auto& [name, value] : s.args) co.run.env.push_back(name + "=" + value);
+    for (const auto& [name, value] : o_.build_args)
+      if (predefined_arg(name) && !s.args.count(name)) co.run.env.push_back(name + "=" + value);
     auto argv = command_of(in, s);
     auto created = create_container(store_, paths_, co, s.image_id, argv);
     storage::ContainerStore containers(paths_);
@@ -414,9 +574,16 @@ class Builder {
     });
     int code = run_foreground(containers, paths_, rec, created.config, false);
     if (code != 0) fail("building at STEP \"{}\": while running runtime: exit status {}", in.original, code);
-    auto layer = commit_changes(store_, containers, rec);
+    auto layer = commit_changes(store_, containers, rec, o_.timestamp);
     s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
-    history(s, in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args), false);
+    // As Docker and Buildah record it: the stage's ARGs first ("|2 A=1 B=2 ").
+    std::string by = in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args);
+    if (!s.args.empty()) {
+      std::string args;
+      for (const auto& [k, v] : s.args) args += fmt::format("{}={} ", k, v);
+      by = fmt::format("|{} {}{}", s.args.size(), args, by);
+    }
+    history(s, by, false);
     changing(s);
     store_state(s);
     to_cache(key, s);
@@ -568,11 +735,7 @@ class Builder {
     auto slash = path.find('/');
     std::string name = slash == std::string::npos ? "" : base_of(path.substr(slash));
     if (name.empty()) error_at(in, fmt::format("ADD {}: the URL names no file to store", url));
-    std::string tmp = fs::join(paths_.graphroot, "tmp");
-    fs::mkdir_p(tmp, 0700);
-    std::string dir = fs::join(tmp, "add-XXXXXX");
-    if (::mkdtemp(dir.data()) == nullptr) throw_errno("create a directory in {}", tmp);
-    temp_dirs_.push_back(dir);
+    std::string dir = temp_dir("add");
     UniqueFd file(::open(fs::join(dir, name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!file) throw_errno("create {}", fs::join(dir, name));
     say(fmt::format("Fetching {}", url));
@@ -698,7 +861,10 @@ class Builder {
     say(fmt::format("--> {}", s.image_id.substr(0, 12)));
   }
 
-  std::string tar_digest(const std::vector<storage::TarTree>& trees) {
+  // The sources' checksum: their tar with every mtime the same, so that
+  // only names, modes, owners and contents count (Docker's rule).
+  std::string tar_digest(std::vector<storage::TarTree> trees) {
+    for (auto& t : trees) t.mtime = 0;
     Sha256 h;
     through_pipe([&](int fd) { storage::write_trees_tar(fd, trees); },
                  [&](int fd) {
@@ -726,7 +892,13 @@ class Builder {
   std::set<std::string> used_args_;
   std::vector<std::string> finals_;
   std::map<std::string, std::unique_ptr<Mounted>> mounted_;  // COPY --from roots, by image id
-  std::vector<std::string> temp_dirs_;                        // ADD's downloads
+  struct Scratch {
+    fs::TempDir dir;
+    fs::FileLock lock;
+  };
+  std::list<Scratch> scratch_;                                // downloads, unpacked contexts
+  std::string context_;                                       // the context's directory
+  std::list<build::Dockerfile> triggers_;                     // ONBUILD triggers run (steps refer to them)
   int stage_index_ = 0;
   int step_ = 0, total_ = 0, stage_no_ = 0, stages_ = 0;
   bool multi_ = false;

@@ -23,6 +23,8 @@ struct BuildOptions {
   std::map<std::string, std::string> build_args;
   std::string target;
   std::vector<std::string> labels;  // KEY=VALUE, added to the final image
+  std::map<std::string, std::string> annotations;  // the final image's manifest's
+  std::string platform;        // --platform: must be this machine's ("" for it)
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default
   std::optional<int64_t> timestamp;  // --timestamp / SOURCE_DATE_EPOCH: every time in the image

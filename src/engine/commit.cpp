@@ -36,13 +36,15 @@ bool own_mount_point(const std::string& arcname, const struct stat& st) {
 }
 
 // The upper layer, as an OCI layer tar unpacked into a new store layer.
-storage::LayerInfo commit_upper(storage::Store& store, const std::string& upper) {
+storage::LayerInfo commit_upper(storage::Store& store, const std::string& upper,
+                                std::optional<int64_t> mtime = std::nullopt) {
   UniqueFd dir(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   return layer_from_tar(store, [&](int fd) {
     if (dir) {
       storage::TarTree tree{dir.get(), ".", "", std::nullopt, true};
       tree.overlay_upper = true;
       tree.skip = own_mount_point;
+      if (mtime) tree.mtime = static_cast<time_t>(*mtime);
       storage::write_tree_tar(fd, tree);
     } else {
       // Never mounted: an empty layer (an end-of-archive marker).
@@ -124,8 +126,8 @@ storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<voi
 }
 
 storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
-                                  const storage::ContainerRecord& rec) {
-  return commit_upper(store, fs::join(containers.dir(rec.id), "upper"));
+                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime) {
+  return commit_upper(store, fs::join(containers.dir(rec.id), "upper"), mtime);
 }
 
 storage::ImageRecord commit_container(storage::Store& store, storage::ContainerStore& containers,
@@ -163,7 +165,8 @@ storage::ImageRecord commit_container(storage::Store& store, storage::ContainerS
 }
 
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
-                                       bool docker_format, Progress& progress, const std::string& parent) {
+                                       bool docker_format, Progress& progress, const std::string& parent,
+                                       const nlohmann::json& annotations) {
   std::string cfg_body = config.dump();
   std::string cfg_digest = sha256_digest(cfg_body);
   // Layers by their uncompressed digests: the store keeps no compressed copy.
@@ -184,6 +187,7 @@ storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::js
                      {"digest", cfg_digest},
                      {"size", cfg_body.size()}}},
                    {"layers", layers}};
+  if (annotations.is_object() && !annotations.empty()) manifest["annotations"] = annotations;
   std::string man_body = manifest.dump();
   std::string man_digest = sha256_digest(man_body);
   size_t cfg_item = progress.add(fmt::format("Copying config {}", digest_hex(cfg_digest).substr(0, 12)), cfg_body.size());

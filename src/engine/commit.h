@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,17 +36,20 @@ void through_pipe(const std::function<void(int)>& write, const std::function<voi
 // The tar write(fd) writes, unpacked as a new layer in the store.
 storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<void(int)>& write);
 
-// The container's changes as a new layer in the store (what commit adds).
+// The container's changes as a new layer in the store (what commit adds);
+// with mtime, every file's time is that (reproducible builds).
 storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
-                                  const storage::ContainerRecord& rec);
+                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime = std::nullopt);
 
 // An image made here (commit, import, build): config stored as given, a
 // manifest naming its rootfs.diff_ids' layers (which must be in the store)
 // by their uncompressed digests, and the image record, named name ("" for
 // none), whose parent is the image it was made from ("" for none: only
-// build steps record theirs). Prints Podman's "Copying config" and "Writing
+// build steps record theirs), with annotations in its manifest (a JSON
+// object, or null for none). Prints Podman's "Copying config" and "Writing
 // manifest" lines.
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
-                                       bool docker_format, Progress& progress, const std::string& parent = "");
+                                       bool docker_format, Progress& progress, const std::string& parent = "",
+                                       const nlohmann::json& annotations = nullptr);
 
 }  // namespace cabin::engine

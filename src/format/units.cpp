@@ -188,6 +188,12 @@ std::string human_size(double bytes) {
   return s.substr(0, j + 1) + " " + s.substr(j + 1);
 }
 
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s) {
+  auto ns = parse_go_duration(s);
+  if (!ns) return std::nullopt;
+  return nanoseconds(static_cast<int64_t>(*ns));
+}
+
 std::string human_duration(std::chrono::seconds d) {
   return duration_ns(std::chrono::duration_cast<nanoseconds>(d).count());
 }

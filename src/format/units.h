@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,9 @@ std::string human_size(double bytes);
 // go-units HumanSizeWithPrecision(size, precision) as is, without the blank:
 // "7.632MB" for precision 4 (go-units HumanSize, used by `podman system df`).
 std::string go_human_size(double bytes, int precision);
+// Go's time.ParseDuration ("1h30m", "1.5s", "300ms"); nullopt when it
+// does not parse.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
 // go-units HumanDuration: "Less than a second", "2 weeks", "3 months".
 std::string human_duration(std::chrono::seconds d);
 // human_duration(now - t) + " ago", with the sub-second part of the

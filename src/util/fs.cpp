@@ -40,6 +40,22 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return out;
 }
 
+void copy_fd(int in, int out) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read");
+    if (n == 0) return;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw_errno("write");
+      done += w;
+    }
+  }
+}
+
 std::vector<std::string> list_dir_fd(int fd) {
   std::vector<std::string> out;
   int own = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# cabin build: the rest of the instructions and flags -- HEALTHCHECK,
+# ONBUILD, --timestamp / SOURCE_DATE_EPOCH (reproducible digests), RUN's
+# history with its ARGs, the unused --build-arg warning, contexts as a tar
+# or on standard input, -f -, --build-arg-file, --annotation, --platform,
+# and the `buildx build` and `image build` spellings.
+
+load helpers
+
+setup() {
+  basic_setup
+  require_userns
+  pull_probe
+  CTX=$BATS_TEST_TMPDIR/ctx
+  mkdir -p "$CTX"
+  echo 'v1' >"$CTX/app.txt"
+}
+
+teardown() { basic_teardown; }
+
+@test "build: HEALTHCHECK, its flags and NONE; bad durations name the line" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+HEALTHCHECK --interval=1m30s --timeout=5s --start-period=2s --start-interval=500ms --retries=4 CMD probe ids || exit 1
+EOF
+  run_cabin build -q -t hc "$CTX"
+  run_cabin image inspect --format '{{json .Config.Healthcheck}}' localhost/hc
+  is "$output" '\{"Interval":90000000000,"Retries":4,"StartInterval":500000000,"StartPeriod":2000000000,"Test":\["CMD-SHELL","probe ids \|\| exit 1"\],"Timeout":5000000000\}'
+  printf 'FROM localhost/hc\nHEALTHCHECK CMD ["probe", "ids"]\n' >"$CTX/Containerfile"
+  run_cabin build -q -t hc2 "$CTX"
+  run_cabin image inspect --format '{{json .Config.Healthcheck.Test}}' localhost/hc2
+  is "$output" '\["CMD","probe","ids"\]'
+  printf 'FROM localhost/hc\nHEALTHCHECK NONE\n' >"$CTX/Containerfile"
+  run_cabin build -q -t hc3 "$CTX"
+  run_cabin image inspect --format '{{json .Config.Healthcheck.Test}}' localhost/hc3
+  is "$output" '\["NONE"\]'
+  printf 'FROM %s\nHEALTHCHECK --interval=soon CMD true\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin 125 build "$CTX"
+  expect_error "$CTX/Containerfile:2: HEALTHCHECK --interval: \"soon\" is not a duration such as 30s"
+}
+
+@test "build: ONBUILD triggers run in the child's build, which does not inherit them" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+ONBUILD COPY app.txt /from-trigger.txt
+ONBUILD RUN echo triggered >/triggered
+EOF
+  run_cabin build -q -t parent "$CTX"
+  run_cabin image inspect --format '{{json .Config.OnBuild}}' localhost/parent
+  is "$output" '\["COPY app.txt /from-trigger.txt","RUN echo triggered >/triggered"\]'
+  printf 'FROM localhost/parent\nCMD ["cat", "/from-trigger.txt", "/triggered"]\n' >"$CTX/Containerfile"
+  run_cabin build -t child "$CTX"
+  assert_contains "$output" "ONBUILD RUN echo triggered >/triggered"
+  run_cabin run --rm localhost/child
+  is "$output" "v1"$'\n'"triggered"
+  run_cabin image inspect --format '{{json .Config}}' localhost/child
+  assert_not_contains "$output" "OnBuild" "the child's configuration"
+}
+
+@test "build: --timestamp and SOURCE_DATE_EPOCH give the same image twice" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+COPY app.txt /app/
+RUN echo built >/app/built
+EOF
+  run_cabin build -q --no-cache --timestamp 1700000000 -t repro:1 "$CTX"
+  local first=$output
+  touch "$CTX/app.txt"
+  sleep 1
+  run_cabin build -q --no-cache --timestamp 1700000000 -t repro:2 "$CTX"
+  is "$output" "$first" "the same image ID"
+  run_cabin image inspect --format '{{.Digest}} {{.Created}}' localhost/repro:1
+  local digest=${output%% *}
+  is "$output" "sha256:[0-9a-f]{64} 2023-11-14 22:13:20 \+0000 UTC"
+  run_cabin image inspect --format '{{.Digest}}' localhost/repro:2
+  is "$output" "$digest" "the same manifest digest"
+  run_cabin run --rm localhost/repro:1 stat -c %Y /app/app.txt /app/built
+  is "$output" "1700000000"$'\n'"1700000000" "file times in the layers"
+  SOURCE_DATE_EPOCH=1700000000 run_cabin build -q --no-cache -t repro:3 "$CTX"
+  is "$output" "$first" "SOURCE_DATE_EPOCH does what --timestamp does"
+  run_cabin build -q --no-cache -t repro:4 "$CTX"
+  [[ $output != "$first" ]] || die "without a timestamp the image is made now"
+}
+
+@test "build: RUN's history shows its ARGs; an unused --build-arg is warned about" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+ARG FLAVOR=plain
+RUN echo \$FLAVOR >/flavor
+EOF
+  run_cabin build -q -t args --build-arg FLAVOR=mint --build-arg NOBODY=x --build-arg HTTP_PROXY=http://127.0.0.1:9 "$CTX"
+  is "${stderr_lines[-1]}" "\[Warning\] one or more build args were not consumed: \[NOBODY\]"
+  run_cabin history --no-trunc --format '{{.CreatedBy}}' localhost/args
+  is "${lines[0]}" "\|1 FLAVOR=mint /bin/sh -c echo \\\$FLAVOR >/flavor"
+  run_cabin run --rm localhost/args cat /flavor
+  is "$output" "mint"
+}
+
+@test "build: the context as a tar file or on standard input; -f -; --build-arg-file" {
+  printf 'FROM %s\nARG WHO\nCOPY app.txt /\nRUN echo "$WHO" >/who\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  tar -C "$CTX" -czf "$BATS_TEST_TMPDIR/ctx.tar.gz" .
+  printf '# who builds\nWHO=tarball\n\n' >"$BATS_TEST_TMPDIR/args"
+  run_cabin build -q -t fromtar --build-arg-file "$BATS_TEST_TMPDIR/args" "$BATS_TEST_TMPDIR/ctx.tar.gz"
+  run_cabin run --rm localhost/fromtar cat /app.txt /who
+  is "$output" "v1"$'\n'"tarball"
+  run_cabin --stdin "$BATS_TEST_TMPDIR/ctx.tar.gz" build -q -t fromstdin --build-arg WHO=stdin -
+  run_cabin run --rm localhost/fromstdin cat /who
+  is "$output" "stdin"
+  run_cabin --stdin "$CTX/Containerfile" build -q -t filestdin --build-arg WHO=dash -f - "$CTX"
+  run_cabin run --rm localhost/filestdin cat /who
+  is "$output" "dash"
+  printf 'FROM %s\nRUN echo alone >/alone\n' "$PROBE_IMAGE" >"$BATS_TEST_TMPDIR/Dockerfile.only"
+  run_cabin --stdin "$BATS_TEST_TMPDIR/Dockerfile.only" build -q -t alone -
+  run_cabin run --rm localhost/alone cat /alone
+  is "$output" "alone" "a Containerfile alone on standard input: an empty context"
+}
+
+@test "build: --annotation, --platform, and the buildx build and image build spellings" {
+  printf 'FROM %s\nLABEL a=b\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin buildx build -q -t ann --annotation org.example.note=hello "$CTX"
+  local id=$output
+  run_cabin image inspect --format '{{.Digest}}' localhost/ann
+  local digest=${output#sha256:}
+  assert_contains "$(cat "$GRAPHROOT"/blobs/sha256/"$digest")" '"annotations":{"org.example.note":"hello"}'
+  run_cabin image build -q -t ann2 "$CTX"
+  is "$output" "$id" "image build: the same steps, from the cache"
+  local arch
+  arch=$(dpkg --print-architecture)
+  run_cabin build -q --platform "linux/$arch" -t plat "$CTX"
+  run_cabin 125 build --platform linux/s390x "$CTX"
+  expect_error "--platform=linux/s390x: cabin builds for this machine's platform, linux/$arch, only \(another needs emulation, which cabin does not do\)"
+  printf 'FROM --platform=$BUILDPLATFORM %s\nARG TARGETARCH\nRUN echo $TARGETARCH >/arch\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin build -q -t platargs "$CTX"
+  run_cabin run --rm localhost/platargs cat /arch
+  is "$output" "$arch"
+}
+
+@test "build: bad contexts and flags: one line, nothing made" {
+  local before
+  before=$(image_ids)
+  run_cabin 125 build "$BATS_TEST_TMPDIR/nowhere"
+  expect_error "the build context \"$BATS_TEST_TMPDIR/nowhere\" does not exist"
+  echo 'plain' >"$BATS_TEST_TMPDIR/plain.txt"
+  run_cabin 125 build "$BATS_TEST_TMPDIR/plain.txt"
+  expect_error "the build context \"$BATS_TEST_TMPDIR/plain.txt\" is neither a directory nor an archive"
+  run_cabin 125 build -f - -
+  expect_error "the build context and the Containerfile cannot both come from standard input"
+  run_cabin 125 build --build-arg-file "$BATS_TEST_TMPDIR/none" "$CTX"
+  expect_error "the --build-arg-file \"$BATS_TEST_TMPDIR/none\" does not exist"
+  run_cabin 125 build --annotation novalue "$CTX"
+  expect_error "invalid --annotation \"novalue\": want KEY=VALUE"
+  SOURCE_DATE_EPOCH=yesterday run_cabin 125 build "$CTX"
+  expect_error "SOURCE_DATE_EPOCH=\"yesterday\": want seconds since 1970"
+  is "$(image_ids)" "$before" "no image was made"
+}
