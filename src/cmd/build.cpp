@@ -1,5 +1,10 @@
 // cabin build / image build / buildx build
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -17,7 +22,7 @@ namespace cabin::cmd {
 struct BuildCmdOptions {
   engine::BuildOptions build;
   std::vector<std::string> args;  // [CONTEXT]
-  std::vector<std::string> tags, build_args, build_arg_files, annotations;
+  std::vector<std::string> tags, build_args, build_arg_files, annotations, secrets;
   std::string format = "oci", iidfile, layers = "true";
   std::optional<int64_t> timestamp;
 };
@@ -59,6 +64,20 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
     if (eq == 0 || eq == std::string::npos) fail("invalid --annotation {:?}: want KEY=VALUE", a);
     b.annotations[a.substr(0, eq)] = a.substr(eq + 1);
   }
+  // --secret id=ID,src=FILE (type=file, the default; src may be spelled source).
+  for (const auto& sec : o.secrets) {
+    std::map<std::string, std::string> kv;
+    for (const auto& field : split(sec, ',')) {
+      auto eq = field.find('=');
+      if (eq == std::string::npos) fail("invalid --secret {:?}: want id=ID,src=FILE", sec);
+      kv[field.substr(0, eq)] = field.substr(eq + 1);
+    }
+    std::string id = kv["id"], src = kv.count("src") ? kv["src"] : kv["source"];
+    if (kv.count("type") && kv["type"] != "file") fail("invalid --secret {:?}: only type=file is supported", sec);
+    if (id.empty() || src.empty()) fail("invalid --secret {:?}: want id=ID,src=FILE", sec);
+    if (::access(src.c_str(), R_OK) != 0) fail("--secret {}: cannot read {}: {}", id, src, std::strerror(errno));
+    b.secrets[id] = std::filesystem::absolute(src).string();
+  }
   // --timestamp, else SOURCE_DATE_EPOCH (the reproducible-builds convention).
   b.timestamp = o.timestamp;
   if (!b.timestamp)
@@ -87,6 +106,7 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("--build-arg-file", o->build_arg_files, "File with build-time variables (NAME=VALUE lines)")->allow_extra_args(false);
   app.add_option("--annotation", o->annotations, "Set an annotation on the image's manifest (KEY=VALUE)")->allow_extra_args(false);
   app.add_option("--platform", o->build.platform, "Set the OS/ARCH[/VARIANT] of the image (this machine's only)");
+  app.add_option("--secret", o->secrets, "Secret file for RUN --mount=type=secret (id=ID,src=FILE)")->allow_extra_args(false);
   app.add_option("--timestamp", o->timestamp, "Set created timestamp to the specified epoch seconds (also file times in layers)");
   app.add_option("--target", o->build.target, "Set the target build stage to build");
   app.add_flag("--no-cache", o->build.no_cache, "Do not use existing cached images for the container build");

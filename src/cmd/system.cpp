@@ -11,6 +11,7 @@
 #include "engine/check.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/build.h"
 #include "engine/prune.h"
 #include "engine/volumes.h"
 #include "format/output.h"
@@ -229,7 +230,8 @@ int run_system_prune(const Globals& g, const PruneOpts& o) {
   print_pruned("Volumes", vols);
   auto imgs = engine::prune_images(store, containers, o.all, [&](const storage::ImageRecord& r) { return image_filter.matches(r); });
   print_pruned("Images", imgs);
-  fmt::print("Total reclaimed space: {}\n", size_text(ctrs.bytes + vols.bytes + imgs.bytes));
+  uint64_t cache = engine::prune_build_cache(store, o.all);
+  fmt::print("Total reclaimed space: {}\n", size_text(ctrs.bytes + vols.bytes + imgs.bytes + cache));
   return 0;
 }
 

@@ -430,8 +430,26 @@ class Builder {
     if (in.json) return in.json_args;
     std::vector<std::string> shell = {"/bin/sh", "-c"};
     if (inner(s).contains("Shell") && inner(s)["Shell"].is_array()) shell = inner(s)["Shell"].get<std::vector<std::string>>();
-    shell.push_back(in.args);
+    shell.push_back(run_script(in));
     return shell;
+  }
+
+  // RUN's shell script: with heredocs, the command line followed by their
+  // lines, as a shell script holds them (the shell feeds them to the command
+  // and expands them unless the name is quoted); a heredoc alone is the
+  // script itself.
+  std::string run_script(const Instruction& in) const {
+    if (in.heredocs.empty() || in.keyword != "RUN") return in.args;
+    std::string marker(trim(in.args));
+    std::erase_if(marker, [](char c) { return c == '<' || c == '-' || c == '"' || c == '\''; });
+    if (in.heredocs.size() == 1 && marker == in.heredocs[0].name) {
+      if (in.heredocs[0].content.starts_with("#!"))
+        error_at(in, "a RUN heredoc with its own interpreter (#!) is not supported by cabin build yet");
+      return in.heredocs[0].content;
+    }
+    std::string script = in.args + "\n";
+    for (const auto& h : in.heredocs) script += h.content + h.name + "\n";
+    return script;
   }
 
   void metadata(const Instruction& in, State& s) {
@@ -547,17 +565,101 @@ class Builder {
     return h;
   }
 
+  // RUN --mount=type=bind|cache|tmpfs|secret,…: what the step's container
+  // gets; returns what the cache key needs of it (a bound source's content
+  // checksum; never a secret's value).
+  std::string run_mount(const Instruction& in, const State& s, const std::string& spec, CreateOptions& co,
+                        std::set<std::string>& placeholders) {
+    std::map<std::string, std::string> kv;
+    for (const auto& field : split(spec, ',')) {
+      auto eq = field.find('=');
+      std::string k = field.substr(0, eq), v = eq == std::string::npos ? "true" : field.substr(eq + 1);
+      if (k == "dst" || k == "destination") k = "target";
+      if (k == "src") k = "source";
+      if (k == "readwrite") k = "rw";
+      kv[k] = v;
+    }
+    auto take = [&](const std::string& k, const std::string& def = "") {
+      auto it = kv.find(k);
+      std::string v = it == kv.end() ? def : it->second;
+      if (it != kv.end()) kv.erase(it);
+      return v;
+    };
+    std::string type = take("type", "bind"), target = take("target");
+    auto bad = [&](const std::string& why) { error_at(in, fmt::format("RUN --mount={}: {}", spec, why)); };
+    std::string id = take("id");
+    if (type != "bind" && type != "cache" && type != "tmpfs" && type != "secret")
+      bad(fmt::format("type {:?} is not supported (bind, cache, tmpfs, secret)", type));
+    if (type == "secret" && target.empty()) target = "/run/secrets/" + id;
+    if (target.empty()) bad("it needs a target");
+    std::string workdir = inner(const_cast<State&>(s)).value("WorkingDir", "");
+    target = build::clean_path(target.front() == '/' ? target : (workdir.empty() ? "/" : workdir) + "/" + target);
+    for (std::string p = target; p != "/" && !p.empty(); p = p.substr(0, p.rfind('/')))
+      placeholders.insert(p.substr(1));
+    std::string extra, opts;
+    if (type == "bind") {
+      Source src = source_from(in, take("from"));
+      std::string source = build::clean_path("/" + take("source", "/")).substr(1);
+      bool rw = take("rw", "false") != "false";
+      if (rw) bad("rw bind mounts (writes thrown away) are not supported by cabin build yet");
+      UniqueFd fd = fs::open_in_root(src.root, source.empty() ? "." : source, O_PATH);
+      if (!fd) bad(fmt::format("{:?} is not in {}", source.empty() ? "/" : source, src.where));
+      std::string host = fs::read_link(fmt::format("/proc/self/fd/{}", fd.get()));
+      storage::TarTree t{src.root, source.empty() ? "." : source, "m", std::make_pair(0u, 0u), false};
+      extra = "\nbind " + target + " " + tar_digest({t});
+      co.run.mounts.push_back(fmt::format("type=bind,source={},target={},ro", host, target));
+    } else if (type == "cache") {
+      std::string cache_id = id.empty() ? target : id;
+      std::string dir = fs::join(paths_.graphroot, "build-cache-mounts/" + std::string(digest_hex(sha256_digest(cache_id))));
+      take("sharing");
+      std::string mode = take("mode", "0755"), uid = take("uid", "0"), gid = take("gid", "0");
+      take("from");
+      take("source");
+      if (!fs::is_dir(dir)) {
+        fs::mkdir_p(dir, 0700);
+        if (::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(mode, nullptr, 8))) != 0) throw_errno("chmod {}", dir);
+        if (::chown(dir.c_str(), static_cast<uid_t>(std::stoul(uid)), static_cast<gid_t>(std::stoul(gid))) != 0)
+          throw_errno("chown {}", dir);
+      }
+      co.run.mounts.push_back(fmt::format("type=bind,source={},target={}", dir, target));
+    } else if (type == "tmpfs") {
+      std::string size = take("size");
+      co.run.tmpfs.push_back(size.empty() ? target : target + ":size=" + size);
+    } else if (type == "secret") {
+      bool required = take("required", "true") != "false";  // (Docker's default is false: a step that then fails later)
+      auto it = o_.secrets.find(id);
+      take("mode");
+      take("uid");
+      take("gid");
+      if (it == o_.secrets.end()) {
+        if (required || id.empty()) bad(fmt::format("no secret {:?} was given (--secret id={},src=FILE)", id, id));
+        placeholders.erase(target.substr(1));
+        return "";
+      }
+      co.run.mounts.push_back(fmt::format("type=bind,source={},target={},ro", it->second, target));
+    }
+    if (!kv.empty()) bad(fmt::format("unknown option {:?}", kv.begin()->first));
+    return extra;
+  }
+
   // RUN: a container of the stage's image runs the command; its changes
   // become the layer.
   void run_step(const Instruction& in, State& s) {
     store_state(s);
-    std::string key = key_of(s, in, "");
-    if (from_cache(key, s)) return;
     CreateOptions co;
+    std::string extra = run_script(in);
+    std::set<std::string> placeholders;  // mount points made for RUN --mount: not the step's changes
+    for (const auto& f : in.flags) {
+      if (f.starts_with("--mount=")) extra += run_mount(in, s, build::expand_word(f.substr(8), lookup(s), df_.escape), co, placeholders);
+      else if (f.starts_with("--network=")) co.run.networks = {f.substr(10)};
+      else error_at(in, fmt::format("RUN {} is not supported by cabin build yet", f));
+    }
+    std::string key = key_of(s, in, extra);
+    if (from_cache(key, s)) return;
     co.quiet = true;
     co.pull = "never";
     co.run.entrypoint = "";
-    if (!o_.network.empty()) co.run.networks = {o_.network};
+    if (!o_.network.empty() && co.run.networks.empty()) co.run.networks = {o_.network};
     for (const auto& [name, value] : s.args) co.run.env.push_back(name + "=" + value);
     for (const auto& [name, value] : o_.build_args)
       if (predefined_arg(name) && !s.args.count(name)) co.run.env.push_back(name + "=" + value);
@@ -574,7 +676,7 @@ class Builder {
     });
     int code = run_foreground(containers, paths_, rec, created.config, false);
     if (code != 0) fail("building at STEP \"{}\": while running runtime: exit status {}", in.original, code);
-    auto layer = commit_changes(store_, containers, rec, o_.timestamp);
+    auto layer = commit_changes(store_, containers, rec, o_.timestamp, placeholders);
     s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
     // As Docker and Buildah record it: the stage's ARGs first ("|2 A=1 B=2 ").
     std::string by = in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args);
@@ -905,6 +1007,24 @@ class Builder {
 };
 
 }  // namespace
+
+uint64_t prune_build_cache(storage::Store& store, bool all) {
+  uint64_t freed = 0;
+  std::string keys = fs::join(store.graphroot(), "build-cache");
+  for (const auto& name : fs::list_dir(keys)) {
+    std::string path = fs::join(keys, name);
+    auto id = fs::read_file_if_exists(path);
+    if (id && store.find_image(std::string(trim(*id)))) continue;
+    freed += fs::tree_size(path);
+    fs::remove_all(path);
+  }
+  if (all) {
+    std::string mounts = fs::join(store.graphroot(), "build-cache-mounts");
+    freed += fs::tree_size(mounts);
+    fs::remove_all(mounts);
+  }
+  return freed;
+}
 
 std::string build_image(storage::Store& store, const config::StorePaths& paths, const BuildOptions& options) {
   return Builder(store, paths, options).run();

@@ -25,6 +25,7 @@ struct BuildOptions {
   std::vector<std::string> labels;  // KEY=VALUE, added to the final image
   std::map<std::string, std::string> annotations;  // the final image's manifest's
   std::string platform;        // --platform: must be this machine's ("" for it)
+  std::map<std::string, std::string> secrets;  // --secret id=ID,src=FILE: id -> the file
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default
   std::optional<int64_t> timestamp;  // --timestamp / SOURCE_DATE_EPOCH: every time in the image
@@ -38,5 +39,9 @@ struct BuildOptions {
 // to stdout unless quiet. Throws cabin::Error, naming file:line for the
 // Dockerfile's own mistakes and the step for a failed RUN.
 std::string build_image(storage::Store& store, const config::StorePaths& paths, const BuildOptions& options);
+
+// system prune's part: cache entries whose image has gone, and with all
+// the RUN --mount=type=cache directories. Returns the bytes freed.
+uint64_t prune_build_cache(storage::Store& store, bool all);
 
 }  // namespace cabin::engine

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/signals.h"
 #include "util/strings.h"
 
 namespace cabin::engine {
@@ -35,15 +37,35 @@ bool own_mount_point(const std::string& arcname, const struct stat& st) {
   return S_ISREG(st.st_mode) && st.st_size == 0 && std::find(std::begin(kOwn), std::end(kOwn), arcname) != std::end(kOwn);
 }
 
+// Whether upper/path is a placeholder that holds nothing of the run's: an
+// empty file, or a directory of such placeholders.
+bool only_placeholders(int upper, const std::string& path, const std::set<std::string>& placeholders) {
+  if (!placeholders.count(path)) return false;
+  struct stat st {};
+  if (::fstatat(upper, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  if (S_ISREG(st.st_mode)) return st.st_size == 0;
+  if (!S_ISDIR(st.st_mode)) return false;
+  UniqueFd dir(::openat(upper, path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) return false;
+  for (const auto& name : fs::list_dir_fd(dir.get()))
+    if (!only_placeholders(upper, path + "/" + name, placeholders)) return false;
+  return true;
+}
+
 // The upper layer, as an OCI layer tar unpacked into a new store layer.
 storage::LayerInfo commit_upper(storage::Store& store, const std::string& upper,
-                                std::optional<int64_t> mtime = std::nullopt) {
+                                std::optional<int64_t> mtime = std::nullopt,
+                                const std::set<std::string>& placeholders = {}) {
   UniqueFd dir(::open(upper.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   return layer_from_tar(store, [&](int fd) {
     if (dir) {
       storage::TarTree tree{dir.get(), ".", "", std::nullopt, true};
       tree.overlay_upper = true;
       tree.skip = own_mount_point;
+      if (!placeholders.empty())
+        tree.skip = [&](const std::string& arcname, const struct stat& st) {
+          return own_mount_point(arcname, st) || only_placeholders(dir.get(), arcname, placeholders);
+        };
       if (mtime) tree.mtime = static_cast<time_t>(*mtime);
       storage::write_tree_tar(fd, tree);
     } else {
@@ -92,15 +114,19 @@ json container_config(const json& base, const storage::ContainerRecord& rec, con
 }  // namespace
 
 void through_pipe(const std::function<void(int)>& write, const std::function<void(int)>& read) {
+  IgnoreSigpipe no_sigpipe;  // a reader that failed is the writer's EPIPE
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
   std::exception_ptr write_error, read_error;
+  std::atomic<bool> reader_gone{false};
+  bool writer_followed = false;  // the writer failed after the reader had gone
   std::thread writer([&] {
     try {
       write(wr.get());
     } catch (...) {
       write_error = std::current_exception();
+      writer_followed = reader_gone.load();
     }
     wr.reset();
   });
@@ -109,10 +135,13 @@ void through_pipe(const std::function<void(int)>& write, const std::function<voi
   } catch (...) {
     read_error = std::current_exception();
   }
+  reader_gone = true;
   rd.reset();  // unblocks a writer still writing
   writer.join();
-  // A writer that failed shows up in the reader as a truncated tar: report the cause.
-  if (write_error) std::rethrow_exception(write_error);
+  // The first failure is the cause: a writer that failed first shows up in
+  // the reader as a truncated tar, a reader that failed first (a full disk)
+  // in the writer as a broken pipe.
+  if (write_error && !(read_error && writer_followed)) std::rethrow_exception(write_error);
   if (read_error) std::rethrow_exception(read_error);
 }
 
@@ -126,8 +155,9 @@ storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<voi
 }
 
 storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
-                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime) {
-  return commit_upper(store, fs::join(containers.dir(rec.id), "upper"), mtime);
+                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime,
+                                  const std::set<std::string>& placeholders) {
+  return commit_upper(store, fs::join(containers.dir(rec.id), "upper"), mtime, placeholders);
 }
 
 storage::ImageRecord commit_container(storage::Store& store, storage::ContainerStore& containers,

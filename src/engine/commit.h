@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,12 @@ void through_pipe(const std::function<void(int)>& write, const std::function<voi
 storage::LayerInfo layer_from_tar(storage::Store& store, const std::function<void(int)>& write);
 
 // The container's changes as a new layer in the store (what commit adds);
-// with mtime, every file's time is that (reproducible builds).
+// with mtime, every file's time is that (reproducible builds). Paths in
+// placeholders ("run/secrets/x", no leading slash) are mount points made
+// for the run: left out while empty (or holding only other placeholders).
 storage::LayerInfo commit_changes(storage::Store& store, const storage::ContainerStore& containers,
-                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime = std::nullopt);
+                                  const storage::ContainerRecord& rec, std::optional<int64_t> mtime = std::nullopt,
+                                  const std::set<std::string>& placeholders = {});
 
 // An image made here (commit, import, build): config stored as given, a
 // manifest naming its rootfs.diff_ids' layers (which must be in the store)

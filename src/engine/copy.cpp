@@ -33,6 +33,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/signals.h"
 
 namespace cabin::engine {
 namespace {
@@ -252,10 +253,7 @@ void stream(const View& v, bool to_host, const std::function<void(const Side&, i
   theirs.reset();
   // A child that stops reading (its side failed) is an EPIPE here, and its
   // error is the one said: not a SIGPIPE that kills cabin first.
-  struct sigaction ignore {}, old {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &old);
-  ScopeGuard restore([&] { ::sigaction(SIGPIPE, &old, nullptr); });
+  IgnoreSigpipe no_sigpipe;
   std::optional<Error> failed;
   try {
     host_side(ours.get());

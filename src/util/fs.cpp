@@ -40,6 +40,14 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return out;
 }
 
+std::string read_link(const std::string& path) {
+  std::string target(4096, '\0');
+  ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  if (n < 0) throw_errno("read link {}", path);
+  target.resize(static_cast<size_t>(n));
+  return target;
+}
+
 void copy_fd(int in, int out) {
   char buf[65536];
   for (;;) {

@@ -20,6 +20,8 @@ UniqueFd open_in_root(int root, const std::string& path, int flags);
 
 
 std::string read_file(const std::string& path);
+// The target of the symlink at path. Throws Error.
+std::string read_link(const std::string& path);
 // Copies what can be read from in (to its end) to out. Throws Error.
 void copy_fd(int in, int out);
 // nullopt when the file does not exist; other errors throw.

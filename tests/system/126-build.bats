@@ -6,10 +6,7 @@
 load helpers
 
 setup() {
-  basic_setup
-  require_userns
-  pull_probe
-  CTX=$BATS_TEST_TMPDIR/ctx
+  build_setup
   mkdir -p "$CTX/src" "$CTX/ignored"
   echo 'requirements' >"$CTX/manifest.txt"
   echo 'v1' >"$CTX/src/app.txt"
@@ -74,6 +71,9 @@ teardown() { basic_teardown; }
   is "${#lines[@]}" 11 "the steps' images went with it"
   run_cabin images -a --format '{{.Repository}}:{{.Tag}}'
   is "$output" "$PROBE_IMAGE" "the base stays"
+  [[ -n $(ls "$GRAPHROOT/build-cache") ]] || die "the build left no cache entries"
+  run_cabin system prune -f
+  is "$(ls "$GRAPHROOT/build-cache")" "" "system prune removes the entries whose image has gone"
 }
 
 @test "build: the cache reuses every step; a changed source invalidates its COPY and what follows" {

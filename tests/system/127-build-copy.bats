@@ -6,13 +6,7 @@
 
 load helpers
 
-setup() {
-  basic_setup
-  require_userns
-  pull_probe
-  CTX=$BATS_TEST_TMPDIR/ctx
-  mkdir -p "$CTX"
-}
+setup() { build_setup; }
 
 teardown() {
   [[ -z ${HOST_SERVER:-} ]] || kill "$HOST_SERVER" 2>/dev/null || true

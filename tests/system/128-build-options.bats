@@ -8,11 +8,7 @@
 load helpers
 
 setup() {
-  basic_setup
-  require_userns
-  pull_probe
-  CTX=$BATS_TEST_TMPDIR/ctx
-  mkdir -p "$CTX"
+  build_setup
   echo 'v1' >"$CTX/app.txt"
 }
 

@@ -103,6 +103,25 @@ assert_sound() {
   assert_sound
 }
 
+@test "a full disk: a build whose step does not fit fails with one line; no image, container or scratch is left" {
+  run_cabin "${S[@]}" pull -q "$PROBE_IMAGE"
+  run_cabin "${S[@]}" run --rm --network none "$PROBE_IMAGE" probe exit 0  # the containers' directories exist
+  local before ctx=$BATS_TEST_TMPDIR/ctx
+  before=$(small_state)
+  mkdir -p "$ctx"
+  printf 'FROM %s\nRUN dd if=/dev/zero of=/big bs=1M count=14 2>/dev/null\n' "$PROBE_IMAGE" >"$ctx/Containerfile"
+  run_cabin 125 "${S[@]}" build -q "$ctx"
+  expect_error "$(full_disk_error '.*')"
+  head -c 30M /dev/zero >"$ctx/big.bin"
+  printf 'FROM %s\nCOPY big.bin /\n' "$PROBE_IMAGE" >"$ctx/Containerfile"
+  run_cabin 125 "${S[@]}" build -q "$ctx"
+  expect_error "$(full_disk_error '.*')"
+  is "$(small_state)" "$(re_escape "$before")" "the store after the failed builds"
+  run_cabin "${S[@]}" ps -a -q
+  is "$output" "" "no build container is left"
+  assert_sound
+}
+
 # kill_at_random MAX-MS ARGS…: starts cabin ARGS and kills it with SIGKILL
 # after a random delay of up to MAX-MS milliseconds (it may have ended).
 kill_at_random() {

@@ -572,3 +572,14 @@ host_httpd() {
   for ((i = 0; i < 50; i++)); do curl -fs "http://127.0.0.1:$1/" >/dev/null && return; sleep 0.1; done
   die "host httpd on $1 did not start"
 }
+
+# ---------------------------------------------------------------- builds
+# build_setup: what a build test needs -- user namespaces, the probe image,
+# and an empty context directory in CTX.
+build_setup() {
+  basic_setup
+  require_userns
+  pull_probe
+  CTX=$BATS_TEST_TMPDIR/ctx
+  mkdir -p "$CTX"
+}
