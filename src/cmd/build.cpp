@@ -12,6 +12,7 @@
 
 #include "cmd/common.h"
 #include "engine/build.h"
+#include "runtime/plan.h"
 #include "storage/events.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -64,6 +65,10 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
     if (eq == 0 || eq == std::string::npos) fail("invalid --annotation {:?}: want KEY=VALUE", a);
     b.annotations[a.substr(0, eq)] = a.substr(eq + 1);
   }
+  for (const auto& v : b.volumes) {
+    auto m = runtime::parse_volume(v);
+    if (m.anonymous || !m.volume.empty()) fail("--volume {}: a build takes HOST-DIR:CONTAINER-DIR[:OPTIONS] only", v);
+  }
   // --secret id=ID,src=FILE (type=file, the default; src may be spelled source).
   for (const auto& sec : o.secrets) {
     std::map<std::string, std::string> kv;
@@ -106,6 +111,7 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("--build-arg-file", o->build_arg_files, "File with build-time variables (NAME=VALUE lines)")->allow_extra_args(false);
   app.add_option("--annotation", o->annotations, "Set an annotation on the image's manifest (KEY=VALUE)")->allow_extra_args(false);
   app.add_option("--platform", o->build.platform, "Set the OS/ARCH[/VARIANT] of the image (this machine's only)");
+  app.add_option("-v,--volume", o->build.volumes, "Bind mount a host directory into RUN steps (HOST-DIR:CONTAINER-DIR[:OPTIONS])")->allow_extra_args(false);
   app.add_option("--secret", o->secrets, "Secret file for RUN --mount=type=secret (id=ID,src=FILE)")->allow_extra_args(false);
   app.add_option("--timestamp", o->timestamp, "Set created timestamp to the specified epoch seconds (also file times in layers)");
   app.add_option("--target", o->build.target, "Set the target build stage to build");

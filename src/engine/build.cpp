@@ -654,6 +654,12 @@ class Builder {
       else if (f.starts_with("--network=")) co.run.networks = {f.substr(10)};
       else error_at(in, fmt::format("RUN {} is not supported by cabin build yet", f));
     }
+    for (const auto& v : o_.volumes) {
+      auto m = runtime::parse_volume(v);
+      co.run.volumes.push_back(v);
+      for (std::string p = build::clean_path(m.destination); p != "/" && !p.empty(); p = p.substr(0, p.rfind('/')))
+        placeholders.insert(p.substr(1));
+    }
     std::string key = key_of(s, in, extra);
     if (from_cache(key, s)) return;
     co.quiet = true;
@@ -828,6 +834,26 @@ class Builder {
   }
   static std::string base_of(const std::string& rel) { return rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1); }
 
+  // The heredoc a COPY/ADD source word ("<<EOF", "<<-'EOF'") names, if any.
+  static const build::Heredoc* heredoc_named(const Instruction& in, std::string word) {
+    if (!word.starts_with("<<")) return nullptr;
+    std::erase_if(word, [](char c) { return c == '<' || c == '-' || c == '"' || c == '\''; });
+    for (const auto& h : in.heredocs)
+      if (h.name == word) return &h;
+    return nullptr;
+  }
+
+  // COPY <<NAME DEST: the lines as a file NAME (variables expanded unless
+  // the name was quoted), in a directory of its own.
+  std::pair<UniqueFd, std::string> heredoc_file(const Instruction& in, const std::string& name, const build::Lookup& env) {
+    const build::Heredoc* h = heredoc_named(in, "<<" + name);
+    std::string dir = temp_dir("heredoc");
+    fs::write_file_atomic(fs::join(dir, name), h->expand ? build::expand_keep_quotes(h->content, env, df_.escape) : h->content, 0644);
+    UniqueFd d(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!d) throw_errno("open {}", dir);
+    return {std::move(d), name};
+  }
+
   // ADD URL: the file, in a directory of its own; the directory and the
   // file's name (the URL path's last part), its mtime the server's
   // Last-Modified.
@@ -884,8 +910,12 @@ class Builder {
     dest = build::clean_path(dest.front() == '/' ? dest : (workdir.empty() ? "/" : workdir) + "/" + dest);
 
     Source src = source_from(in, from);
-    std::vector<std::pair<std::string, std::string>> items;  // (what, path): "url"/"path"
+    std::vector<std::pair<std::string, std::string>> items;  // (what, path): "url", "path" or "heredoc"
     for (const auto& w : words) {
+      if (const build::Heredoc* h = heredoc_named(in, w)) {
+        items.emplace_back("heredoc", h->name);
+        continue;
+      }
       if (in.keyword == "ADD" && (w.starts_with("http://") || w.starts_with("https://"))) {
         items.emplace_back("url", w);
         continue;
@@ -905,9 +935,10 @@ class Builder {
       t.owner = owner;
       t.mode = mode;
       t.mtime = o_.timestamp;
-      if (what == "url") {
-        auto [fd, name] = download(in, path);
-        if (!mode) t.mode = 0600;  // as Docker
+      if (what == "heredoc" || what == "url") {
+        // A file of its own: written in a scratch directory under its name.
+        auto [fd, name] = what == "url" ? download(in, path) : heredoc_file(in, path, env);
+        if (what == "url" && !mode) t.mode = 0600;  // as Docker
         t.parent_fd = fd.get();
         t.name = name;
         t.arcname = under_dest(name);

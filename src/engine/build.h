@@ -26,6 +26,7 @@ struct BuildOptions {
   std::map<std::string, std::string> annotations;  // the final image's manifest's
   std::string platform;        // --platform: must be this machine's ("" for it)
   std::map<std::string, std::string> secrets;  // --secret id=ID,src=FILE: id -> the file
+  std::vector<std::string> volumes;  // -v for every RUN step (HOST:CTR[:OPTS])
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default
   std::optional<int64_t> timestamp;  // --timestamp / SOURCE_DATE_EPOCH: every time in the image

@@ -54,6 +54,24 @@ EOF
   fi
 }
 
+@test "build: COPY heredocs become files, variables expanded unless the name is quoted" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+ARG NAME=world
+COPY <<GREETING /etc/greeting
+hello \$NAME
+GREETING
+COPY <<'RAW' <<CONF /etc/app/
+kept \$NAME
+RAW
+name=\$NAME
+CONF
+EOF
+  run_cabin build -q -t heredoc-files "$CTX"
+  run_cabin run --rm localhost/heredoc-files sh -c 'cat /etc/greeting /etc/app/RAW /etc/app/CONF'
+  is "$output" "hello world"$'\n'"kept \\\$NAME"$'\n'"name=world"
+}
+
 @test "build: ADD unpacks a local archive and fetches a URL" {
   mkdir -p "$BATS_TEST_TMPDIR/tree/pkg"
   echo inside >"$BATS_TEST_TMPDIR/tree/pkg/file"

@@ -72,6 +72,17 @@ EOF
   expect_error "--secret token: cannot read $BATS_TEST_TMPDIR/none: No such file or directory"
 }
 
+@test "build: --volume binds a host directory into every RUN step, and not into the image" {
+  mkdir -p "$BATS_TEST_TMPDIR/host"
+  echo 'on the host' >"$BATS_TEST_TMPDIR/host/file"
+  printf 'FROM %s\nRUN cat /mnt/host/file >/seen\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin build -q -t vol -v "$BATS_TEST_TMPDIR/host:/mnt/host:ro" "$CTX"
+  run_cabin run --rm localhost/vol sh -c 'cat /seen; test -e /mnt/host || echo clean'
+  is "$output" "on the host"$'\n'"clean"
+  run_cabin 125 build -v named:/data "$CTX"
+  expect_error "--volume named:/data: a build takes HOST-DIR:CONTAINER-DIR\[:OPTIONS\] only"
+}
+
 @test "build: RUN --mount errors name the line" {
   printf 'FROM %s\nRUN --mount=type=ssh true\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
   run_cabin 125 build "$CTX"
