@@ -115,6 +115,8 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("--secret", o->secrets, "Secret file for RUN --mount=type=secret (id=ID,src=FILE)")->allow_extra_args(false);
   app.add_option("--timestamp", o->timestamp, "Set created timestamp to the specified epoch seconds (also file times in layers)");
   app.add_option("--target", o->build.target, "Set the target build stage to build");
+  app.add_flag("--squash", o->build.squash, "Squash the layers the build adds into one new layer");
+  app.add_flag("--squash-all", o->build.squash_all, "Squash all of the image's layers, the base's too, into one layer");
   app.add_flag("--no-cache", o->build.no_cache, "Do not use existing cached images for the container build");
   app.add_option("--pull", o->build.pull, "Pull image policy: always, missing, never, newer")->expected(0, 1)->default_str("missing");
   app.add_option("--layers", o->layers, "Use intermediate layers during build (default true)");

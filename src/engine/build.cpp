@@ -268,10 +268,12 @@ class Builder {
     State s;
     step_line(*st.from);
     from(st, s);
+    std::string base = s.image_id;
     for (const Instruction* in : st.steps) {
       step_line(*in);
       step(*in, s);
     }
+    if (is_target && (o_.squash || o_.squash_all)) squash(s, o_.squash_all ? "" : base);
     if (is_target) {
       for (const auto& l : o_.labels) {
         auto eq = l.find('=');
@@ -769,6 +771,77 @@ class Builder {
       id = base_image(from);
     }
     if (id.empty()) error_at(in, fmt::format("--from={}: the stage has not been built", from));
+    return {image_root(id, where), nullptr, where};
+  }
+
+  // --squash: the layers the build added (--squash-all: every layer) as one
+  // layer: the final root's files that differ from the base's (mode, owner,
+  // size, mtime, link target), and whiteouts for what the base has and the
+  // result does not. The history keeps its entries, as empty layers, and
+  // gains the squashed layer's.
+  void squash(State& s, const std::string& base) {
+    store_state(s);
+    int top = image_root(s.image_id, "the built image");
+    int under = base.empty() ? -1 : image_root(base, "the base image");
+    size_t kept = 0;
+    if (!base.empty()) kept = json::parse(store_.get_blob(store_.find_image(base)->config_digest()))["rootfs"]["diff_ids"].size();
+    storage::TarTree t{top, ".", "", std::nullopt, false};
+    t.mtime = o_.timestamp;
+    if (under >= 0) {
+      t.skip = [under](const std::string& arcname, const struct stat& st) { return same_in(under, arcname, st); };
+      gone_from(under, top, "", t.whiteouts);
+    }
+    auto layer = layer_from_trees({t});
+    auto ids = s.cfg["rootfs"]["diff_ids"];
+    s.cfg["rootfs"]["diff_ids"] = json::array();
+    for (size_t i = 0; i < kept && i < ids.size(); ++i) s.cfg["rootfs"]["diff_ids"].push_back(ids[i]);
+    s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
+    size_t layered = 0;
+    for (auto& h : s.cfg["history"]) {
+      if (h.value("empty_layer", false)) continue;
+      if (++layered > kept) h["empty_layer"] = true;
+    }
+    history(s, fmt::format("/bin/sh -c #(nop) {} of {} layers", base.empty() ? "--squash-all" : "--squash", ids.size() - kept), false);
+    changing(s);
+    say(fmt::format("--> squashed into {}", digest_hex(layer.diff_id).substr(0, 12)));
+  }
+
+  // Whether the base root has arcname just as the result does (not for
+  // directories: their entries are compared one by one).
+  static bool same_in(int base, const std::string& arcname, const struct stat& st) {
+    if (S_ISDIR(st.st_mode)) return false;
+    auto slash = arcname.rfind('/');
+    UniqueFd dir = fs::open_in_root(base, slash == std::string::npos ? "." : arcname.substr(0, slash), O_PATH | O_DIRECTORY);
+    struct stat b {};
+    std::string name = slash == std::string::npos ? arcname : arcname.substr(slash + 1);
+    if (!dir || ::fstatat(dir.get(), name.c_str(), &b, AT_SYMLINK_NOFOLLOW) != 0) return false;
+    if ((b.st_mode & S_IFMT) != (st.st_mode & S_IFMT) || b.st_mode != st.st_mode || b.st_uid != st.st_uid ||
+        b.st_gid != st.st_gid || b.st_size != st.st_size || b.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        b.st_mtim.tv_nsec != st.st_mtim.tv_nsec || b.st_rdev != st.st_rdev)
+      return false;
+    return true;  // (a symlink of the same size and time: the same target, as far as a layer diff can tell)
+  }
+
+  // The paths under dir in the base root that the result lacks.
+  static void gone_from(int base, int top, const std::string& dir, std::vector<std::string>& out) {
+    UniqueFd d = fs::open_in_root(base, dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+    UniqueFd t = fs::open_in_root(top, dir.empty() ? "." : dir, O_PATH | O_DIRECTORY);
+    if (!d || !t) return;
+    for (const auto& name : fs::list_dir_fd(d.get())) {
+      std::string path = dir.empty() ? name : dir + "/" + name;
+      struct stat st {}, bst {};
+      if (::fstatat(t.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        out.push_back(path);
+        continue;
+      }
+      if (::fstatat(d.get(), name.c_str(), &bst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(bst.st_mode) && S_ISDIR(st.st_mode))
+        gone_from(base, top, path, out);
+    }
+  }
+
+  // An image's files, mounted once per build (a container that never runs);
+  // the root's fd.
+  int image_root(const std::string& id, const std::string& where) {
     auto& m = mounted_[id];
     if (!m) {
       auto mnt = std::make_unique<Mounted>(paths_);
@@ -784,7 +857,7 @@ class Builder {
       if (!mnt->root) throw_errno("open the root of {}", where);
       m = std::move(mnt);
     }
-    return {m->root.get(), nullptr, where};
+    return m->root.get();
   }
 
   // A source as written: its paths in the source (relative, cleaned), glob

@@ -30,6 +30,7 @@ struct BuildOptions {
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default
   std::optional<int64_t> timestamp;  // --timestamp / SOURCE_DATE_EPOCH: every time in the image
+  bool squash = false, squash_all = false;  // the new layers / every layer as one
   bool no_cache = false;
   bool layers = true;          // keep the cache
   bool quiet = false;

@@ -219,6 +219,12 @@ void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) {
       w.write_children(tree.parent_fd, tree.name, "");
     else
       w.write(tree.parent_fd, tree.name, tree.arcname);
+    struct stat now {};
+    now.st_mtim.tv_sec = tree.mtime ? *tree.mtime : 0;
+    for (const auto& path : tree.whiteouts) {
+      auto slash = path.rfind('/');
+      w.marker(slash == std::string::npos ? ".wh." + path : path.substr(0, slash + 1) + ".wh." + path.substr(slash + 1), now);
+    }
   }
   out.finish();
 }

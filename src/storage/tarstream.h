@@ -35,6 +35,9 @@ struct TarTree {
   // from this fd, written under arcname (an ADDed archive). Names that would
   // climb out of arcname are kept below it.
   int archive_fd = -1;
+  // Written after the tree as OCI whiteouts (".wh.NAME"): what a squashed
+  // layer deletes from the layers under it.
+  std::vector<std::string> whiteouts;
 };
 
 // Writes the tree as a tar (pax) to out_fd. Throws Error.

@@ -78,6 +78,29 @@ EOF
   [[ $output != "$first" ]] || die "without a timestamp the image is made now"
 }
 
+@test "build: --squash makes the build's layers one; --squash-all makes the whole image one layer" {
+  cat >"$CTX/Containerfile" <<EOF
+FROM $PROBE_IMAGE
+COPY app.txt /app/
+RUN echo made >/app/made && rm /etc/group
+RUN echo again >>/app/made
+EOF
+  local base
+  base=$(cabin_out image inspect --format '{{len .RootFS.Layers}}' "$PROBE_IMAGE")
+  run_cabin build -q --squash -t squashed "$CTX"
+  run_cabin image inspect --format '{{len .RootFS.Layers}}' localhost/squashed
+  is "$output" "$((base + 1))" "the base's layers and one"
+  run_cabin run --rm localhost/squashed sh -c 'cat /app/app.txt /app/made; test -e /etc/group || echo deleted; test -e /etc/passwd && echo kept'
+  is "$output" "v1"$'\n'"made"$'\n'"again"$'\n'"deleted"$'\n'"kept"
+  run_cabin history --format '{{.CreatedBy}}' localhost/squashed
+  is "${lines[0]}" "/bin/sh -c #\(nop\) --squash of 3 layers"
+  run_cabin build -q --squash-all -t flat "$CTX"
+  run_cabin image inspect --format '{{len .RootFS.Layers}}' localhost/flat
+  is "$output" "1"
+  run_cabin run --rm localhost/flat sh -c 'cat /app/made; test -e /etc/group || echo deleted'
+  is "$output" "made"$'\n'"again"$'\n'"deleted"
+}
+
 @test "build: RUN's history shows its ARGs; an unused --build-arg is warned about" {
   cat >"$CTX/Containerfile" <<EOF
 FROM $PROBE_IMAGE
