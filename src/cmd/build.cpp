@@ -77,11 +77,18 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
       if (eq == std::string::npos) fail("invalid --secret {:?}: want id=ID,src=FILE", sec);
       kv[field.substr(0, eq)] = field.substr(eq + 1);
     }
-    std::string id = kv["id"], src = kv.count("src") ? kv["src"] : kv["source"];
-    if (kv.count("type") && kv["type"] != "file") fail("invalid --secret {:?}: only type=file is supported", sec);
-    if (id.empty() || src.empty()) fail("invalid --secret {:?}: want id=ID,src=FILE", sec);
+    std::string id = kv["id"], src = kv.count("src") ? kv["src"] : kv["source"], env = kv["env"];
+    if (kv.count("type") && kv["type"] != "file" && kv["type"] != "env")
+      fail("invalid --secret {:?}: type is file or env", sec);
+    if (id.empty() || src.empty() == env.empty()) fail("invalid --secret {:?}: want id=ID,src=FILE or id=ID,env=VAR", sec);
+    if (!env.empty()) {
+      const char* value = std::getenv(env.c_str());
+      if (value == nullptr) fail("--secret {}: the environment variable {} is not set", id, env);
+      b.secrets[id] = {"", value};
+      continue;
+    }
     if (::access(src.c_str(), R_OK) != 0) fail("--secret {}: cannot read {}: {}", id, src, std::strerror(errno));
-    b.secrets[id] = std::filesystem::absolute(src).string();
+    b.secrets[id] = {std::filesystem::absolute(src).string(), ""};
   }
   // --timestamp, else SOURCE_DATE_EPOCH (the reproducible-builds convention).
   b.timestamp = o.timestamp;
@@ -112,7 +119,7 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("--annotation", o->annotations, "Set an annotation on the image's manifest (KEY=VALUE)")->allow_extra_args(false);
   app.add_option("--platform", o->build.platform, "Set the OS/ARCH[/VARIANT] of the image (this machine's only)");
   app.add_option("-v,--volume", o->build.volumes, "Bind mount a host directory into RUN steps (HOST-DIR:CONTAINER-DIR[:OPTIONS])")->allow_extra_args(false);
-  app.add_option("--secret", o->secrets, "Secret file for RUN --mount=type=secret (id=ID,src=FILE)")->allow_extra_args(false);
+  app.add_option("--secret", o->secrets, "Secret for RUN --mount=type=secret (id=ID,src=FILE or id=ID,env=VAR)")->allow_extra_args(false);
   app.add_option("--timestamp", o->timestamp, "Set created timestamp to the specified epoch seconds (also file times in layers)");
   app.add_option("--target", o->build.target, "Set the target build stage to build");
   app.add_flag("--squash", o->build.squash, "Squash the layers the build adds into one new layer");

@@ -371,7 +371,7 @@ class Builder {
   std::string cache_file(const std::string& key) const { return fs::join(paths_.graphroot, "build-cache/" + key); }
 
   bool from_cache(const std::string& key, State& s) {
-    if (o_.no_cache) return false;
+    if (o_.no_cache || !o_.layers) return false;  // (--layers=false: no cache, as Buildah)
     auto id = fs::read_file_if_exists(cache_file(key));
     if (!id || !store_.find_image(trim(*id))) return false;
     auto args = s.args;
@@ -567,6 +567,18 @@ class Builder {
     return h;
   }
 
+  // A secret as a file: --secret's src, or an env= value written (0600) to
+  // the build's scratch space once.
+  std::string secret_file(const std::string& id, const BuildOptions::Secret& secret) {
+    if (!secret.file.empty()) return secret.file;
+    auto& path = secret_files_[id];
+    if (path.empty()) {
+      path = fs::join(temp_dir("secret"), "value");
+      fs::write_file_atomic(path, secret.value, 0600);
+    }
+    return path;
+  }
+
   // RUN --mount=type=bind|cache|tmpfs|secret,…: what the step's container
   // gets; returns what the cache key needs of it (a bound source's content
   // checksum; never a secret's value).
@@ -598,17 +610,33 @@ class Builder {
     target = build::clean_path(target.front() == '/' ? target : (workdir.empty() ? "/" : workdir) + "/" + target);
     for (std::string p = target; p != "/" && !p.empty(); p = p.substr(0, p.rfind('/')))
       placeholders.insert(p.substr(1));
-    std::string extra, opts;
+    std::string extra;
     if (type == "bind") {
       Source src = source_from(in, take("from"));
       std::string source = build::clean_path("/" + take("source", "/")).substr(1);
       bool rw = take("rw", "false") != "false";
-      if (rw) bad("rw bind mounts (writes thrown away) are not supported by cabin build yet");
       UniqueFd fd = fs::open_in_root(src.root, source.empty() ? "." : source, O_PATH);
       if (!fd) bad(fmt::format("{:?} is not in {}", source.empty() ? "/" : source, src.where));
+      // The source as the root resolved it (symlinks kept inside it).
       std::string host = fs::read_link(fmt::format("/proc/self/fd/{}", fd.get()));
-      storage::TarTree t{src.root, source.empty() ? "." : source, "m", std::make_pair(0u, 0u), false};
+      struct stat st {};
+      if (::fstat(fd.get(), &st) != 0) throw_errno("stat {}", host);
+      UniqueFd parent(::open(parent_of(host).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!parent) throw_errno("open {}", parent_of(host));
+      storage::TarTree t{parent.get(), base_of(host), "m", std::make_pair(0u, 0u), false};
       extra = "\nbind " + target + " " + tar_digest({t});
+      if (rw) {
+        // A copy: the step's writes go nowhere (Docker's rw bind mount).
+        std::string dir = temp_dir("bind");
+        UniqueFd into(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!into) throw_errno("open {}", dir);
+        storage::TarTree copy{parent.get(), base_of(host), S_ISDIR(st.st_mode) ? "" : "f", std::nullopt, false};
+        auto eo = storage::default_extract_options();
+        eo.whiteouts = false;
+        through_pipe([&](int out) { storage::write_tree_tar(out, copy); }, [&](int in_fd) { storage::extract_tar_fd(in_fd, into.get(), eo); });
+        co.run.mounts.push_back(fmt::format("type=bind,source={},target={}", S_ISDIR(st.st_mode) ? dir : fs::join(dir, "f"), target));
+        return extra;
+      }
       co.run.mounts.push_back(fmt::format("type=bind,source={},target={},ro", host, target));
     } else if (type == "cache") {
       std::string cache_id = id.empty() ? target : id;
@@ -638,7 +666,7 @@ class Builder {
         placeholders.erase(target.substr(1));
         return "";
       }
-      co.run.mounts.push_back(fmt::format("type=bind,source={},target={},ro", it->second, target));
+      co.run.mounts.push_back(fmt::format("type=bind,source={},target={},ro", secret_file(id, it->second), target));
     }
     if (!kv.empty()) bad(fmt::format("unknown option {:?}", kv.begin()->first));
     return extra;
@@ -1104,6 +1132,7 @@ class Builder {
   };
   std::list<Scratch> scratch_;                                // downloads, unpacked contexts
   std::string context_;                                       // the context's directory
+  std::map<std::string, std::string> secret_files_;           // env= secrets written out, by id
   std::list<build::Dockerfile> triggers_;                     // ONBUILD triggers run (steps refer to them)
   int stage_index_ = 0;
   int step_ = 0, total_ = 0, stage_no_ = 0, stages_ = 0;

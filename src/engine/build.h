@@ -25,7 +25,11 @@ struct BuildOptions {
   std::vector<std::string> labels;  // KEY=VALUE, added to the final image
   std::map<std::string, std::string> annotations;  // the final image's manifest's
   std::string platform;        // --platform: must be this machine's ("" for it)
-  std::map<std::string, std::string> secrets;  // --secret id=ID,src=FILE: id -> the file
+  struct Secret {
+    std::string file;   // src=FILE (absolute)
+    std::string value;  // env=VAR: its value, when there is no file
+  };
+  std::map<std::string, Secret> secrets;  // --secret, by id
   std::vector<std::string> volumes;  // -v for every RUN step (HOST:CTR[:OPTS])
   std::string pull = "missing";
   std::string network;         // for RUN steps; "" as run's default

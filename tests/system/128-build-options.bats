@@ -154,6 +154,51 @@ EOF
   is "$output" "$arch"
 }
 
+@test "build: the remaining instructions -- ENTRYPOINT, SHELL, STOPSIGNAL, VOLUME, MAINTAINER, old-form ENV, substitutions, the escape directive" {
+  cat >"$CTX/Containerfile" <<'EOF'
+# escape=`
+FROM $BASE_IMAGE
+MAINTAINER Jane Builder <jane@example.com>
+ARG UNSET
+ARG SET=yes
+ENV GREETING hello there
+ENV DEFAULTED=${UNSET:-fallback} ALTERNATE=${SET:+alt} `
+    JOINED=a`
+b
+SHELL ["/bin/sh", "-e", "-c"]
+RUN echo "$GREETING|$DEFAULTED|$ALTERNATE|$JOINED" >/env.txt
+STOPSIGNAL SIGUSR1
+VOLUME ["/data", "/logs"]
+ENTRYPOINT ["cat"]
+CMD ["/env.txt"]
+EOF
+  sed -i "s|\$BASE_IMAGE|$PROBE_IMAGE|" "$CTX/Containerfile"
+  run_cabin build -q -t rest "$CTX"
+  run_cabin run --rm localhost/rest
+  is "$output" "hello there\|fallback\|alt\|ab"
+  run_cabin image inspect --format '{{.Author}}|{{.Config.StopSignal}}|{{json .Config.Shell}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{range $k, $v := .Config.Volumes}}{{$k}} {{end}}' localhost/rest
+  is "$output" 'Jane Builder <jane@example.com>\|SIGUSR1\|\["/bin/sh","-e","-c"\]\|\["cat"\]\|\["/env.txt"\]\|/data /logs '
+}
+
+@test "build: --pull, --label, --format docker, --iidfile, --layers=false, --network none" {
+  printf 'FROM %s\nRUN echo x >/x\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin build -q --pull=never --label built.by=test --format docker --iidfile "$BATS_TEST_TMPDIR/iid" \
+    --network none -t opts "$CTX"
+  local id=$output
+  is "$(cat "$BATS_TEST_TMPDIR/iid")" "sha256:$id"
+  run_cabin image inspect --format '{{index .Config.Labels "built.by"}} {{.ManifestType}}' localhost/opts
+  is "$output" "test application/vnd.docker.distribution.manifest.v2\+json"
+  run_cabin build --layers=false -t nolayers "$CTX"
+  assert_not_contains "$output" "Using cache"
+  run_cabin build -t nolayers2 "$CTX"
+  assert_contains "$output" "Using cache" "the earlier build's cache"
+  run_cabin 125 build -f /dev/null "$CTX"
+  expect_error "/dev/null: no FROM instruction: a build needs at least one stage"
+  printf 'FROM localhost/not-here:1\n' >"$CTX/Containerfile"
+  run_cabin 125 build --pull=never "$CTX"
+  expect_error ".*localhost/not-here:1.*"
+}
+
 @test "build: bad contexts and flags: one line, nothing made" {
   local before
   before=$(image_ids)

@@ -49,6 +49,15 @@ EOF
   is "$output" "changed"$'\n'"tool"$'\n'"2" "a changed bound source reruns the step; the cache kept the first run's line"
 }
 
+@test "build: RUN --mount=type=bind,rw: the step may write; the context stays as it was" {
+  printf 'FROM %s\nRUN --mount=type=bind,source=conf,target=/mnt/conf,rw echo written >/mnt/conf/settings && cat /mnt/conf/settings >/seen\n' \
+    "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin build -q -t rw "$CTX"
+  run_cabin run --rm localhost/rw cat /seen
+  is "$output" "written"
+  is "$(cat "$CTX/conf/settings")" "from the context" "the context's file"
+}
+
 @test "build: RUN --mount=type=secret: there at RUN, in no layer, config or history" {
   echo 's3cr3t-value' >"$BATS_TEST_TMPDIR/token"
   cat >"$CTX/Containerfile" <<EOF
@@ -66,6 +75,11 @@ EOF
   assert_not_contains "$output" "s3cr3t"
   run_cabin 1 unshare grep -rl -D skip s3cr3t "$GRAPHROOT/layers" "$GRAPHROOT/blobs"
   is "$output" "" "the value is in no layer and no blob"
+  TOKEN_VALUE=1234567 run_cabin build -q --no-cache -t secret-env --secret id=token,env=TOKEN_VALUE "$CTX"
+  run_cabin run --rm localhost/secret-env cat /length
+  is "$output" "7" "env= gives the variable's value"
+  run_cabin 125 build --secret id=token,env=NOT_SET_ANYWHERE "$CTX"
+  expect_error "--secret token: the environment variable NOT_SET_ANYWHERE is not set"
   run_cabin 125 build --no-cache "$CTX"
   expect_error "$CTX/Containerfile:2: RUN --mount=type=secret,id=token: no secret \"token\" was given \(--secret id=token,src=FILE\)"
   run_cabin 125 build --secret id=token,src="$BATS_TEST_TMPDIR/none" "$CTX"
