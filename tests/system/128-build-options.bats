@@ -155,9 +155,14 @@ EOF
 }
 
 @test "build: the remaining instructions -- ENTRYPOINT, SHELL, STOPSIGNAL, VOLUME, MAINTAINER, old-form ENV, substitutions, the escape directive" {
+  echo 'from scratch' >"$CTX/note.txt"
   cat >"$CTX/Containerfile" <<'EOF'
+# syntax=docker/dockerfile:1
 # escape=`
+FROM scratch AS files
+COPY --link note.txt /
 FROM $BASE_IMAGE
+COPY --from=files /note.txt /note.txt
 MAINTAINER Jane Builder <jane@example.com>
 ARG UNSET
 ARG SET=yes
@@ -167,6 +172,7 @@ ENV DEFAULTED=${UNSET:-fallback} ALTERNATE=${SET:+alt} `
 b
 SHELL ["/bin/sh", "-e", "-c"]
 RUN echo "$GREETING|$DEFAULTED|$ALTERNATE|$JOINED" >/env.txt
+RUN ["/bin/sh", "-c", "echo exec-form >/exec.txt && rm /etc/group && rm -rf /srv && mkdir /srv && echo new >/srv/only"]
 STOPSIGNAL SIGUSR1
 VOLUME ["/data", "/logs"]
 ENTRYPOINT ["cat"]
@@ -176,15 +182,21 @@ EOF
   run_cabin build -q -t rest "$CTX"
   run_cabin run --rm localhost/rest
   is "$output" "hello there\|fallback\|alt\|ab"
+  run_cabin run --rm --entrypoint cat localhost/rest /note.txt
+  is "$output" "from scratch" "a file of a FROM scratch stage"
+  run_cabin run --rm --entrypoint sh localhost/rest -c 'cat /exec.txt; ls -A /srv; test -e /etc/group || echo no-group'
+  is "$output" "exec-form"$'\n'"only"$'\n'"no-group" "exec form; a deleted file and a replaced directory (whiteout, opaque)"
   run_cabin image inspect --format '{{.Author}}|{{.Config.StopSignal}}|{{json .Config.Shell}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}|{{range $k, $v := .Config.Volumes}}{{$k}} {{end}}' localhost/rest
   is "$output" 'Jane Builder <jane@example.com>\|SIGUSR1\|\["/bin/sh","-e","-c"\]\|\["cat"\]\|\["/env.txt"\]\|/data /logs '
 }
 
 @test "build: --pull, --label, --format docker, --iidfile, --layers=false, --network none" {
   printf 'FROM %s\nRUN echo x >/x\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
-  run_cabin build -q --pull=never --label built.by=test --format docker --iidfile "$BATS_TEST_TMPDIR/iid" \
-    --network none -t opts "$CTX"
+  run_cabin build -q --pull=always --label built.by=test --format docker --iidfile "$BATS_TEST_TMPDIR/iid" \
+    --network none -t opts -t opts:2 "$CTX"
   local id=$output
+  run_cabin images --format '{{.Repository}}:{{.Tag}} {{.ID}}' --filter reference='localhost/opts*'
+  is "$(sort <<<"$output")" "localhost/opts:2 ${id:0:12}"$'\n'"localhost/opts:latest ${id:0:12}" "two tags"
   is "$(cat "$BATS_TEST_TMPDIR/iid")" "sha256:$id"
   run_cabin image inspect --format '{{index .Config.Labels "built.by"}} {{.ManifestType}}' localhost/opts
   is "$output" "test application/vnd.docker.distribution.manifest.v2\+json"
