@@ -582,7 +582,7 @@ class Builder {
   // RUN --mount=type=bind|cache|tmpfs|secret,…: what the step's container
   // gets; returns what the cache key needs of it (a bound source's content
   // checksum; never a secret's value).
-  std::string run_mount(const Instruction& in, const State& s, const std::string& spec, CreateOptions& co,
+  std::string run_mount(const Instruction& in, State& s, const std::string& spec, CreateOptions& co,
                         std::set<std::string>& placeholders) {
     std::map<std::string, std::string> kv;
     for (const auto& field : split(spec, ',')) {
@@ -606,7 +606,7 @@ class Builder {
       bad(fmt::format("type {:?} is not supported (bind, cache, tmpfs, secret)", type));
     if (type == "secret" && target.empty()) target = "/run/secrets/" + id;
     if (target.empty()) bad("it needs a target");
-    std::string workdir = inner(const_cast<State&>(s)).value("WorkingDir", "");
+    std::string workdir = inner(s).value("WorkingDir", "");
     target = build::clean_path(target.front() == '/' ? target : (workdir.empty() ? "/" : workdir) + "/" + target);
     for (std::string p = target; p != "/" && !p.empty(); p = p.substr(0, p.rfind('/')))
       placeholders.insert(p.substr(1));
