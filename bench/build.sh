@@ -69,30 +69,24 @@ fi
 
 # ---------------------------------------------------------------- samples
 declare -A t
-for i in $(seq "$RUNS"); do
-  order=(c p)
-  for k in 0 1; do
-    tool=${order[(i + k) % 2]}
-    t[uncached_$tool]+=" $(user_seconds "$(build_cmd "${!tool}" --no-cache)")"
+# sample KEY [BUILD-OPTIONS…]: RUNS rounds of a build by both tools (the order
+# rotating), into t[KEY_c] and t[KEY_p]; $before runs first in each round.
+sample() {
+  local key=$1 i k tool order=(c p)
+  shift
+  for i in $(seq "$RUNS"); do
+    [[ -z ${before:-} ]] || quietly "${before//@/$i}"
+    for k in 0 1; do
+      tool=${order[(i + k) % 2]}
+      t[${key}_$tool]+=" $(user_seconds "$(build_cmd "${!tool}" "$@")")"
+    done
   done
-done
+}
+sample uncached --no-cache
 # An edit (new content, not just a new mtime) to one source file per round,
 # then both tools rebuild.
-for i in $(seq "$RUNS"); do
-  quietly "echo $i >$ctx/src/rev"
-  order=(c p)
-  for k in 0 1; do
-    tool=${order[(i + k) % 2]}
-    t[touch_$tool]+=" $(user_seconds "$(build_cmd "${!tool}")")"
-  done
-done
-for i in $(seq "$RUNS"); do
-  order=(c p)
-  for k in 0 1; do
-    tool=${order[(i + k) % 2]}
-    t[cached_$tool]+=" $(user_seconds "$(build_cmd "${!tool}")")"
-  done
-done
+before="echo @ >$ctx/src/rev" sample touch
+sample cached
 
 # ---------------------------------------------------------------- checks
 # Both images run and show the last edit; a cached build takes every step

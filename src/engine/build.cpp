@@ -79,9 +79,8 @@ class Builder {
     // The platform ARGs Docker predefines, then those before the first FROM,
     // which FROM lines may use.
     auto host = image::host_platform();
-    std::string plat = host.os + "/" + host.architecture + (host.variant.empty() ? "" : "/" + host.variant);
     for (const char* p : {"TARGET", "BUILD"}) {
-      globals_[std::string(p) + "PLATFORM"] = plat;
+      globals_[std::string(p) + "PLATFORM"] = host.string();
       globals_[std::string(p) + "OS"] = host.os;
       globals_[std::string(p) + "ARCH"] = host.architecture;
       globals_[std::string(p) + "VARIANT"] = host.variant;
@@ -408,6 +407,17 @@ class Builder {
     s.cfg["history"].push_back(h);
   }
 
+  // A step's end: its layer (a diff ID; "" for a metadata step) and history
+  // entry, the new image stored and kept in the cache under key.
+  void finish_step(State& s, const std::string& key, const std::string& created_by, const std::string& diff_id) {
+    if (!diff_id.empty()) s.cfg["rootfs"]["diff_ids"].push_back(diff_id);
+    history(s, created_by, diff_id.empty());
+    changing(s);
+    store_state(s);
+    to_cache(key, s);
+    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+  }
+
   void step(const Instruction& in, State& s) {
     const std::string& k = in.keyword;
     if (k == "RUN") return run_step(in, s);
@@ -421,11 +431,7 @@ class Builder {
     std::string key = key_of(s, in, "");
     if (from_cache(key, s)) return;
     metadata(in, s);
-    history(s, fmt::format("/bin/sh -c #(nop) {}", in.original), true);
-    changing(s);
-    store_state(s);
-    to_cache(key, s);
-    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+    finish_step(s, key, fmt::format("/bin/sh -c #(nop) {}", in.original), "");
   }
 
   std::vector<std::string> command_of(const Instruction& in, State& s) {
@@ -713,7 +719,6 @@ class Builder {
     int code = run_foreground(containers, paths_, rec, created.config, false);
     if (code != 0) fail("building at STEP \"{}\": while running runtime: exit status {}", in.original, code);
     auto layer = commit_changes(store_, containers, rec, o_.timestamp, placeholders);
-    s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
     // As Docker and Buildah record it: the stage's ARGs first ("|2 A=1 B=2 ").
     std::string by = in.json ? join(in.json_args, " ") : fmt::format("/bin/sh -c {}", in.args);
     if (!s.args.empty()) {
@@ -721,11 +726,7 @@ class Builder {
       for (const auto& [k, v] : s.args) args += fmt::format("{}={} ", k, v);
       by = fmt::format("|{} {}{}", s.args.size(), args, by);
     }
-    history(s, by, false);
-    changing(s);
-    store_state(s);
-    to_cache(key, s);
-    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+    finish_step(s, key, by, layer.diff_id);
   }
 
   // Whether path is a directory in the stage's image (layers top down; a
@@ -1087,12 +1088,7 @@ class Builder {
     std::string key = key_of(s, in, content);
     if (from_cache(key, s)) return;
     auto layer = layer_from_trees(trees);
-    s.cfg["rootfs"]["diff_ids"].push_back(layer.diff_id);
-    history(s, fmt::format("/bin/sh -c #(nop) {} {} in {} ", in.keyword, content.substr(7, 12), dest), false);
-    changing(s);
-    store_state(s);
-    to_cache(key, s);
-    say(fmt::format("--> {}", s.image_id.substr(0, 12)));
+    finish_step(s, key, fmt::format("/bin/sh -c #(nop) {} {} in {} ", in.keyword, content.substr(7, 12), dest), layer.diff_id);
   }
 
   // The sources' checksum: their tar with every mtime the same, so that
