@@ -183,15 +183,28 @@ struct Networking {
     if (stack) stack->attach(std::move(started.taps), started.pidfd.get());
   }
   PollSource* poll() { return stack.get(); }
+  // The container is done with its networks: its peers stop seeing its
+  // name before anyone sees it stopped.
+  void leave() {
+    stack.reset();
+    members.reset();
+  }
 
   // network connect/disconnect, asked of the monitor while the container
   // (pidfd) runs; cfg follows, for its restarts. "" or an error.
   std::string control(runtime::AttachMsg kind, std::string_view data, runtime::StartConfig& cfg, int pidfd) {
     try {
       if (!members || !stack || pidfd < 0) fail("the container is on no network that can change while it runs");
+      auto is_outbound = [](const runtime::TapSpec& t) { return std::string_view(t.name) == "tap0"; };
       auto& nets = cfg.net.networks;
+      auto& taps = cfg.spec.taps;
+      bool had_outbound = members->outbound();
       if (kind == runtime::AttachMsg::Disconnect) {
         std::string name(data);
+        auto link = std::find_if(members->links().begin(), members->links().end(),
+                                 [&](const net::Link& l) { return l.network == name; });
+        if (link != members->links().end())
+          std::erase_if(taps, [&](const runtime::TapSpec& t) { return t.address == link->ip && !is_outbound(t); });
         stack->disconnect(name);  // the relay and its tap: the device is gone
         members->remove(name);
         std::erase_if(nets, [&](const net::Attachment& a) { return a.network == name; });
@@ -200,14 +213,25 @@ struct Networking {
         net::Attachment a{j.at("network"), j.at("aliases"), j.at("ip"), j.at("mac")};
         const net::Link& link = members->add(a);
         try {
-          stack->connect(link, make_tap_in(pidfd, tap_for(link, cfg)));
+          auto spec = tap_for(link, cfg);
+          stack->connect(link, make_tap_in(pidfd, spec));
+          taps.push_back(spec);
         } catch (...) {
           members->remove(a.network);
           throw;
         }
         nets.push_back(a);
       }
-      cfg.spec.taps = net::tap_specs(cfg.net, members->links());
+      // A way out came or went with the network: the user-mode stack's
+      // device (and its default route) with it.
+      if (members->outbound() && !had_outbound) {
+        auto spec = net::tap_specs(cfg.net, members->links()).front();
+        stack->set_outbound(make_tap_in(pidfd, spec));
+        taps.insert(taps.begin(), spec);
+      } else if (!members->outbound() && had_outbound) {
+        stack->set_outbound({});
+        std::erase_if(taps, is_outbound);
+      }
       return "";
     } catch (const std::exception& e) {
       return e.what();
@@ -381,12 +405,25 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   so.sig_proxy = cfg.sig_proxy;
   so.out_fd = out_rd.get();
   so.err_fd = err_rd.get();
-  so.extra = network.poll();
+  // network connect/disconnect reach it through its control socket.
+  std::optional<runtime::ControlServer> control;
+  PollSet extra;
+  if (network.poll()) extra.sources.push_back(network.poll());
+  if (cfg.net.mode == net::Mode::Bridge) {
+    control.emplace(runtime::listen_attach(waiter_marker(paths, rec.id), runtime::kControlSocket),
+                    [&](runtime::AttachMsg kind, std::string_view data) {
+                      return network.control(kind, data, cfg, started.pidfd.get());
+                    });
+    extra.sources.push_back(&*control);
+  }
+  so.extra = &extra;
   if (log)
     so.tee = [&](int stream, std::string_view data) {
       log->write(stream == 2 ? runtime::LogStream::Stderr : runtime::LogStream::Stdout, data);
     };
   int code = runtime::exit_code_of(runtime::supervise(so));
+  control.reset();
+  network.leave();
   if (log) log->flush();
   try {
     auto lock = containers.lock(rec.id);
@@ -479,14 +516,10 @@ namespace {
 // text when it could not.
 std::string ask_monitor(const config::StorePaths& paths, const storage::ContainerRecord& rec, runtime::AttachMsg kind,
                         const std::string& payload) {
-  UniqueFd sock;
-  try {
-    sock = runtime::connect_attach(waiter_marker(paths, rec.id));
-  } catch (const Error&) {
-    fail("container {} runs in the foreground of `cabin run`, which cannot change its networks: "
-         "change them while it is stopped, or run it with -d",
-         rec.name);
-  }
+  // A monitor's attach socket, or the control socket of a foreground run.
+  UniqueFd sock = runtime::connect_attach(waiter_marker(paths, rec.id));
+  if (!sock) sock = runtime::connect_attach(waiter_marker(paths, rec.id), runtime::kControlSocket);
+  if (!sock) fail("the monitor of container {} went away", rec.name);
   if (!runtime::send_msg(sock.get(), kind, payload)) fail("the monitor of container {} went away", rec.name);
   std::string buf(65536, '\0');
   for (;;) {  // output broadcast to attached clients comes first
@@ -641,13 +674,17 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       live_pidfd = started.pidfd.get();
       int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr), network.poll()));
       live_pidfd = -1;
+      // No further run (a stop asks first): the networks are left before
+      // the exit is recorded.
+      bool left = !should_restart(cfg.restart, containers.state(id), code);
+      if (left) network.leave();
       bool again;
       int restarts;
       {
         auto lock = containers.lock(id);
         auto st = containers.state(id);
         mark_exited(st, code);
-        again = should_restart(cfg.restart, st, code);
+        again = !left && should_restart(cfg.restart, st, code);
         if (again) ++st.restart_count;
         st.restarting = again;
         restarts = st.restart_count;

@@ -10,8 +10,11 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <ctime>
 
 #include "util/error.h"
 #include "util/log.h"
@@ -22,6 +25,19 @@ namespace {
 
 constexpr size_t kPipeSize = 1 << 20;  // what one splice may carry
 constexpr size_t kMaxConns = 1024;
+constexpr size_t kMaxPeers = 1024;
+constexpr int64_t kPeerIdleMs = 60000;  // a UDP client's socket is dropped after a minute of silence
+constexpr int kBatch = 64;              // datagrams moved per turn and socket
+
+int64_t now_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool same_address(const sockaddr_storage& a, socklen_t alen, const sockaddr_storage& b, socklen_t blen) {
+  return alen == blen && std::memcmp(&a, &b, alen) == 0;
+}
 
 void set_nodelay(int fd) {
   int one = 1;
@@ -32,17 +48,17 @@ void set_nodelay(int fd) {
 
 Forwarder::Forwarder(const std::vector<PortMapping>& ports, in_addr_t guest) : guest_(guest) {
   for (const auto& p : ports) {
-    if (p.protocol != "tcp") continue;
+    bool udp = p.protocol == "udp";
     sockaddr_storage ss;
     socklen_t len = host_sockaddr(p, &ss);
-    UniqueFd s(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    UniqueFd s(::socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!s) throw_errno("socket");
     int one = 1;
-    ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (!udp) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6) ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || ::listen(s.get(), 128) != 0)
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 || (!udp && ::listen(s.get(), 128) != 0))
       publish_failed(p, errno);
-    listeners_.push_back({std::move(s), p.container_port});
+    listeners_.push_back({std::move(s), p.container_port, udp});
   }
 }
 
@@ -60,11 +76,12 @@ void Forwarder::stop_helper() {
 
 void Forwarder::attach(int pidfd) {
   conns_.clear();
+  peers_.clear();
   stop_helper();
   if (listeners_.empty()) return;
   pid_t pid = fork_in_netns(pidfd, &helper_sock_, [](int sock) {
     // The helper: one new socket in the container's network namespace for
-    // each byte asked, until the waiter closes its end. Nothing of the
+    // each byte asked ('s' TCP, 'd' UDP), until the waiter closes its end. Nothing of the
     // waiter's stays open here: a tap fd held would keep its device alive
     // after a disconnect.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -72,7 +89,7 @@ void Forwarder::attach(int pidfd) {
     ::close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
     char b;
     while (::read(sock, &b, 1) == 1) {
-      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      int fd = ::socket(AF_INET, (b == 'd' ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fd < 0) {
         (void)!::write(sock, "", 1);  // no fd: the waiter drops the client
         continue;
@@ -85,24 +102,58 @@ void Forwarder::attach(int pidfd) {
   helper_ = pid;
 }
 
-UniqueFd Forwarder::container_socket() {
-  if (!helper_sock_ || ::write(helper_sock_.get(), "s", 1) != 1) return {};
-  int fd = recv_fd(helper_sock_.get());
-  return UniqueFd(fd);
+UniqueFd Forwarder::connect_upstream(const Listener& l) {
+  if (!helper_sock_ || ::write(helper_sock_.get(), l.udp ? "d" : "s", 1) != 1) return {};
+  UniqueFd up(recv_fd(helper_sock_.get()));
+  if (!up) return {};
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = guest_;
+  to.sin_port = htons(l.container_port);
+  if (::connect(up.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) return {};
+  return up;
 }
 
-void Forwarder::accept_on(Listener& l) {
+// Datagrams from host clients: each goes out of its client's socket in the
+// container (made and connected on its first datagram).
+void Forwarder::receive_on(const Listener& l) {
+  for (int i = 0; i < kBatch; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_len = sizeof from;
+    ssize_t n = ::recvfrom(l.fd.get(), buf_, sizeof buf_, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) return;
+    auto it = std::find_if(peers_.begin(), peers_.end(), [&](const Peer& p) {
+      return p.listener == &l && same_address(p.client, p.client_len, from, from_len);
+    });
+    if (it == peers_.end()) {
+      if (peers_.size() >= kMaxPeers) continue;  // dropped, as a full queue would
+      UniqueFd up = connect_upstream(l);
+      if (!up) continue;
+      it = peers_.insert(peers_.end(), Peer{&l, from, from_len, std::move(up), 0});
+    }
+    it->last_ms = now_ms();
+    (void)::send(it->upstream.get(), buf_, static_cast<size_t>(n), MSG_DONTWAIT);
+  }
+}
+
+// Datagrams from the container to one client: sent from the published port.
+void Forwarder::answer(Peer& p) {
+  for (int i = 0; i < kBatch; ++i) {
+    ssize_t n = ::recv(p.upstream.get(), buf_, sizeof buf_, MSG_DONTWAIT);
+    if (n < 0) return;
+    p.last_ms = now_ms();
+    (void)::sendto(p.listener->fd.get(), buf_, static_cast<size_t>(n), MSG_DONTWAIT,
+                   reinterpret_cast<const sockaddr*>(&p.client), p.client_len);
+  }
+}
+
+void Forwarder::accept_on(const Listener& l) {
   for (int i = 0; i < 16; ++i) {
     UniqueFd client(::accept4(l.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!client) return;
     if (conns_.size() >= kMaxConns) continue;  // dropped: closed at once
-    UniqueFd up = container_socket();
+    UniqueFd up = connect_upstream(l);
     if (!up) continue;
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_addr.s_addr = guest_;
-    to.sin_port = htons(l.container_port);
-    if (::connect(up.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) continue;
     set_nodelay(client.get());
     set_nodelay(up.get());
     Conn c;
@@ -180,8 +231,14 @@ bool Forwarder::pump(Conn& c, short client_rev, short upstream_rev) {
   return !(c.up.shut && c.down.shut);
 }
 
-void Forwarder::prepare(std::vector<pollfd>& fds, int*) {
+void Forwarder::prepare(std::vector<pollfd>& fds, int* timeout_ms) {
   for (const auto& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
+  int64_t now = now_ms();
+  std::erase_if(peers_, [&](const Peer& p) { return now - p.last_ms >= kPeerIdleMs; });
+  for (const auto& p : peers_) {
+    fds.push_back({p.upstream.get(), POLLIN, 0});
+    lower_timeout(timeout_ms, static_cast<int>(p.last_ms + kPeerIdleMs - now));
+  }
   for (const auto& c : conns_) {
     if (!c.connected) {
       fds.push_back({c.client.get(), 0, 0});
@@ -201,13 +258,20 @@ void Forwarder::prepare(std::vector<pollfd>& fds, int*) {
 }
 
 void Forwarder::dispatch(const pollfd* fds, size_t n) {
-  if (n < listeners_.size()) return;
-  // Connections accepted here have no entries yet: they go to the back,
-  // after the ones that were polled.
-  size_t polled = (n - listeners_.size()) / 2;
-  for (size_t i = 0; i < listeners_.size(); ++i)
-    if (fds[i].revents & POLLIN) accept_on(listeners_[i]);
+  if (n < listeners_.size() + peers_.size()) return;
+  // Connections and clients that come here have no entries yet: they go to
+  // the back, after the ones that were polled.
   const pollfd* e = fds + listeners_.size();
+  size_t polled_peers = peers_.size();
+  size_t polled = (n - listeners_.size() - polled_peers) / 2;
+  auto peer = peers_.begin();
+  for (size_t k = 0; k < polled_peers; ++k, ++peer, ++e)
+    if (e->revents & POLLIN) answer(*peer);
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    if (!(fds[i].revents & POLLIN)) continue;
+    if (listeners_[i].udp) receive_on(listeners_[i]);
+    else accept_on(listeners_[i]);
+  }
   auto it = conns_.begin();
   for (size_t k = 0; k < polled && it != conns_.end(); ++k, e += 2) {
     if (!pump(*it, e[0].revents, e[1].revents)) it = conns_.erase(it);

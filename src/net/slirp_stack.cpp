@@ -49,13 +49,11 @@ int from_poll(short revents) {
   return e;
 }
 
-// Whether a published port goes through the splice forwarder (Podman's
-// default handler, "rootlesskit") rather than the user-mode stack.
-bool forwarded(const NetConfig& c, const PortMapping& p) {
-  return p.protocol == "tcp" && c.slirp.port_handler != "slirp4netns";
-}
+// Whether a published port goes through the forwarder (Podman's default
+// handler, "rootlesskit") rather than the user-mode stack.
+bool forwarded(const NetConfig& c, const PortMapping&) { return c.slirp.port_handler != "slirp4netns"; }
 
-class SlirpStack final : public Stack {
+class SlirpStack final : public PollSource {
  public:
   explicit SlirpStack(const NetConfig& c) {
     auto a = slirp_addresses(c.slirp);
@@ -107,9 +105,8 @@ class SlirpStack final : public Stack {
     if (slirp_) slirp_cleanup(slirp_);
   }
 
-  void attach(std::vector<UniqueFd> taps, int) override {
-    if (taps.empty()) return;
-    tap_ = std::move(taps.front());
+  void attach(UniqueFd tap) {
+    tap_ = std::move(tap);
     announce_guest();
   }
 
@@ -218,8 +215,6 @@ class SlirpStack final : public Stack {
     self->fill_->push_back({fd, to_poll(events), 0});
     return static_cast<int>(self->fill_->size() - 1 - self->base_);
   }
-  void connect(const Link&, UniqueFd) override { fail("the user-mode network has no networks to connect"); }
-  void disconnect(const std::string&) override {}
 
   static int get_revents(int idx, void* opaque) {
     auto* self = static_cast<SlirpStack*>(opaque);
@@ -242,24 +237,20 @@ class SlirpStack final : public Stack {
 // a relay on each network's.
 class Composite final : public Stack {
  public:
-  Composite(const NetConfig& c, const std::vector<Link>& links) {
+  Composite(const NetConfig& c, const std::vector<Link>& links) : config_(c) {
     bool outbound = c.mode == Mode::Slirp ||
                     std::any_of(links.begin(), links.end(), [](const Link& l) { return !l.internal; });
     if (outbound) slirp_ = std::make_unique<SlirpStack>(c);
     for (const auto& l : links) relays_.push_back({l.network, std::make_unique<Relay>(l)});
-    std::vector<PortMapping> tcp;
+    std::vector<PortMapping> ports;
     for (const auto& p : c.ports)
-      if (forwarded(c, p)) tcp.push_back(p);
-    if (!tcp.empty())
-      forwarder_ = std::make_unique<Forwarder>(tcp, links.empty() ? slirp_addresses(c.slirp).container : links[0].ip);
+      if (forwarded(c, p)) ports.push_back(p);
+    if (!ports.empty())
+      forwarder_ = std::make_unique<Forwarder>(ports, links.empty() ? slirp_addresses(c.slirp).container : links[0].ip);
   }
   void attach(std::vector<UniqueFd> taps, int pidfd) override {
     size_t i = 0;
-    if (slirp_ && i < taps.size()) {
-      std::vector<UniqueFd> first;
-      first.push_back(std::move(taps[i++]));
-      slirp_->attach(std::move(first), pidfd);
-    }
+    if (slirp_ && i < taps.size()) slirp_->attach(std::move(taps[i++]));
     if (forwarder_) forwarder_->attach(pidfd);
     for (auto& r : relays_)
       if (i < taps.size()) r.second->attach(std::move(taps[i++]));
@@ -271,37 +262,28 @@ class Composite final : public Stack {
   void disconnect(const std::string& network) override {
     std::erase_if(relays_, [&](const auto& r) { return r.first == network; });
   }
+  void set_outbound(UniqueFd tap) override {
+    slirp_.reset();
+    if (!tap) return;
+    slirp_ = std::make_unique<SlirpStack>(config_);
+    slirp_->attach(std::move(tap));
+  }
   void prepare(std::vector<pollfd>& fds, int* timeout_ms) override {
-    marks_.clear();
-    for (PollSource* p : parts()) {
-      marks_.push_back(fds.size());
-      p->prepare(fds, timeout_ms);
-    }
-    marks_.push_back(fds.size());
+    auto& parts = set_.sources;
+    parts.clear();
+    if (slirp_) parts.push_back(slirp_.get());
+    if (forwarder_) parts.push_back(forwarder_.get());
+    for (auto& r : relays_) parts.push_back(r.second.get());
+    set_.prepare(fds, timeout_ms);
   }
-  void dispatch(const pollfd* fds, size_t n) override {
-    size_t base = marks_.empty() ? 0 : marks_[0], k = 0;
-    for (PollSource* p : parts()) {
-      size_t from = marks_[k] - base, to = marks_[k + 1] - base;
-      ++k;
-      if (to <= n) p->dispatch(fds + from, to - from);
-    }
-  }
+  void dispatch(const pollfd* fds, size_t n) override { set_.dispatch(fds, n); }
 
  private:
-  const std::vector<PollSource*>& parts() {
-    std::vector<PollSource*>& out = parts_;
-    out.clear();
-    if (slirp_) out.push_back(slirp_.get());
-    if (forwarder_) out.push_back(forwarder_.get());
-    for (auto& r : relays_) out.push_back(r.second.get());
-    return out;
-  }
+  NetConfig config_;
   std::unique_ptr<SlirpStack> slirp_;
   std::unique_ptr<Forwarder> forwarder_;
-  std::vector<PollSource*> parts_;  // parts()'s, kept to spare an allocation per turn
   std::vector<std::pair<std::string, std::unique_ptr<Relay>>> relays_;  // by network
-  std::vector<size_t> marks_;
+  PollSet set_;
 };
 
 std::unique_ptr<Stack> make_composite(const NetConfig& c, const std::vector<Link>& links) {

@@ -27,6 +27,10 @@ class Stack : public PollSource {
   // new tap device, or the relay (and so the device) gone.
   virtual void connect(const Link& link, UniqueFd tap) = 0;
   virtual void disconnect(const std::string& network) = 0;
+  // The user-mode stack on tap0 (outbound access) after all, when a
+  // connect gave a container that had only internal networks a network
+  // with a way out; an empty fd takes it away (the device goes with it).
+  virtual void set_outbound(UniqueFd tap) = 0;
 };
 
 // The user-mode stack (when the container has outbound access) and a relay
@@ -39,7 +43,7 @@ struct NetApi {
   int version;
   std::unique_ptr<Stack> (*make_stack)(const NetConfig&, const std::vector<Link>&);
 };
-inline constexpr int kNetApiVersion = 3;
+inline constexpr int kNetApiVersion = 4;
 
 }  // namespace cabin::net
 

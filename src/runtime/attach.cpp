@@ -24,11 +24,11 @@ namespace {
 
 // The socket's address through an O_PATH fd of its directory, which keeps
 // it short whatever the directory's path.
-sockaddr_un socket_address(int dir_fd) {
+sockaddr_un socket_address(int dir_fd, std::string_view name) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%.*s", dir_fd,
-                static_cast<int>(kAttachSocket.size()), kAttachSocket.data());
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%.*s", dir_fd, static_cast<int>(name.size()),
+                name.data());
   return addr;
 }
 
@@ -55,23 +55,23 @@ bool send_msg(int sock, AttachMsg kind, std::string_view data, bool dontwait) {
   return n >= 0;
 }
 
-UniqueFd listen_attach(const std::string& dir) {
+UniqueFd listen_attach(const std::string& dir, std::string_view name) {
   UniqueFd dfd = open_dir(dir);
   UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!sock) throw_errno("socket");
-  sockaddr_un addr = socket_address(dfd.get());
-  ::unlinkat(dfd.get(), std::string(kAttachSocket).c_str(), 0);
+  sockaddr_un addr = socket_address(dfd.get(), name);
+  ::unlinkat(dfd.get(), std::string(name).c_str(), 0);
   if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw_errno("bind the attach socket in {}", dir);
-  if (::listen(sock.get(), 16) != 0) throw_errno("listen on the attach socket");
+    throw_errno("bind the {} socket in {}", name, dir);
+  if (::listen(sock.get(), 16) != 0) throw_errno("listen on the {} socket", name);
   return sock;
 }
 
-UniqueFd connect_attach(const std::string& dir) {
+UniqueFd connect_attach(const std::string& dir, std::string_view name) {
   UniqueFd dfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!sock) throw_errno("socket");
-  sockaddr_un addr = socket_address(dfd.get());
+  sockaddr_un addr = socket_address(dfd.get(), name);
   if (!dfd || ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return {};
   return sock;
 }

@@ -29,19 +29,21 @@ enum class AttachMsg : uint8_t {
   Reply = 8,       // monitor → client: to Connect/Disconnect; "" or an error
 };
 
-// The socket's name in the waiter's runtime directory.
+// The sockets' names in the waiter's runtime directory: a monitor's attach
+// socket, and the control socket of a foreground `run`, which takes only
+// Connect and Disconnect.
 inline constexpr std::string_view kAttachSocket = "attach";
+inline constexpr std::string_view kControlSocket = "control";
 
 // Sends one message; false when the peer is gone (or, with dontwait, its
 // queue is full).
 bool send_msg(int sock, AttachMsg kind, std::string_view data, bool dontwait = false);
 
-// A listening socket at dir/attach (dir may be longer than a sockaddr_un
+// A listening socket at dir/NAME (dir may be longer than a sockaddr_un
 // allows: it is reached through /proc/self/fd).
-UniqueFd listen_attach(const std::string& dir);
-// A connection to the monitor listening in dir; throws Error with Podman's
-// message when nobody listens.
-UniqueFd connect_attach(const std::string& dir);
+UniqueFd listen_attach(const std::string& dir, std::string_view name = kAttachSocket);
+// A connection to the waiter listening at dir/NAME; none when nobody listens.
+UniqueFd connect_attach(const std::string& dir, std::string_view name = kAttachSocket);
 
 // Podman's --detach-keys: "ctrl-p,ctrl-q" (the default), single characters
 // and ctrl-@, ctrl-a … ctrl-z, ctrl-[, ctrl-\, ctrl-], ctrl-^, ctrl-_, joined

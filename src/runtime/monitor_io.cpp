@@ -216,4 +216,31 @@ void MonitorIo::finish(int exit_code) {
   clients_.clear();
 }
 
+void ControlServer::prepare(std::vector<pollfd>& fds, int*) {
+  fds.push_back({listen_.get(), POLLIN, 0});
+  for (const auto& c : clients_) fds.push_back({c.get(), POLLIN, 0});
+}
+
+void ControlServer::dispatch(const pollfd* fds, size_t n) {
+  if (n != 1 + clients_.size()) return;
+  for (size_t k = 0; k < clients_.size(); ++k) {
+    if (!fds[1 + k].revents) continue;
+    char buf[4096];
+    ssize_t got = ::recv(clients_[k].get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    auto kind = static_cast<AttachMsg>(got > 0 ? buf[0] : 0);
+    if (kind == AttachMsg::Connect || kind == AttachMsg::Disconnect)
+      send_msg(clients_[k].get(), AttachMsg::Reply, control_(kind, std::string_view(buf + 1, static_cast<size_t>(got - 1))),
+               true);
+    clients_[k].reset();  // one request each
+  }
+  std::erase_if(clients_, [](const UniqueFd& c) { return !c; });
+  if (fds[0].revents & POLLIN)
+    while (clients_.size() < 16) {
+      UniqueFd c(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!c) break;
+      clients_.push_back(std::move(c));
+    }
+}
+
 }  // namespace cabin::runtime

@@ -69,4 +69,19 @@ class MonitorIo {
   Control control_;
 };
 
+// The control socket of a container that `run` keeps in the foreground:
+// one Connect or Disconnect per connection, answered with a Reply, so that
+// `network connect` and `disconnect` reach it as they reach a monitor.
+class ControlServer final : public PollSource {
+ public:
+  ControlServer(UniqueFd listen_fd, MonitorIo::Control c) : listen_(std::move(listen_fd)), control_(std::move(c)) {}
+  void prepare(std::vector<pollfd>& fds, int* timeout_ms) override;
+  void dispatch(const pollfd* fds, size_t n) override;
+
+ private:
+  UniqueFd listen_;
+  std::vector<UniqueFd> clients_;
+  MonitorIo::Control control_;
+};
+
 }  // namespace cabin::runtime

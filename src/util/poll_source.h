@@ -20,6 +20,33 @@ class PollSource {
   virtual void dispatch(const pollfd* fds, size_t n) = 0;
 };
 
+// Several sources riding as one: each is given the entries it appended.
+// The sources are read at prepare; dispatch serves those same ones.
+class PollSet final : public PollSource {
+ public:
+  std::vector<PollSource*> sources;
+
+  void prepare(std::vector<pollfd>& fds, int* timeout_ms) override {
+    prepared_ = sources;
+    marks_.clear();
+    for (PollSource* s : prepared_) {
+      marks_.push_back(fds.size());
+      s->prepare(fds, timeout_ms);
+    }
+    marks_.push_back(fds.size());
+  }
+  void dispatch(const pollfd* fds, size_t n) override {
+    for (size_t k = 0; k < prepared_.size(); ++k) {
+      size_t from = marks_[k] - marks_[0], to = marks_[k + 1] - marks_[0];
+      if (to <= n) prepared_[k]->dispatch(fds + from, to - from);
+    }
+  }
+
+ private:
+  std::vector<PollSource*> prepared_;
+  std::vector<size_t> marks_;
+};
+
 // Lowers *timeout_ms to ms (-1 means no timeout).
 inline void lower_timeout(int* timeout_ms, int ms) {
   if (ms < 0) return;

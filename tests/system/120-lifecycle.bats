@@ -253,6 +253,13 @@ state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' 
   monitor=$(cabin_out inspect --format '{{.State.ConmonPid}}' victim)
   [[ $monitor -gt 0 ]] || die "no monitor pid"
   kill -9 "$monitor"
+  # kill returns before the process is done dying (the kernel takes some
+  # milliseconds to remove its tap device): wait for its end.
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(cut -d' ' -f3 "/proc/$monitor/stat" 2>/dev/null) =~ ^(Z|)$ ]] && break
+    sleep 0.02
+  done
   run_cabin ps -a --format '{{.Names}} {{.Status}}'
   is "$output" "victim Exited \(137\) .*" "marked exited"
   wait_no_container_processes

@@ -17,6 +17,13 @@ teardown() {
   basic_teardown
 }
 
+# wait_log CONTAINER REGEX: until a line of its log matches.
+wait_log() {
+  local i
+  for ((i = 0; i < 100; i++)); do "$CABIN" logs "$1" 2>/dev/null | grep -qE -- "$2" && return; sleep 0.1; done
+  die "no line matching '$2' in the log of $1"
+}
+
 # wait_http URL: until it answers (the container's server starts).
 wait_http() {
   local i
@@ -128,14 +135,26 @@ wait_http() {
 }
 
 @test "run -p: UDP, ranges, and -P for the image's EXPOSEd ports" {
-  local u base
+  local u u2 base
   u=$(free_port)
-  # The user-mode stack sends replies to a client on the host's loopback
-  # only when the container may reach it (README: published ports).
-  run_cabin run -d --name u -p "$u:9000/udp" --network slirp4netns:allow_host_loopback=true "$PROBE_IMAGE" probe udp-echo 9000
-  sleep 0.5
+  run_cabin run -d --name u -p "$u:9000/udp" "$PROBE_IMAGE" probe udp-echo 9000
+  wait_log u ready
   run "$CABIN_TEST_PROBE" udp 127.0.0.1 "$u" ping
-  is "$output" "echo:ping" "a published UDP port"
+  is "$output" "echo:ping" "a published UDP port answers a client on the host's loopback"
+  run "$CABIN_TEST_PROBE" udp 127.0.0.1 "$u" again
+  is "$output" "echo:again" "the same client again"
+  run_cabin logs u
+  is "$output" $'ready\nfrom 10.0.2.100\nfrom 10.0.2.100' "the container sees datagrams from its own address, as TCP"
+  # Through libslirp instead, replies to the host's loopback need
+  # allow_host_loopback (libslirp's rule), and the client is the gateway.
+  u2=$(free_port)
+  run_cabin run -d --name u2 -p "$u2:9000/udp" --network slirp4netns:port_handler=slirp4netns,allow_host_loopback=true \
+    "$PROBE_IMAGE" probe udp-echo 9000
+  wait_log u2 ready
+  run "$CABIN_TEST_PROBE" udp 127.0.0.1 "$u2" ping
+  is "$output" "echo:ping" "port_handler=slirp4netns"
+  run_cabin logs u2
+  is "${lines[-1]}" "from 10.0.2.2" "sees the gateway"
 
   base=$(free_port)
   run_cabin create --name r -p "$base-$((base + 2)):80-82" "$PROBE_IMAGE" true
@@ -360,7 +379,7 @@ INNER
   is "$(<"$t/ps")" "" "no container is left"
 }
 
-@test "network connect/disconnect: a running container joins and leaves at once, a stopped one at its next start" {
+@test "network connect/disconnect: a running container joins and leaves at once (also run's foreground), a stopped one at its next start" {
   run_cabin network create front
   run_cabin network create --internal back
   run_cabin run -d --name api --network front "$PROBE_IMAGE" httpd -f -p 80 -h /srv
@@ -382,6 +401,32 @@ INNER
   run_cabin 1 exec worker probe http http://10.89.1.77/hello.txt 1
   run_cabin exec api sh -c 'ls /sys/class/net | grep -c eth'
   is "$output" "1" "the device is gone"
+
+  # An internal network alone has no way out; connecting a normal one
+  # brings the user-mode stack (tap0 and its route), disconnecting it
+  # takes them away again.
+  run_cabin 1 exec worker probe ping 10.0.2.2
+  is "$output" "ENETUNREACH" "worker has no way out"
+  run_cabin network connect front worker
+  run_cabin exec worker sh -c 'ls /sys/class/net | tr "\n" " "; probe ping 10.0.2.2'
+  is "$output" "eth0 eth1 lo tap0 ok" "outbound at once"
+  run_cabin exec worker probe http http://api/hello.txt
+  is "$output" "hello from the probe image" "and the new network's names"
+  run_cabin network disconnect front worker
+  run_cabin 1 exec worker sh -c 'ls /sys/class/net | tr "\n" " "; probe ping 10.0.2.2'
+  is "$output" "eth0 lo ENETUNREACH" "gone again with it"
+  run_cabin network connect front worker
+  run_cabin exec worker sh -c 'ls /sys/class/net | tr "\n" " "'
+  is "$output" "eth0 eth1 lo tap0 " "a device name freed by a disconnect is used again"
+
+  # In the foreground of `run`: the run process answers as a monitor does.
+  start_cabin "$BATS_TEST_TMPDIR/fg.out" run --rm --name fg --network back "$PROBE_IMAGE" \
+    sh -c 'echo up; for i in $(seq 200); do [ -e /sys/class/net/eth1 ] && break; sleep 0.1; done; probe http http://api/hello.txt'
+  wait_for_line "$BATS_TEST_TMPDIR/fg.out" up
+  run_cabin network connect front fg
+  wait_cabin
+  is "$status" "0" "the foreground container went on"
+  is "$(tail -n 1 "$BATS_TEST_TMPDIR/fg.out")" "hello from the probe image" "and reached api through the network it was given"
 
   # Stopped: kept for the next start.
   run_cabin create --name later --network front "$PROBE_IMAGE" sh -c 'ls /sys/class/net | grep eth | sort | tr "\n" " "'

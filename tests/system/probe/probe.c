@@ -78,6 +78,7 @@ static const char* usage_text =
     "  ping ADDR            one ICMP echo through a datagram socket: \"ok\", \"timeout\" or errno\n"
     "  udp HOST PORT DATA   send DATA (up to 3 times, 1 s apart), print the reply or \"timeout\"\n"
     "  udp-echo PORT        \"ready\", then send every datagram back with \"echo:\" before it\n"
+    "                       (and print \"from ADDRESS\" for each)\n"
     "  peer PORT            \"ready\", then answer every HTTP request on PORT (IPv6 and IPv4) with\n"
     "                       the client's address\n"
     "  sink PORT            accept TCP connections on PORT forever, discarding what they send\n"
@@ -1140,6 +1141,8 @@ static int cmd_udp_echo(const char* port) {
     socklen_t fl = sizeof from;
     ssize_t n = recvfrom(s, buf + 5, sizeof buf - 5, 0, (struct sockaddr*)&from, &fl);
     if (n < 0) continue;
+    printf("from %s\n", inet_ntoa(from.sin_addr));
+    fflush(stdout);
     sendto(s, buf, (size_t)n + 5, 0, (struct sockaddr*)&from, fl);
   }
 }
