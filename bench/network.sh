@@ -7,6 +7,7 @@
 #   - connection setup: HTTP/1.0 requests per second to a published port
 #     (ab, one connection per request)
 # BENCH_RUNS rounds (default 3); medians. BENCH_MB: megabytes per transfer.
+# BENCH_ONLY: some of "h2c c2h rps" (default all).
 source "$(dirname "$0")/lib.sh"
 bench_setup
 command -v ab >/dev/null || { echo "bench: ab not found (apache2-utils)" >&2; exit 2; }
@@ -15,6 +16,8 @@ IMG=$REG/busybox:latest
 PIMG=$REG/probe:latest
 RUNS=${BENCH_RUNS:-3}
 MB=${BENCH_MB:-512}
+ONLY=${BENCH_ONLY:-h2c c2h rps}
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 bench_stores net
 for i in "$IMG" "$PIMG"; do
   quietly "$c pull -q --tls-verify=false $i"
@@ -81,9 +84,9 @@ for round in $(seq "$RUNS"); do
     tool=$t
     [[ $t == cabin ]] && tool=$c
     [[ $t == podman ]] && tool=$p
-    r[$t.h2c]+=" $(h2c "$tool")"
-    [[ $t == host ]] || r[$t.c2h]+=" $(c2h "$tool")"
-    r[$t.rps]+=" $(rps "$tool")"
+    want h2c && r[$t.h2c]+=" $(h2c "$tool")"
+    want c2h && [[ $t != host ]] && r[$t.c2h]+=" $(c2h "$tool")"
+    want rps && r[$t.rps]+=" $(rps "$tool")"
   done
   echo "round $round done" >&2
 done
@@ -92,7 +95,7 @@ done
 {
   echo "network (median of $RUNS, $MB MB per transfer; higher is better)"
   printf '%-34s %10s %10s %10s %12s\n' "" cabin podman host "cabin/podman"
-  for k in h2c c2h rps; do
+  for k in $ONLY; do
     cv=$(median ${r[cabin.$k]}) pv=$(median ${r[podman.$k]}) hv=$( [[ -n ${r[host.$k]:-} ]] && median ${r[host.$k]} || echo -)
     case $k in
       h2c) label="TCP host->container, MB/s" ;;
@@ -101,4 +104,6 @@ done
     esac
     printf '%-34s %10s %10s %10s %12s\n' "$label" "$cv" "$pv" "$hv" "$(ratio "$cv" "$pv")"
   done
+  echo "samples:"
+  for k in $ONLY; do echo "  $k cabin:${r[cabin.$k]}  podman:${r[podman.$k]}"; done
 }
