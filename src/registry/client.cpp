@@ -186,6 +186,16 @@ void validate_tag(std::string_view tag) {
   if (!ok) fail("invalid tag {:?}", std::string(tag));
 }
 
+// A manifest's repository and tag or digest.
+void validate_reference(std::string_view repo, std::string_view reference) {
+  validate_repo(repo);
+  if (reference.find(':') != std::string_view::npos) {
+    validate_digest(reference);
+  } else {
+    validate_tag(reference);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // One HTTP exchange.
 
@@ -213,13 +223,37 @@ struct Response {
 };
 
 struct Request {
-  std::string method = "GET";  // GET or POST
+  std::string method = "GET";  // GET, HEAD, POST or PUT
   std::string url;
   std::vector<std::string> headers;
-  std::string post_body;
+  std::string post_body;         // POST and PUT: the body, unless upload_fd is set
+  int upload_fd = -1;            // PUT: the body is upload_size bytes of this file
+  uint64_t upload_size = 0;
   std::string repo;              // set: authenticate for this repository on a 401
+  std::string scope;             // the token scope(s) to ask for; "": pull for repo
   bool retry_transport = true;   // retry connection-level failures too
 };
+
+// Feeds an upload from its file, from wherever the transfer is.
+struct UploadSource {
+  int fd;
+  uint64_t offset = 0, size = 0;
+};
+
+size_t on_read(char* buf, size_t size, size_t nmemb, void* user) {
+  auto* u = static_cast<UploadSource*>(user);
+  size_t want = std::min<uint64_t>(size * nmemb, u->size - u->offset);
+  if (want == 0) return 0;
+  ssize_t n;
+  do n = ::pread(u->fd, buf, want, static_cast<off_t>(u->offset));
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return CURL_READFUNC_ABORT;
+  u->offset += static_cast<uint64_t>(n);
+  return static_cast<size_t>(n);
+}
+
+// The distribution-spec's push scope: pull and push on the repository.
+std::string push_scope(std::string_view repo) { return fmt::format("repository:{}:pull,push", repo); }
 
 // Where a successful response's body goes.
 struct Receiver {
@@ -420,7 +454,7 @@ std::string describe_transport_error(const Request& req, const Response& r) {
       cause = d.empty() ? std::string(curl_easy_strerror(r.curl))
                         : fmt::format("{}: {}", curl_easy_strerror(r.curl), d);
   }
-  std::string method = req.method == "POST" ? "Post" : "Get";
+  std::string method = req.method.substr(0, 1) + to_lower(req.method.substr(1));
   return one_line(fmt::format("{} \"{}\": {}", method, without_query(req.url), cause));
 }
 
@@ -719,7 +753,19 @@ struct Client::Impl {
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &a);
+    UploadSource upload{req.upload_fd, 0, req.upload_size};
     if (req.method == "POST") {
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.post_body.size()));
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.post_body.c_str());
+    } else if (req.method == "HEAD") {
+      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (req.method == "PUT" && req.upload_fd >= 0) {
+      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+      curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.upload_size));
+    } else if (req.method == "PUT") {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.post_body.size()));
       curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.post_body.c_str());
     }
@@ -788,7 +834,8 @@ struct Client::Impl {
   Response run(const Request& req, Receiver& rx) {
     int attempt = 0;
     bool auth_refreshed = false;
-    std::string auth = req.repo.empty() ? "" : auth_header(req.repo);
+    std::string scope = req.scope.empty() ? scope_for(req.repo) : req.scope;
+    std::string auth = req.repo.empty() ? "" : auth_header(scope, req.repo);
     while (true) {
       ++attempt;
       if (!rx.resumable && rx.delivered > 0) {
@@ -820,8 +867,8 @@ struct Client::Impl {
       }
       if (r.status == 401 && !req.repo.empty() && !auth_refreshed) {
         auth_refreshed = true;
-        authenticate(req.repo, r, auth);
-        auth = auth_header(req.repo);
+        authenticate(scope, req.repo, r, auth);
+        auth = auth_header(scope, req.repo);
         --attempt;  // authentication is not a retry
         continue;
       }
@@ -852,12 +899,12 @@ struct Client::Impl {
     return fmt::format("repository:{}:pull", repo);
   }
 
-  // The Authorization header to send for repo, or "".
-  std::string auth_header(const std::string& repo) {
+  // The Authorization header to send for scope (on repo), or "".
+  std::string auth_header(const std::string& scope, const std::string& repo) {
     bool use_basic;
     {
       std::lock_guard lk(auth_mu);
-      auto it = tokens.find(scope_for(repo));
+      auto it = tokens.find(scope);
       if (it != tokens.end() && std::chrono::steady_clock::now() < it->second.expires)
         return "Authorization: Bearer " + it->second.value;
       use_basic = basic;
@@ -870,9 +917,9 @@ struct Client::Impl {
     return "";
   }
 
-  // After a 401: gets what the challenge asks for, so that auth_header(repo)
-  // returns it. sent is the Authorization header the 401 answered.
-  void authenticate(const std::string& repo, const Response& r, const std::string& sent) {
+  // After a 401: gets what the challenge asks for, so that auth_header(scope,
+  // repo) returns it. sent is the Authorization header the 401 answered.
+  void authenticate(const std::string& scope, const std::string& repo, const Response& r, const std::string& sent) {
     std::vector<Challenge> challenges;
     for (const auto& v : r.all("www-authenticate")) {
       auto cs = parse_www_authenticate(v);
@@ -890,7 +937,6 @@ struct Client::Impl {
       if (realm == bearer->params.end() || realm->second.empty())
         fail("{} (the bearer challenge names no realm)", unauthorized_message(detail));
       auto service = bearer->params.find("service");
-      std::string scope = scope_for(repo);
       std::lock_guard fetching(token_fetch_mu);
       {
         // Another thread may have fetched a fresh token meanwhile.
@@ -934,13 +980,14 @@ struct Client::Impl {
       req.headers.push_back("Content-Type: application/x-www-form-urlencoded");
       std::string form = "grant_type=refresh_token&client_id=cabin";
       if (!service.empty()) form += "&service=" + url_encode(service);
-      form += "&scope=" + url_encode(scope);
+      for (const auto& one : split(scope, ' ')) form += "&scope=" + url_encode(one);
       form += "&refresh_token=" + url_encode(creds->identity_token);
       req.post_body = std::move(form);
     } else {
       std::string q;
       if (!service.empty()) q += "service=" + url_encode(service) + "&";
-      q += "scope=" + url_encode(scope);
+      for (const auto& one : split(scope, ' ')) q += "scope=" + url_encode(one) + "&";
+      q.pop_back();
       req.url = realm + (contains(realm, "?") ? "&" : "?") + q;
       if (creds && !creds->username.empty())
         req.headers.push_back("Authorization: Basic " +
@@ -1013,6 +1060,15 @@ struct Client::Impl {
     return out;
   }
 
+  // A request whose body (if any) does not matter.
+  Response discard(const Request& req) {
+    Receiver rx;
+    rx.sink = [](const char*, size_t) {};  // (a HEAD's Content-Length is the blob's)
+    return run(req, rx);
+  }
+  std::string location(const Response& r, std::string_view what) const;
+  void upload(std::string_view repo, std::string_view digest, int fd, uint64_t size, std::string_view data);
+
   // Reads the certs.d files and finds the scheme, once.
   void prepare() {
     std::lock_guard lk(ready_mu);
@@ -1051,12 +1107,7 @@ Manifest Client::get_manifest(std::string_view repo, std::string_view reference)
   bool by_digest = reference.find(':') != std::string_view::npos;
   std::string name = fmt::format("{}/{}{}{}", impl_->registry, repo, by_digest ? "@" : ":", reference);
   return with_context(fmt::format("reading manifest {}", name), [&] {
-    validate_repo(repo);
-    if (by_digest) {
-      validate_digest(reference);
-    } else {
-      validate_tag(reference);
-    }
+    validate_reference(repo, reference);
     impl_->prepare();
     Request req;
     req.url = fmt::format("{}/v2/{}/manifests/{}", impl_->base, repo, reference);
@@ -1122,6 +1173,113 @@ void Client::stream_blob(std::string_view repo, std::string_view digest,
       e.add_context(fmt::format("reading blob {}/{}@{}", impl_->registry, repo, digest));
     throw;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Pushing.
+
+bool Client::has_blob(std::string_view repo, std::string_view digest) {
+  return with_context(fmt::format("checking blob {}/{}@{}", impl_->registry, repo, digest), [&] {
+    validate_repo(repo);
+    validate_digest(digest);
+    impl_->prepare();
+    Request req;
+    req.method = "HEAD";
+    req.url = fmt::format("{}/v2/{}/blobs/{}", impl_->base, repo, digest);
+    req.repo = std::string(repo);
+    req.scope = push_scope(repo);
+    Response r = impl_->discard(req);
+    if (r.status == 404) return false;
+    check_status(r, "blob unknown");
+    return true;
+  });
+}
+
+// An upload's Location: absolute, or a path on the registry.
+std::string Client::Impl::location(const Response& r, std::string_view what) const {
+  std::string loc = r.header("location");
+  if (loc.empty()) fail("{}: the registry gave no upload location", what);
+  if (loc.rfind("http://", 0) == 0 || loc.rfind("https://", 0) == 0) return loc;
+  if (loc.front() != '/') loc.insert(loc.begin(), '/');
+  return base + loc;
+}
+
+bool Client::mount_blob(std::string_view repo, std::string_view digest, std::string_view from) {
+  try {
+    validate_repo(repo);
+    validate_repo(from);
+    validate_digest(digest);
+    impl_->prepare();
+    Request req;
+    req.method = "POST";
+    req.url = fmt::format("{}/v2/{}/blobs/uploads/?mount={}&from={}", impl_->base, repo, digest, from);
+    req.repo = std::string(repo);
+    req.scope = fmt::format("{} repository:{}:pull", push_scope(repo), from);
+    Response r = impl_->discard(req);
+    log::debug("mount {} from {} into {}: {}", digest, from, repo, r.status);
+    return r.status == 201;
+  } catch (const Error& e) {
+    log::debug("mount {} from {} into {}: {}", digest, from, repo, e.what());
+    return false;
+  }
+}
+
+void Client::upload_blob(std::string_view repo, std::string_view digest, int fd, uint64_t size) {
+  impl_->upload(repo, digest, fd, size, {});
+}
+
+void Client::upload_blob(std::string_view repo, std::string_view digest, std::string_view data) {
+  impl_->upload(repo, digest, -1, data.size(), data);
+}
+
+void Client::Impl::upload(std::string_view repo, std::string_view digest, int fd, uint64_t size, std::string_view data) {
+  std::string what = fmt::format("writing blob {}/{}@{}", registry, repo, digest);
+  with_context(what, [&] {
+    validate_repo(repo);
+    validate_digest(digest);
+    prepare();
+    Request start;
+    start.method = "POST";
+    start.url = fmt::format("{}/v2/{}/blobs/uploads/", base, repo);
+    start.repo = std::string(repo);
+    start.scope = push_scope(repo);
+    Response r = discard(start);
+    check_status(r, "name unknown");
+    if (r.status != 202) fail("starting the upload: received unexpected HTTP status: {}", status_string(r.status));
+    std::string url = location(r, "starting the upload");
+    Request put;
+    put.method = "PUT";
+    put.url = fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", digest);
+    put.headers.push_back("Content-Type: application/octet-stream");
+    put.repo = start.repo;
+    put.scope = start.scope;
+    put.upload_fd = fd;
+    put.upload_size = size;
+    if (fd < 0) put.post_body = std::string(data);
+    Response done = discard(put);
+    check_status(done, "blob upload unknown");
+    if (auto sent = done.header("docker-content-digest"); !sent.empty() && sent != digest)
+      fail("the registry stored it as {}", sent);
+  });
+}
+
+void Client::put_manifest(std::string_view repo, std::string_view reference, std::string_view body,
+                          std::string_view media_type) {
+  bool by_digest = reference.find(':') != std::string_view::npos;
+  std::string name = fmt::format("{}/{}{}{}", impl_->registry, repo, by_digest ? "@" : ":", reference);
+  with_context(fmt::format("writing manifest {}", name), [&] {
+    validate_reference(repo, reference);
+    impl_->prepare();
+    Request req;
+    req.method = "PUT";
+    req.url = fmt::format("{}/v2/{}/manifests/{}", impl_->base, repo, reference);
+    req.headers.push_back(fmt::format("Content-Type: {}", media_type));
+    req.repo = std::string(repo);
+    req.scope = push_scope(repo);
+    req.post_body = std::string(body);
+    Response r = impl_->discard(req);
+    check_status(r, "manifest unknown");
+  });
 }
 
 }  // namespace cabin::registry

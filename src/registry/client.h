@@ -76,6 +76,19 @@ class Client {
   void stream_blob(std::string_view repo, std::string_view digest,
                    const std::function<void(const char* data, size_t len)>& sink);
 
+  // Pushing. HEAD /v2/<repo>/blobs/<digest>: whether the registry has it.
+  bool has_blob(std::string_view repo, std::string_view digest);
+  // A cross-repository mount of a blob the registry has under from (same
+  // registry): true when it did; false when it did not (nothing uploaded).
+  bool mount_blob(std::string_view repo, std::string_view digest, std::string_view from);
+  // A monolithic upload (POST, then PUT ?digest=) of size bytes read from fd
+  // at offset 0 (pread, so a retry starts over), or of data.
+  void upload_blob(std::string_view repo, std::string_view digest, int fd, uint64_t size);
+  void upload_blob(std::string_view repo, std::string_view digest, std::string_view data);
+  // PUT /v2/<repo>/manifests/<reference> with its media type.
+  void put_manifest(std::string_view repo, std::string_view reference, std::string_view body,
+                    std::string_view media_type);
+
   const std::string& registry() const;
 
  private:

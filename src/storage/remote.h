@@ -12,6 +12,7 @@
 
 #include "storage/fetch.h"
 #include "storage/pull.h"
+#include "storage/push.h"
 #include "storage/tarsplit.h"
 #include "storage/tarstream.h"
 #include "storage/unpack.h"
@@ -29,8 +30,10 @@ struct RemoteApi {
   void (*write_trees_tar)(int, const std::vector<TarTree>&);
   int64_t (*fetch_url)(const std::string&, int);
   bool (*is_archive)(int);
+  std::string (*push_image)(Store&, const ImageRecord&, const image::Reference&, const PushOptions&);
+  bool (*write_layer_tar)(const std::string&, const ByteSink&);
 };
-inline constexpr int kRemoteApiVersion = 5;
+inline constexpr int kRemoteApiVersion = 6;
 
 }  // namespace cabin::storage
 

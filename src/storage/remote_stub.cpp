@@ -49,4 +49,10 @@ int64_t fetch_url(const std::string& url, int out_fd) { return api().fetch_url(u
 
 bool is_archive(int fd) { return api().is_archive(fd); }
 
+std::string push_image(Store& store, const ImageRecord& image, const image::Reference& dest, const PushOptions& options) {
+  return api().push_image(store, image, dest, options);
+}
+
+bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink) { return api().write_layer_tar(layer_dir, sink); }
+
 }  // namespace cabin::storage

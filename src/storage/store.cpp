@@ -150,13 +150,31 @@ Store::Staging Store::stage_layer() {
   return Staging(std::move(dir), std::move(lock), std::move(diff));
 }
 
-void Store::commit_layer(Staging staging, const LayerInfo& info) {
+namespace {
+
+std::string layer_json(const LayerInfo& info) {
   json meta = {{"diff_id", info.diff_id},
                {"size", info.size},
                {"compressed_digest", info.compressed_digest},
                {"compressed_size", info.compressed_size},
                {"media_type", info.media_type}};
-  fs::write_file_atomic(fs::join(staging.path(), "layer.json"), meta.dump() + "\n", 0600);
+  return meta.dump() + "\n";
+}
+
+}  // namespace
+
+void Store::note_compressed(std::string_view diff_id, const std::string& digest, uint64_t size,
+                            const std::string& media_type) {
+  auto info = layer_info(diff_id);
+  if (!info || (!info->compressed_digest.empty() && info->compressed_digest != info->diff_id)) return;
+  info->compressed_digest = digest;
+  info->compressed_size = size;
+  info->media_type = media_type;
+  fs::write_file_atomic(path(fmt::format("layers/{}/layer.json", digest_hex(diff_id))), layer_json(*info), 0600);
+}
+
+void Store::commit_layer(Staging staging, const LayerInfo& info) {
+  fs::write_file_atomic(fs::join(staging.path(), "layer.json"), layer_json(info), 0600);
   std::string dest = path(fmt::format("layers/{}", digest_hex(info.diff_id)));
   if (::rename(staging.path().c_str(), dest.c_str()) != 0) {
     if (errno == EEXIST || errno == ENOTEMPTY) return;  // someone else won; ours is removed

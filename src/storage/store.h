@@ -80,6 +80,11 @@ class Store {
   bool has_layer(std::string_view diff_id) const;
   std::optional<LayerInfo> layer_info(std::string_view diff_id) const;
   std::string layer_diff_dir(std::string_view diff_id) const;
+  // A compressed form of the layer that a push made, kept when the layer
+  // knows none (it was built here): a later push asks the registry for that
+  // blob instead of compressing again.
+  void note_compressed(std::string_view diff_id, const std::string& digest, uint64_t size,
+                       const std::string& media_type);
 
   // A layer being unpacked: a private directory under tmp/ whose lock is held
   // until it is committed or abandoned (then removed).

@@ -183,12 +183,12 @@ class RecordReader {
     for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
     return static_cast<T>(v);
   }
-  void hash(uint64_t n, Sha256& h) {
+  void copy(uint64_t n, const ByteSink& sink) {
     char buf[65536];
     while (n > 0) {
       size_t k = std::min<uint64_t>(n, sizeof buf);
       read(buf, k);
-      h.update(buf, k);
+      sink(buf, k);
       n -= k;
     }
   }
@@ -207,8 +207,8 @@ int open_in_root(int root, const std::string& path) {
   }
 }
 
-// Hashes the first size bytes of path (in root) into h; "" or why not.
-std::string hash_file(int root, const std::string& path, uint64_t size, Sha256& h) {
+// The first size bytes of path (in root) to sink; "" or why not.
+std::string copy_file(int root, const std::string& path, uint64_t size, const ByteSink& sink) {
   UniqueFd fd(open_in_root(root, path));
   if (!fd) return fmt::format("{} {}", path, errno == ENOENT ? "is missing" : fmt::format("cannot be opened: {}", std::strerror(errno)));
   struct stat st {};
@@ -220,53 +220,71 @@ std::string hash_file(int root, const std::string& path, uint64_t size, Sha256& 
     ssize_t n = ::read(fd.get(), buf, std::min<uint64_t>(size, sizeof buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fmt::format("{} cannot be read: {}", path, n < 0 ? std::strerror(errno) : "it is shorter than it says");
-    h.update(buf, static_cast<size_t>(n));
+    sink(buf, static_cast<size_t>(n));
     size -= static_cast<uint64_t>(n);
   }
   return "";
 }
 
-}  // namespace
-
-LayerContent verify_layer_content(const std::string& layer_dir, std::string_view diff_id, std::string* why) {
-  UniqueFd rec(::open(fs::join(layer_dir, kTarSplitFile).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!rec) {
-    if (errno == ENOENT) return LayerContent::Unrecorded;
-    throw_errno("open {}", fs::join(layer_dir, kTarSplitFile));
-  }
+// The layer's tar rebuilt to sink; "" or what differs from the record.
+std::string rebuild_tar(const std::string& layer_dir, int rec_fd, const ByteSink& sink) {
   UniqueFd root(::open(fs::join(layer_dir, "diff").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw_errno("open {}", fs::join(layer_dir, "diff"));
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_raw(a.get());
   archive_entry* e = nullptr;
-  if (archive_read_open_fd(a.get(), rec.get(), 1 << 16) != ARCHIVE_OK || archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
+  if (archive_read_open_fd(a.get(), rec_fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
     fail("read {}: {}", fs::join(layer_dir, kTarSplitFile), archive_message(a.get()));
   RecordReader in(a.get());
   std::string magic(kMagic.size(), '\0');
   if (!in.read(magic.data(), magic.size(), true) || magic != kMagic) fail("read the layer record: it is not one cabin wrote");
-  Sha256 h;
   while (true) {
     bool eof = false;
     auto skeleton = in.get<uint64_t>(true, &eof);
     if (eof) break;
-    in.hash(skeleton, h);
+    in.copy(skeleton, sink);
     auto len = in.get<uint32_t>();
     if (len > 1 << 20) fail("read the layer record: a path of {} bytes", len);
     std::string path(len, '\0');
     in.read(path.data(), len);
     auto size = in.get<uint64_t>();
     if (path.empty()) continue;
-    std::string problem = hash_file(root.get(), path, size, h);
-    if (!problem.empty()) {
-      if (why) *why = problem;
-      return LayerContent::Differs;
-    }
+    std::string problem = copy_file(root.get(), path, size, sink);
+    if (!problem.empty()) return problem;
+  }
+  return "";
+}
+
+UniqueFd open_record(const std::string& layer_dir) {
+  UniqueFd rec(::open(fs::join(layer_dir, kTarSplitFile).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!rec && errno != ENOENT) throw_errno("open {}", fs::join(layer_dir, kTarSplitFile));
+  return rec;
+}
+
+}  // namespace
+
+LayerContent verify_layer_content(const std::string& layer_dir, std::string_view diff_id, std::string* why) {
+  UniqueFd rec = open_record(layer_dir);
+  if (!rec) return LayerContent::Unrecorded;
+  Sha256 h;
+  std::string problem = rebuild_tar(layer_dir, rec.get(), [&](const char* p, size_t n) { h.update(p, n); });
+  if (!problem.empty()) {
+    if (why) *why = problem;
+    return LayerContent::Differs;
   }
   std::string got = h.finish();
   if (got == diff_id) return LayerContent::Matches;
   if (why) *why = "a file's content changed since it was unpacked (its tar rebuilt from the files does not match the diff ID)";
   return LayerContent::Differs;
+}
+
+bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink) {
+  UniqueFd rec = open_record(layer_dir);
+  if (!rec) return false;
+  if (auto problem = rebuild_tar(layer_dir, rec.get(), sink); !problem.empty())
+    fail("the layer in {} changed since it was unpacked: {}", layer_dir, problem);
+  return true;
 }
 
 }  // namespace cabin::storage

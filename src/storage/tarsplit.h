@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -54,10 +55,17 @@ class TarSplitWriter {
   std::set<std::string, std::less<>> files_;
 };
 
+using ByteSink = std::function<void(const char* data, size_t n)>;
+
 enum class LayerContent { Matches, Differs, Unrecorded };
 
 // Rebuilds the tar of the layer directory layer_dir (holding diff/ and
 // tar-split.gz) and compares its digest with diff_id. why: what differs.
 LayerContent verify_layer_content(const std::string& layer_dir, std::string_view diff_id, std::string* why);
+
+// Streams the layer's exact tar (the one its diff ID names), rebuilt from
+// its record and files, to sink; false when the layer has no record.
+// Throws naming a file that changed since the layer was unpacked.
+bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink);
 
 }  // namespace cabin::storage

@@ -1,0 +1,256 @@
+#include "storage/push.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "config/registries.h"
+#include "image/manifest.h"
+#include "registry/client.h"
+#include "storage/tarsplit.h"
+#include "util/digest.h"
+#include "util/error.h"
+#include "util/fd.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/progress.h"
+
+namespace cabin::storage {
+namespace {
+
+namespace media = image::media;
+
+std::string short_hex(std::string_view digest) { return std::string(digest_hex(digest).substr(0, 12)); }
+
+// A layer as the manifest names it.
+struct Blob {
+  std::string media_type;  // the OCI one; Docker's is derived
+  std::string digest;
+  uint64_t size = 0;
+};
+
+bool is_gzip(std::string_view mt) { return mt == media::kOciLayerGzip || mt == media::kDockerLayerGzip; }
+
+// The compressed form of layer i that push can name without compressing:
+// the blob it was pulled from (or one an earlier push made), in the
+// compression asked for.
+std::optional<Blob> known_blob(const LayerInfo& info, const PushOptions& o) {
+  if (o.force_compression || info.compressed_digest.empty() || info.compressed_digest == info.diff_id) return {};
+  bool gzip = is_gzip(info.media_type), zstd = info.media_type == media::kOciLayerZstd;
+  if ((o.compression == "gzip" && !gzip) || (o.compression == "zstd" && !zstd)) return {};
+  return Blob{std::string(gzip ? media::kOciLayerGzip : media::kOciLayerZstd), info.compressed_digest,
+              info.compressed_size};
+}
+
+// The layer's tar compressed into an unnamed file in the store's tmp/,
+// with the digests of both forms.
+struct Compressed {
+  UniqueFd fd;
+  Blob blob;
+};
+
+using Writer = std::unique_ptr<archive, decltype(&archive_write_free)>;
+
+// A raw (single stream) writer with the compression asked for; throws for
+// a level the compressor does not take.
+Writer compressor(const PushOptions& o) {
+  Writer a(archive_write_new(), archive_write_free);
+  archive_write_set_format_raw(a.get());
+  if (o.compression == "zstd") {
+    archive_write_add_filter_zstd(a.get());
+  } else {
+    archive_write_add_filter_gzip(a.get());
+    // No timestamp in the header: the same layer compresses to the same blob.
+    archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
+  }
+  if (o.compression_level)
+    if (archive_write_set_filter_option(a.get(), nullptr, "compression-level",
+                                        std::to_string(*o.compression_level).c_str()) != ARCHIVE_OK)
+      fail("compression level {} is not valid for {}", *o.compression_level, o.compression);
+  archive_write_set_bytes_in_last_block(a.get(), 1);
+  return a;
+}
+
+Compressed compress_layer(const Store& store, const LayerInfo& info, const PushOptions& o,
+                          const std::function<void(uint64_t)>& progress) {
+  Compressed out;
+  out.fd.reset(::open(fs::join(store.graphroot(), "tmp").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!out.fd) throw_errno("create a temporary file in {}", fs::join(store.graphroot(), "tmp"));
+  struct Sink {
+    int fd;
+    Sha256 hash;
+    uint64_t size = 0;
+  } sink{out.fd.get(), {}, 0};
+  Writer a = compressor(o);
+  auto write_cb = [](archive*, void* user, const void* buf, size_t n) -> la_ssize_t {
+    auto* s = static_cast<Sink*>(user);
+    const char* p = static_cast<const char*>(buf);
+    size_t left = n;
+    while (left > 0) {
+      ssize_t w = ::write(s->fd, p, left);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return -1;
+      p += w;
+      left -= static_cast<size_t>(w);
+    }
+    s->hash.update(buf, n);
+    s->size += n;
+    return static_cast<la_ssize_t>(n);
+  };
+  if (archive_write_open2(a.get(), &sink, nullptr, write_cb, nullptr, nullptr) != ARCHIVE_OK)
+    fail("compress the layer: {}", archive_error_string(a.get()));
+  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  archive_entry_set_pathname(e.get(), "layer.tar");
+  if (archive_write_header(a.get(), e.get()) != ARCHIVE_OK)
+    fail("compress the layer: {}", archive_error_string(a.get()));
+  Sha256 tar_hash;
+  uint64_t done = 0;
+  std::string layer_dir = fs::join(store.graphroot(), fmt::format("layers/{}", digest_hex(info.diff_id)));
+  bool recorded = write_layer_tar(layer_dir, [&](const char* p, size_t n) {
+    tar_hash.update(p, n);
+    if (archive_write_data(a.get(), p, n) != static_cast<la_ssize_t>(n))
+      fail("compress the layer: {}", archive_error_string(a.get()));
+    done += n;
+    progress(done);
+  });
+  if (!recorded)
+    fail("layer {} cannot be rebuilt: it has no record of its tar (a layer with duplicate entries)", info.diff_id);
+  if (archive_write_close(a.get()) != ARCHIVE_OK) fail("compress the layer: {}", archive_error_string(a.get()));
+  if (std::string got = tar_hash.finish(); got != info.diff_id)
+    fail("layer {} changed since it was unpacked: its files give {}", info.diff_id, got);
+  out.blob = {std::string(o.compression == "zstd" ? media::kOciLayerZstd : media::kOciLayerGzip), sink.hash.finish(),
+              sink.size};
+  return out;
+}
+
+std::string docker_type(std::string_view oci) {
+  if (oci == media::kOciLayerGzip) return std::string(media::kDockerLayerGzip);
+  if (oci == media::kOciLayer) return std::string(media::kDockerLayer);
+  fail("the docker format (v2s2) has no media type for {}: push with --format oci", oci);
+}
+
+registry::ClientOptions client_options(const image::Reference& dest, const PushOptions& o) {
+  registry::ClientOptions c;
+  c.insecure = o.tls_verify ? !*o.tls_verify : config::RegistriesConf::load().is_insecure(dest.domain);
+  c.tls_verify = o.tls_verify.value_or(true);
+  c.cert_dir = o.cert_dir;
+  c.creds = o.creds;
+  return c;
+}
+
+}  // namespace
+
+std::string push_image(Store& store, const ImageRecord& img, const image::Reference& dest, const PushOptions& o) {
+  if (o.compression != "gzip" && o.compression != "zstd")
+    fail("unsupported compression format {:?}: use gzip or zstd", o.compression);
+  std::string format = o.format;
+  if (format.empty()) {
+    format = "oci";
+    if (!img.manifest.empty() && store.has_blob(img.manifest) &&
+        image::detect_media_type(store.get_blob(img.manifest), "") == media::kDockerManifest)
+      format = "v2s2";
+  }
+  if (format != "oci" && format != "v2s2") fail("unsupported manifest format {:?}: use oci or v2s2", format);
+  if (format == "v2s2" && o.compression == "zstd") fail("the docker format (v2s2) cannot carry zstd layers: push with --format oci");
+  compressor(o);  // a bad level fails before anything is sent
+  const std::string& repo = dest.path;
+  std::string tag = dest.tag.empty() ? "latest" : dest.tag;
+  registry::Client client(dest.domain, client_options(dest, o));
+  // Repositories of the same registry the image is known by: blobs can be
+  // mounted from there.
+  std::vector<std::string> sources;
+  for (const auto& n : img.names) {
+    auto p = image::parse_reference(n);
+    if (p.ref.domain == dest.domain && p.ref.path != repo) sources.push_back(p.ref.path);
+  }
+
+  Progress progress(stderr, o.quiet);
+  progress.message("Getting image source signatures");
+  std::string config_body = store.get_blob(img.config_digest());
+  std::vector<Blob> blobs(img.layers.size());
+  std::vector<size_t> items(img.layers.size());
+  for (size_t i = 0; i < img.layers.size(); ++i) {
+    auto info = store.layer_info(img.layers[i]);
+    if (!info) fail("layer {} of image {} is missing from the store", img.layers[i], img.id);
+    items[i] = progress.add(fmt::format("Copying blob {}", short_hex(info->compressed_digest.empty() ? info->diff_id : info->compressed_digest)),
+                            info->size);
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex err_mu;
+  std::exception_ptr first_error;
+  auto push_layer = [&](size_t i) {
+    auto info = *store.layer_info(img.layers[i]);
+    if (auto known = known_blob(info, o)) {
+      if (client.has_blob(repo, known->digest)) {
+        blobs[i] = *known;
+        progress.finish(items[i], "skipped: already exists");
+        return;
+      }
+      for (const auto& from : sources)
+        if (client.mount_blob(repo, known->digest, from)) {
+          blobs[i] = *known;
+          progress.finish(items[i], "skipped: mounted from " + from);
+          return;
+        }
+    }
+    auto c = compress_layer(store, info, o, [&](uint64_t done) { progress.update(items[i], done); });
+    blobs[i] = c.blob;
+    store.note_compressed(info.diff_id, c.blob.digest, c.blob.size, c.blob.media_type);
+    if (client.has_blob(repo, c.blob.digest)) {
+      progress.finish(items[i], "skipped: already exists");
+    } else {
+      client.upload_blob(repo, c.blob.digest, c.fd.get(), c.blob.size);
+      progress.finish(items[i]);
+    }
+  };
+  auto worker = [&] {
+    while (!failed) {
+      size_t k = next++;
+      if (k >= img.layers.size()) return;
+      try {
+        with_context(fmt::format("copying layer {}", img.layers[k]), [&] { push_layer(k); });
+      } catch (...) {
+        std::lock_guard lock(err_mu);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  size_t nthreads = std::min<size_t>(img.layers.size(), static_cast<size_t>(std::max(1, o.parallel_layers)));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < nthreads; ++i) threads.emplace_back(worker);
+  if (nthreads > 0) worker();
+  for (auto& t : threads) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+
+  size_t cfg_item = progress.add(fmt::format("Copying config {}", short_hex(img.config_digest())), config_body.size());
+  if (!client.has_blob(repo, img.config_digest())) client.upload_blob(repo, img.config_digest(), config_body);
+  progress.finish(cfg_item);
+
+  bool docker = format == "v2s2";
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& b : blobs)
+    layers.push_back({{"mediaType", docker ? docker_type(b.media_type) : b.media_type}, {"digest", b.digest}, {"size", b.size}});
+  std::string manifest_type(docker ? media::kDockerManifest : media::kOciManifest);
+  nlohmann::json m = {
+      {"schemaVersion", 2},
+      {"mediaType", manifest_type},
+      {"config",
+       {{"mediaType", docker ? media::kDockerConfig : media::kOciConfig}, {"digest", img.config_digest()}, {"size", config_body.size()}}},
+      {"layers", layers}};
+  std::string body = m.dump();
+  progress.message("Writing manifest to image destination");
+  client.put_manifest(repo, tag, body, manifest_type);
+  return sha256_digest(body);
+}
+
+}  // namespace cabin::storage
