@@ -120,6 +120,8 @@ constexpr std::array kCommands = {
     Command{"info", "Display cabin related system information", Needs::Host, bind_info},
     Command{"kill", "Kill one or more running containers with a specific signal", Needs::Host, bind_kill},
     Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_inspect},
+    Command{"login", "Log in to a container registry", Needs::Host, bind_login},
+    Command{"logout", "Log out of a container registry", Needs::Host, bind_logout},
     Command{"logs", "Fetch the logs of one or more containers", Needs::Host, bind_logs},
     Command{"network", "Manage networks", Needs::Host, nullptr, kNetworkCommands},
     Command{"pause", "Pause all the processes in one or more containers", Needs::Host, bind_pause},

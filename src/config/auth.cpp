@@ -241,4 +241,65 @@ Credentials parse_creds(std::string_view creds) {
   return c;
 }
 
+std::string base64_encode(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+std::string auth_write_path(std::string_view authfile) {
+  if (!authfile.empty()) return std::string(authfile);
+  if (auto f = env("REGISTRY_AUTH_FILE"); !f.empty()) return f;
+  if (auto rt = env("XDG_RUNTIME_DIR"); !rt.empty()) return fs::join(rt, "containers/auth.json");
+  return fmt::format("/run/containers/{}/auth.json", ::getuid());
+}
+
+namespace {
+
+nlohmann::json read_auth_file(const std::string& path) {
+  auto text = fs::read_file_if_exists(path);
+  if (!text || text->find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) fail("auth file {}: not a JSON object", path);
+  if (j.contains("auths") && !j["auths"].is_object()) fail("auth file {}: \"auths\" is not an object", path);
+  return j;
+}
+
+void write_auth_file(const std::string& path, const nlohmann::json& j) {
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0 && !fs::exists(path.substr(0, slash))) fs::mkdir_p(path.substr(0, slash), 0700);
+  fs::write_file_atomic(path, j.dump(1, '\t') + "\n", 0600);
+}
+
+}  // namespace
+
+void store_credentials(const std::string& path, const std::string& key, const Credentials& c) {
+  auto j = read_auth_file(path);
+  j["auths"][key] = {{"auth", base64_encode(c.username + ":" + c.password)}};
+  write_auth_file(path, j);
+}
+
+bool remove_credentials(const std::string& path, const std::string& key) {
+  if (!fs::exists(path)) return false;
+  auto j = read_auth_file(path);
+  if (!j.contains("auths") || j["auths"].empty()) return false;
+  if (key.empty()) {
+    j["auths"] = nlohmann::json::object();
+  } else {
+    if (!j["auths"].contains(key)) return false;
+    j["auths"].erase(key);
+  }
+  write_auth_file(path, j);
+  return true;
+}
+
 }  // namespace cabin::config

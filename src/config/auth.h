@@ -48,6 +48,19 @@ std::optional<Credentials> find_credentials_in(const std::vector<std::string>& f
 // A missing password is returned empty (Podman would prompt for it).
 Credentials parse_creds(std::string_view creds);
 
+// The file login writes and logout edits: authfile, else $REGISTRY_AUTH_FILE,
+// else $XDG_RUNTIME_DIR/containers/auth.json (/run/containers/UID/auth.json
+// without XDG_RUNTIME_DIR), as Podman.
+std::string auth_write_path(std::string_view authfile);
+// Sets key's entry in path's "auths" to the credentials (other keys and
+// entries kept); the file is written atomically with mode 0600, its
+// directory made 0700 when missing.
+void store_credentials(const std::string& path, const std::string& key, const Credentials& c);
+// Removes key's entry (every entry when key is empty); whether there was one.
+bool remove_credentials(const std::string& path, const std::string& key);
+
+// RFC 4648 base64 with padding.
+std::string base64_encode(std::string_view in);
 // Strict RFC 4648 base64 (with padding; CR/LF ignored); nullopt when invalid.
 std::optional<std::string> base64_decode(std::string_view in);
 

@@ -980,15 +980,17 @@ struct Client::Impl {
       req.headers.push_back("Content-Type: application/x-www-form-urlencoded");
       std::string form = "grant_type=refresh_token&client_id=cabin";
       if (!service.empty()) form += "&service=" + url_encode(service);
-      for (const auto& one : split(scope, ' ')) form += "&scope=" + url_encode(one);
+      for (const auto& one : split(scope, ' '))
+        if (!one.empty()) form += "&scope=" + url_encode(one);
       form += "&refresh_token=" + url_encode(creds->identity_token);
       req.post_body = std::move(form);
     } else {
       std::string q;
       if (!service.empty()) q += "service=" + url_encode(service) + "&";
-      for (const auto& one : split(scope, ' ')) q += "scope=" + url_encode(one) + "&";
-      q.pop_back();
-      req.url = realm + (contains(realm, "?") ? "&" : "?") + q;
+      for (const auto& one : split(scope, ' '))
+        if (!one.empty()) q += "scope=" + url_encode(one) + "&";
+      if (!q.empty()) q.pop_back();
+      req.url = q.empty() ? realm : realm + (contains(realm, "?") ? "&" : "?") + q;
       if (creds && !creds->username.empty())
         req.headers.push_back("Authorization: Basic " +
                               base64(creds->username + ":" + creds->password));
@@ -1279,6 +1281,43 @@ void Client::put_manifest(std::string_view repo, std::string_view reference, std
     req.post_body = std::string(body);
     Response r = impl_->discard(req);
     check_status(r, "manifest unknown");
+  });
+}
+
+void Client::login() {
+  with_context(fmt::format("logging into {:?}", impl_->registry), [&] {
+    impl_->prepare();
+    if (!impl_->opts.creds || impl_->opts.creds->username.empty()) fail("no username given");
+    const auto& creds = *impl_->opts.creds;
+    Request req;
+    req.url = impl_->base + "/v2/";
+    Response r = impl_->discard(req);
+    if (r.ok()) return;  // the registry asks for nothing
+    if (r.status != 401) check_status(r, "not found");
+    std::vector<Challenge> challenges;
+    for (const auto& v : r.all("www-authenticate")) {
+      auto cs = parse_www_authenticate(v);
+      challenges.insert(challenges.end(), cs.begin(), cs.end());
+    }
+    std::string header;
+    for (const auto& c : challenges) {
+      if (c.scheme == "bearer") {
+        auto realm = c.params.find("realm"), service = c.params.find("service");
+        if (realm == c.params.end()) fail("the bearer challenge names no realm");
+        auto t = impl_->fetch_token(realm->second, service == c.params.end() ? "" : service->second, "", creds);
+        header = "Authorization: Bearer " + t.value;
+        break;
+      }
+      if (c.scheme == "basic") {
+        header = "Authorization: Basic " + base64(creds.username + ":" + creds.password);
+        break;
+      }
+    }
+    if (header.empty()) fail("the registry asks for an authentication scheme cabin does not know");
+    req.headers.push_back(header);
+    Response again = impl_->discard(req);
+    if (again.status == 401 || again.status == 403) fail("invalid username/password");
+    check_status(again, "not found");
   });
 }
 

@@ -89,6 +89,11 @@ class Client {
   void put_manifest(std::string_view repo, std::string_view reference, std::string_view body,
                     std::string_view media_type);
 
+  // login: GET /v2/ with the options' credentials, through the registry's
+  // challenge (a token without scope, or Basic). Throws "invalid
+  // username/password" when the registry refuses them.
+  void login();
+
   const std::string& registry() const;
 
  private:

@@ -137,12 +137,13 @@ std::string docker_type(std::string_view oci) {
   fail("the docker format (v2s2) has no media type for {}: push with --format oci", oci);
 }
 
-registry::ClientOptions client_options(const image::Reference& dest, const PushOptions& o) {
+registry::ClientOptions client_options(const std::string& registry, std::optional<bool> tls_verify,
+                                       const std::string& cert_dir, std::optional<config::Credentials> creds) {
   registry::ClientOptions c;
-  c.insecure = o.tls_verify ? !*o.tls_verify : config::RegistriesConf::load().is_insecure(dest.domain);
-  c.tls_verify = o.tls_verify.value_or(true);
-  c.cert_dir = o.cert_dir;
-  c.creds = o.creds;
+  c.insecure = tls_verify ? !*tls_verify : config::RegistriesConf::load().is_insecure(registry);
+  c.tls_verify = tls_verify.value_or(true);
+  c.cert_dir = cert_dir;
+  c.creds = std::move(creds);
   return c;
 }
 
@@ -163,7 +164,7 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
   compressor(o);  // a bad level fails before anything is sent
   const std::string& repo = dest.path;
   std::string tag = dest.tag.empty() ? "latest" : dest.tag;
-  registry::Client client(dest.domain, client_options(dest, o));
+  registry::Client client(dest.domain, client_options(dest.domain, o.tls_verify, o.cert_dir, o.creds));
   // Repositories of the same registry the image is known by: blobs can be
   // mounted from there.
   std::vector<std::string> sources;
@@ -251,6 +252,13 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
   progress.message("Writing manifest to image destination");
   client.put_manifest(repo, tag, body, manifest_type);
   return sha256_digest(body);
+}
+
+void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
+                 const std::string& cert_dir) {
+  auto c = client_options(registry, tls_verify, cert_dir, creds);
+  c.max_attempts = 1;
+  registry::Client(registry, c).login();
 }
 
 }  // namespace cabin::storage

@@ -31,4 +31,9 @@ struct PushOptions {
 // Returns the manifest's digest. Progress goes to stderr.
 std::string push_image(Store& store, const ImageRecord& image, const image::Reference& dest, const PushOptions& options);
 
+// login: whether the registry (host[:port]) takes creds; throws
+// 'logging into "REG": invalid username/password' when it does not.
+void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
+                 const std::string& cert_dir);
+
 }  // namespace cabin::storage

@@ -32,6 +32,7 @@ struct RemoteApi {
   bool (*is_archive)(int);
   std::string (*push_image)(Store&, const ImageRecord&, const image::Reference&, const PushOptions&);
   bool (*write_layer_tar)(const std::string&, const ByteSink&);
+  void (*check_login)(const std::string&, const config::Credentials&, std::optional<bool>, const std::string&);
 };
 inline constexpr int kRemoteApiVersion = 6;
 

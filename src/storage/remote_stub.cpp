@@ -55,4 +55,9 @@ std::string push_image(Store& store, const ImageRecord& image, const image::Refe
 
 bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink) { return api().write_layer_tar(layer_dir, sink); }
 
+void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
+                 const std::string& cert_dir) {
+  api().check_login(registry, creds, tls_verify, cert_dir);
+}
+
 }  // namespace cabin::storage
