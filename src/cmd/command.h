@@ -53,6 +53,8 @@ Runner bind_info(CLI::App&, Globals&);
 Runner bind_pull(CLI::App&, Globals&);
 Runner bind_push(CLI::App&, Globals&);
 Runner bind_login(CLI::App&, Globals&);
+Runner bind_save(CLI::App&, Globals&);
+Runner bind_load(CLI::App&, Globals&);
 Runner bind_logout(CLI::App&, Globals&);
 Runner bind_images(CLI::App&, Globals&);
 Runner bind_image_inspect(CLI::App&, Globals&);

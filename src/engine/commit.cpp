@@ -197,7 +197,15 @@ storage::ImageRecord commit_container(storage::Store& store, storage::ContainerS
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
                                        bool docker_format, Progress& progress, const std::string& parent,
                                        const nlohmann::json& annotations) {
-  std::string cfg_body = config.dump();
+  std::vector<std::string> names;
+  if (!name.empty()) names.push_back(name);
+  return store_image_config(store, config.dump(), names, docker_format, progress, parent, annotations);
+}
+
+storage::ImageRecord store_image_config(storage::Store& store, const std::string& cfg_body,
+                                        const std::vector<std::string>& names, bool docker_format, Progress& progress,
+                                        const std::string& parent, const nlohmann::json& annotations) {
+  json config = json::parse(cfg_body);
   std::string cfg_digest = sha256_digest(cfg_body);
   // Layers by their uncompressed digests: the store keeps no compressed copy.
   std::string_view layer_type = docker_format ? image::media::kDockerLayer : image::media::kOciLayer;
@@ -231,7 +239,7 @@ storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::js
   out.digest = man_digest;
   out.manifest = man_digest;
   out.digests = {man_digest};
-  if (!name.empty()) out.names = {name};
+  out.names = names;
   out.layers = diff_ids;
   out.size = size + cfg_body.size() + man_body.size();
   out.created = config.value("created", "");

@@ -55,5 +55,10 @@ storage::LayerInfo commit_changes(storage::Store& store, const storage::Containe
 storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
                                        bool docker_format, Progress& progress, const std::string& parent = "",
                                        const nlohmann::json& annotations = nullptr);
+// The same for a config kept byte for byte (load: its digest is the image's
+// ID), with any number of names.
+storage::ImageRecord store_image_config(storage::Store& store, const std::string& config_body,
+                                        const std::vector<std::string>& names, bool docker_format, Progress& progress,
+                                        const std::string& parent = "", const nlohmann::json& annotations = nullptr);
 
 }  // namespace cabin::engine
