@@ -33,6 +33,8 @@ struct RemoteApi {
   std::string (*push_image)(Store&, const ImageRecord&, const image::Reference&, const PushOptions&);
   bool (*write_layer_tar)(const std::string&, const ByteSink&);
   void (*check_login)(const std::string&, const config::Credentials&, std::optional<bool>, const std::string&);
+  void (*write_tar_entries)(int, const std::vector<TarEntry>&);
+  void (*for_each_tar_entry)(int, const std::function<void(const TarEntryInfo&, const TarRead&)>&);
 };
 inline constexpr int kRemoteApiVersion = 6;
 

@@ -8,6 +8,7 @@ extern "C" __attribute__((visibility("default"))) const cabin::storage::RemoteAp
   static const RemoteApi api{kRemoteApiVersion, &pull_image, &unpack_layer_fd, &default_extract_options,
                                &write_tree_tar,   &extract_tar_fd,         &verify_layer_content,
                                &write_trees_tar,  &fetch_url,              &is_archive,
-                               &push_image,       &write_layer_tar,        &check_login};
+                               &push_image,       &write_layer_tar,        &check_login,
+                               &write_tar_entries, &for_each_tar_entry};
   return &api;
 }

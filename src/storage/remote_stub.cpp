@@ -53,6 +53,12 @@ std::string push_image(Store& store, const ImageRecord& image, const image::Refe
   return api().push_image(store, image, dest, options);
 }
 
+void write_tar_entries(int out_fd, const std::vector<TarEntry>& entries) { api().write_tar_entries(out_fd, entries); }
+
+void for_each_tar_entry(int in_fd, const std::function<void(const TarEntryInfo&, const TarRead&)>& fn) {
+  api().for_each_tar_entry(in_fd, fn);
+}
+
 bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink) { return api().write_layer_tar(layer_dir, sink); }
 
 void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,

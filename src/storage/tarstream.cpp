@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <climits>
 #include <map>
+#include <memory>
+#include <set>
 #include <vector>
 
 #include "util/error.h"
@@ -230,6 +232,70 @@ void write_trees_tar(int out_fd, const std::vector<TarTree>& trees) {
 }
 
 void write_tree_tar(int out_fd, const TarTree& tree) { write_trees_tar(out_fd, {tree}); }
+
+void write_tar_entries(int out_fd, const std::vector<TarEntry>& entries) {
+  TarOut out(out_fd);
+  std::set<std::string> dirs;
+  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+  auto header = [&](const std::string& name, mode_t type, uint64_t size) {
+    archive_entry_clear(e.get());
+    archive_entry_set_pathname(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), type);
+    archive_entry_set_perm(e.get(), type == AE_IFDIR ? 0755 : 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
+    if (archive_write_header(out.a, e.get()) != ARCHIVE_OK) fail("write the tar: {}", archive_error_string(out.a));
+  };
+  for (const auto& t : entries) {
+    // Parent directories first, once.
+    for (size_t slash = t.name.find('/'); slash != std::string::npos; slash = t.name.find('/', slash + 1))
+      if (auto d = t.name.substr(0, slash); dirs.insert(d).second) header(d, AE_IFDIR, 0);
+    header(t.name, AE_IFREG, t.stream ? t.size : t.data.size());
+    uint64_t written = 0;
+    auto put = [&](const char* p, size_t n) {
+      if (written + n > (t.stream ? t.size : t.data.size())) fail("write the tar: {} is longer than it said", t.name);
+      if (archive_write_data(out.a, p, n) != static_cast<la_ssize_t>(n)) fail("write the tar: {}", archive_error_string(out.a));
+      written += n;
+    };
+    if (t.stream) {
+      t.stream(put);
+      if (written != t.size) fail("write the tar: {} is {} bytes, not {} as it said", t.name, written, t.size);
+    } else {
+      put(t.data.data(), t.data.size());
+    }
+  }
+  out.finish();
+}
+
+void for_each_tar_entry(int in_fd, const std::function<void(const TarEntryInfo&, const TarRead&)>& fn) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_tar(a.get());
+  if (archive_read_open_fd(a.get(), in_fd, 1 << 16) != ARCHIVE_OK) fail("read the archive: {}", archive_error_string(a.get()));
+  archive_entry* e = nullptr;
+  for (;;) {
+    int r = archive_read_next_header(a.get(), &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) fail("read the archive: {}", archive_error_string(a.get()));
+    TarEntryInfo info;
+    const char* name = archive_entry_pathname(e);
+    info.name = name ? name : "";
+    while (info.name.rfind("./", 0) == 0) info.name.erase(0, 2);
+    switch (archive_entry_filetype(e)) {
+      case AE_IFREG: info.type = archive_entry_hardlink(e) ? 'h' : 'f'; break;
+      case AE_IFDIR: info.type = 'd'; break;
+      case AE_IFLNK: info.type = 'l'; break;
+      default: info.type = archive_entry_hardlink(e) ? 'h' : 'o';
+    }
+    if (const char* l = archive_entry_hardlink(e)) info.link = l;
+    if (const char* l = archive_entry_symlink(e)) info.link = l;
+    info.size = static_cast<uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e)));
+    fn(info, [&](char* buf, size_t n) -> size_t {
+      la_ssize_t got = archive_read_data(a.get(), buf, n);
+      if (got < 0) fail("read the archive: {}", archive_error_string(a.get()));
+      return static_cast<size_t>(got);
+    });
+  }
+}
 
 bool is_archive(int fd) {
   archive* a = archive_read_new();

@@ -45,6 +45,30 @@ void write_tree_tar(int out_fd, const TarTree& tree);
 // Writes the trees, one after the other, as one tar.
 void write_trees_tar(int out_fd, const std::vector<TarTree>& trees);
 
+// A regular file of a tar: its data in memory, or written by stream (as
+// size bytes exactly) when the tar gets to it.
+struct TarEntry {
+  std::string name;
+  std::string data;
+  uint64_t size = 0;
+  std::function<void(const std::function<void(const char*, size_t)>& sink)> stream;
+};
+// Writes the entries (0644, their directories 0755, owner 0:0) as one tar.
+void write_tar_entries(int out_fd, const std::vector<TarEntry>& entries);
+
+// Reads a tar (any compression) from in_fd entry by entry: fn gets each
+// entry's header and a read function for its data (0 at its end), on the
+// caller's thread; what fn leaves unread is skipped. Throws Error for an
+// input that is not a tar or is cut short.
+struct TarEntryInfo {
+  std::string name;
+  char type = 'o';   // 'f' regular file, 'd' directory, 'l' symlink, 'h' hardlink, 'o' other
+  std::string link;  // a link's target
+  uint64_t size = 0;
+};
+using TarRead = std::function<size_t(char* buf, size_t n)>;
+void for_each_tar_entry(int in_fd, const std::function<void(const TarEntryInfo&, const TarRead&)>& fn);
+
 // Whether the file on fd is an archive libarchive can unpack (by content,
 // as Docker's ADD decides), not a plain file; seeks fd back to 0.
 bool is_archive(int fd);
