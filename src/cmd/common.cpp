@@ -1,5 +1,8 @@
 #include "cmd/common.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -58,6 +61,12 @@ storage::ContainerRecord find_container(const storage::ContainerStore& container
   auto rec = containers.find(name);
   if (!rec) throw Error(fmt::format("no container with name or ID {:?} found: no such container", name));
   return *rec;
+}
+
+void use_authfile(const std::string& authfile) {
+  if (authfile.empty()) return;
+  if (::access(authfile.c_str(), R_OK) != 0) fail("credential file is not accessible: {}", authfile);
+  ::setenv("REGISTRY_AUTH_FILE", authfile.c_str(), 1);
 }
 
 void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,

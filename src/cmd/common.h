@@ -37,6 +37,10 @@ std::string network_mode_of(const storage::ContainerRecord& rec);
 // Podman's "no such container" error.
 storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name);
 
+// --authfile: the registry commands read credentials from that file only
+// (as REGISTRY_AUTH_FILE); it must be readable.
+void use_authfile(const std::string& authfile);
+
 // A boolean flag that also takes a value (--tls-verify, --tls-verify=false):
 // unset stays nullopt.
 void add_bool_flag(CLI::App& app, const std::string& name, std::optional<bool>& target,

@@ -45,10 +45,7 @@ static int run_push(const Globals& g, const PushCmdOptions& o) {
   po.tls_verify = o.tls_verify;
   po.cert_dir = o.cert_dir;
   if (!o.creds.empty()) po.creds = config::parse_creds(o.creds);
-  if (!o.authfile.empty()) {
-    if (::access(o.authfile.c_str(), R_OK) != 0) fail("credential file is not accessible: {}", o.authfile);
-    ::setenv("REGISTRY_AUTH_FILE", o.authfile.c_str(), 1);
-  }
+  use_authfile(o.authfile);
   po.quiet = o.quiet;
   auto store = open_store(g);
   auto img = store.get_image(o.args[0]);

@@ -35,6 +35,18 @@ constexpr std::array kBuildxCommands = {
     Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
 };
 
+// `cabin manifest …`: multi-arch lists.
+constexpr std::array kManifestCommands = {
+    Command{"add", "Add images to a manifest list or image index", Needs::Host, bind_manifest_add},
+    Command{"annotate", "Add or update information about an entry in a manifest list or image index", Needs::Host,
+            bind_manifest_annotate},
+    Command{"create", "Create manifest list or image index", Needs::Host, bind_manifest_create},
+    Command{"exists", "Check if a manifest list exists in local storage", Needs::Host, bind_manifest_exists},
+    Command{"inspect", "Display the contents of a manifest list or image index", Needs::Host, bind_manifest_inspect},
+    Command{"push", "Push a manifest list or image index to a registry", Needs::Host, bind_manifest_push},
+    Command{"rm", "Remove manifest list or image index from local storage", Needs::Host, bind_manifest_rm},
+};
+
 constexpr std::array kPsAliases = {"list"sv, "ls"sv};
 
 // `cabin container …`: the container group; most are also top-level.
@@ -126,6 +138,7 @@ constexpr std::array kCommands = {
     Command{"login", "Log in to a container registry", Needs::Host, bind_login},
     Command{"logout", "Log out of a container registry", Needs::Host, bind_logout},
     Command{"logs", "Fetch the logs of one or more containers", Needs::Host, bind_logs},
+    Command{"manifest", "Manipulate manifest lists and image indexes", Needs::Host, nullptr, kManifestCommands},
     Command{"network", "Manage networks", Needs::Host, nullptr, kNetworkCommands},
     Command{"pause", "Pause all the processes in one or more containers", Needs::Host, bind_pause},
     Command{"port", "List port mappings or a specific mapping for the container", Needs::Host, bind_port},

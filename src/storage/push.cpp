@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -259,6 +260,94 @@ void check_login(const std::string& registry, const config::Credentials& creds, 
   auto c = client_options(registry, tls_verify, cert_dir, creds);
   c.max_attempts = 1;
   registry::Client(registry, c).login();
+}
+
+namespace {
+
+image::Reference remote_ref(std::string ref) {
+  if (ref.rfind("docker://", 0) == 0) ref.erase(0, 9);
+  return image::parse_reference(ref).ref;
+}
+
+registry::Client remote_client(const image::Reference& r, const RemoteOptions& o) {
+  return registry::Client(r.domain, client_options(r.domain, o.tls_verify, o.cert_dir, o.creds));
+}
+
+}  // namespace
+
+std::vector<RemoteInstance> remote_instances(const std::string& ref_text, bool all, const RemoteOptions& o) {
+  auto ref = remote_ref(ref_text);
+  auto client = remote_client(ref, o);
+  auto top = client.get_manifest(ref.path, ref.digest.empty() ? ref.tag : ref.digest);
+  std::string mt = image::detect_media_type(top.body, top.media_type);
+  std::vector<RemoteInstance> out;
+  auto at = [&](const std::string& digest) { return fmt::format("{}/{}@{}", ref.domain, ref.path, digest); };
+  if (image::is_index(mt)) {
+    auto idx = image::parse_index(top.body);
+    std::vector<image::Descriptor> chosen;
+    if (all) {
+      chosen = idx.manifests;
+    } else {
+      chosen.push_back(image::select_platform(idx, image::host_platform()));
+    }
+    for (const auto& d : chosen) {
+      RemoteInstance i{at(d.digest), d.media_type, d.digest, static_cast<uint64_t>(d.size), "", "", ""};
+      if (d.platform) i.os = d.platform->os, i.architecture = d.platform->architecture, i.variant = d.platform->variant;
+      out.push_back(i);
+    }
+    return out;
+  }
+  auto m = image::parse_manifest(top.body);
+  auto cfg = image::parse_config(client.get_blob(ref.path, m.config.digest));
+  out.push_back({at(top.digest), mt, top.digest, top.body.size(), cfg.os, cfg.architecture, cfg.variant});
+  return out;
+}
+
+std::string remote_manifest(const std::string& ref_text, const RemoteOptions& o) {
+  auto ref = remote_ref(ref_text);
+  return remote_client(ref, o).get_manifest(ref.path, ref.digest.empty() ? ref.tag : ref.digest).body;
+}
+
+std::string push_manifest_list(const std::string& index_body, const std::string& media_type,
+                               const std::vector<std::string>& instance_refs, const image::Reference& dest, bool all,
+                               const RemoteOptions& o, bool quiet) {
+  Progress progress(stderr, quiet);
+  auto to = remote_client(dest, o);
+  if (all) {
+    progress.message("Getting image list signatures");
+    for (size_t n = 0; n < instance_refs.size(); ++n) {
+      auto src = remote_ref(instance_refs[n]);
+      progress.message(fmt::format("Copying image {} ({}/{})", src.digest, n + 1, instance_refs.size()));
+      bool same_registry = src.domain == dest.domain;
+      std::optional<registry::Client> other;
+      if (!same_registry) other.emplace(src.domain, client_options(src.domain, o.tls_verify, o.cert_dir, o.creds));
+      registry::Client& from = same_registry ? to : *other;
+      auto m = from.get_manifest(src.path, src.digest);
+      auto parsed = image::parse_manifest(m.body);
+      std::vector<image::Descriptor> blobs = parsed.layers;
+      blobs.push_back(parsed.config);
+      for (const auto& b : blobs) {
+        if (to.has_blob(dest.path, b.digest)) continue;
+        if (same_registry && to.mount_blob(dest.path, b.digest, src.path)) continue;
+        // Through a scratch file: the upload needs its size and may retry.
+        UniqueFd tmp(::open(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+        if (!tmp) throw_errno("create a temporary file");
+        uint64_t size = 0;
+        Sha256 h;
+        from.stream_blob(src.path, b.digest, [&](const char* p, size_t k) {
+          h.update(p, k);
+          if (::pwrite(tmp.get(), p, k, static_cast<off_t>(size)) != static_cast<ssize_t>(k)) throw_errno("write a temporary file");
+          size += k;
+        });
+        if (h.finish() != b.digest) fail("blob {} of {} does not match its digest", b.digest, instance_refs[n]);
+        to.upload_blob(dest.path, b.digest, tmp.get(), size);
+      }
+      to.put_manifest(dest.path, src.digest, m.body, image::detect_media_type(m.body, m.media_type));
+    }
+  }
+  progress.message("Writing manifest list to image destination");
+  to.put_manifest(dest.path, dest.tag.empty() ? "latest" : dest.tag, index_body, media_type);
+  return sha256_digest(index_body);
 }
 
 }  // namespace cabin::storage

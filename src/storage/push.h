@@ -36,4 +36,36 @@ std::string push_image(Store& store, const ImageRecord& image, const image::Refe
 void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
                  const std::string& cert_dir);
 
+// Where registries are reached from for the manifest commands.
+struct RemoteOptions {
+  std::optional<bool> tls_verify;
+  std::string cert_dir;
+  std::optional<config::Credentials> creds;
+};
+
+// An image manifest in a registry, as `manifest add` lists it.
+struct RemoteInstance {
+  std::string reference;  // registry/repo@digest: where it is
+  std::string media_type;
+  std::string digest;
+  uint64_t size = 0;
+  std::string os, architecture, variant;
+};
+
+// The image manifests ref names: itself, or (an index) the host platform's
+// entry, or with all every entry. Platforms come from the index or, for a
+// lone manifest, from its config.
+std::vector<RemoteInstance> remote_instances(const std::string& ref, bool all, const RemoteOptions& o);
+
+// The index JSON text of a registry's index or manifest list, or the
+// manifest itself when ref names an image (`manifest inspect` of a remote).
+std::string remote_manifest(const std::string& ref, const RemoteOptions& o);
+
+// Pushes a manifest list: each instance (when all) copied from where it is
+// to dest's repository by digest (its blobs mounted within a registry,
+// else copied), then the index under dest's tag. Returns the index's digest.
+std::string push_manifest_list(const std::string& index_body, const std::string& media_type,
+                               const std::vector<std::string>& instance_refs, const image::Reference& dest, bool all,
+                               const RemoteOptions& o, bool quiet);
+
 }  // namespace cabin::storage

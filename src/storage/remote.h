@@ -35,6 +35,10 @@ struct RemoteApi {
   void (*check_login)(const std::string&, const config::Credentials&, std::optional<bool>, const std::string&);
   void (*write_tar_entries)(int, const std::vector<TarEntry>&);
   void (*for_each_tar_entry)(int, const std::function<void(const TarEntryInfo&, const TarRead&)>&);
+  std::vector<RemoteInstance> (*remote_instances)(const std::string&, bool, const RemoteOptions&);
+  std::string (*remote_manifest)(const std::string&, const RemoteOptions&);
+  std::string (*push_manifest_list)(const std::string&, const std::string&, const std::vector<std::string>&,
+                                    const image::Reference&, bool, const RemoteOptions&, bool);
 };
 inline constexpr int kRemoteApiVersion = 6;
 

@@ -9,6 +9,7 @@ extern "C" __attribute__((visibility("default"))) const cabin::storage::RemoteAp
                                &write_tree_tar,   &extract_tar_fd,         &verify_layer_content,
                                &write_trees_tar,  &fetch_url,              &is_archive,
                                &push_image,       &write_layer_tar,        &check_login,
-                               &write_tar_entries, &for_each_tar_entry};
+                               &write_tar_entries, &for_each_tar_entry,
+                               &remote_instances, &remote_manifest, &push_manifest_list};
   return &api;
 }

@@ -59,6 +59,18 @@ void for_each_tar_entry(int in_fd, const std::function<void(const TarEntryInfo&,
   api().for_each_tar_entry(in_fd, fn);
 }
 
+std::vector<RemoteInstance> remote_instances(const std::string& ref, bool all, const RemoteOptions& o) {
+  return api().remote_instances(ref, all, o);
+}
+
+std::string remote_manifest(const std::string& ref, const RemoteOptions& o) { return api().remote_manifest(ref, o); }
+
+std::string push_manifest_list(const std::string& index_body, const std::string& media_type,
+                               const std::vector<std::string>& instance_refs, const image::Reference& dest, bool all,
+                               const RemoteOptions& o, bool quiet) {
+  return api().push_manifest_list(index_body, media_type, instance_refs, dest, all, o, quiet);
+}
+
 bool write_layer_tar(const std::string& layer_dir, const ByteSink& sink) { return api().write_layer_tar(layer_dir, sink); }
 
 void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
