@@ -53,6 +53,7 @@ Runner bind_info(CLI::App&, Globals&);
 Runner bind_pull(CLI::App&, Globals&);
 Runner bind_push(CLI::App&, Globals&);
 Runner bind_login(CLI::App&, Globals&);
+Runner bind_search(CLI::App&, Globals&);
 Runner bind_save(CLI::App&, Globals&);
 Runner bind_manifest_create(CLI::App&, Globals&);
 Runner bind_manifest_add(CLI::App&, Globals&);

@@ -1,4 +1,5 @@
-// cabin login and logout: credentials in auth.json, as Podman keeps them.
+// cabin login and logout: credentials in auth.json, as Podman keeps them;
+// and search, which cabin leaves out.
 #include <termios.h>
 #include <unistd.h>
 
@@ -136,6 +137,18 @@ Runner bind_login(CLI::App& app, Globals&) {
   app.add_flag("-v,--verbose", o->verbose, "Write more detailed information to stdout");
   add_bool_flag(app, "--tls-verify", o->tls_verify, "Require HTTPS and verify certificates when contacting registries");
   return [o] { return run_login(*o); };
+}
+
+// Registries' search APIs differ (Docker Hub's v1 search, none in the
+// distribution spec); cabin leaves search out and says so.
+Runner bind_search(CLI::App& app, Globals&) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  app.add_option("term", *args, "TERM");
+  app.allow_extras();
+  return [args]() -> int {
+    fail("search is not supported: cabin does not search registries; list a repository's tags with "
+         "`skopeo list-tags docker://REGISTRY/REPOSITORY`");
+  };
 }
 
 Runner bind_logout(CLI::App& app, Globals&) {

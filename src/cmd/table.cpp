@@ -151,6 +151,7 @@ constexpr std::array kCommands = {
     Command{"rmi", "Remove one or more images from local storage", Needs::UserNS, bind_rmi},
     Command{"run", "Run a command in a new container", Needs::Host, bind_run},
     Command{"save", "Save image(s) to an archive", Needs::UserNS, bind_save},
+    Command{"search", "Search a registry for images (not supported: cabin says so)", Needs::Host, bind_search},
     Command{"start", "Start one or more containers", Needs::Host, bind_start},
     Command{"stats", "Display a live stream of container resource usage statistics", Needs::Host, bind_stats},
     Command{"stop", "Stop one or more containers", Needs::Host, bind_stop},

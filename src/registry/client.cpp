@@ -232,6 +232,8 @@ struct Request {
   std::string repo;              // set: authenticate for this repository on a 401
   std::string scope;             // the token scope(s) to ask for; "": pull for repo
   bool retry_transport = true;   // retry connection-level failures too
+  bool once = false;             // a body that cannot be sent again: no retries at all
+  std::function<size_t(char*, size_t)> stream;  // PATCH: the body, chunked, until it gives 0
 };
 
 // Feeds an upload from its file, from wherever the transfer is.
@@ -250,6 +252,15 @@ size_t on_read(char* buf, size_t size, size_t nmemb, void* user) {
   if (n <= 0) return CURL_READFUNC_ABORT;
   u->offset += static_cast<uint64_t>(n);
   return static_cast<size_t>(n);
+}
+
+size_t on_stream(char* buf, size_t size, size_t nmemb, void* user) {
+  auto* read = static_cast<const std::function<size_t(char*, size_t)>*>(user);
+  try {
+    return (*read)(buf, size * nmemb);
+  } catch (...) {
+    return CURL_READFUNC_ABORT;  // the producer failed: it says why
+  }
 }
 
 // The distribution-spec's push scope: pull and push on the repository.
@@ -764,6 +775,11 @@ struct Client::Impl {
       curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
       curl_easy_setopt(h, CURLOPT_READDATA, &upload);
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.upload_size));
+    } else if (req.method == "PATCH") {
+      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+      curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_stream);
+      curl_easy_setopt(h, CURLOPT_READDATA, const_cast<void*>(static_cast<const void*>(&req.stream)));
     } else if (req.method == "PUT") {
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
       curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.post_body.size()));
@@ -855,7 +871,7 @@ struct Client::Impl {
         // budget of attempts: a long download over a flaky link is fine as
         // long as each connection moves it forward.
         int budget_used = rx.resumable && rx.delivered > before ? 0 : attempt;
-        if (req.retry_transport && is_transient_curl(r.curl) && opts.max_attempts > 1 &&
+        if (req.retry_transport && !req.once && is_transient_curl(r.curl) && opts.max_attempts > 1 &&
             budget_used < opts.max_attempts) {
           attempt = budget_used;
           backoff(std::max(attempt, 1), r);
@@ -876,7 +892,7 @@ struct Client::Impl {
         r.status = 206;  // the connection broke after the last byte
         return r;
       }
-      if (is_transient_status(r.status) && attempt < opts.max_attempts) {
+      if (is_transient_status(r.status) && attempt < opts.max_attempts && !req.once) {
         backoff(attempt, r);
         continue;
       }
@@ -1253,6 +1269,7 @@ void Client::Impl::upload(std::string_view repo, std::string_view digest, int fd
     put.method = "PUT";
     put.url = fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", digest);
     put.headers.push_back("Content-Type: application/octet-stream");
+    put.headers.push_back("Expect:");  // no 100-continue round trip (and up to 1 s of waiting) before the body
     put.repo = start.repo;
     put.scope = start.scope;
     put.upload_fd = fd;
@@ -1262,6 +1279,41 @@ void Client::Impl::upload(std::string_view repo, std::string_view digest, int fd
     check_status(done, "blob upload unknown");
     if (auto sent = done.header("docker-content-digest"); !sent.empty() && sent != digest)
       fail("the registry stored it as {}", sent);
+  });
+}
+
+void Client::upload_stream(std::string_view repo, const std::function<size_t(char*, size_t)>& read,
+                           const std::function<std::string()>& digest) {
+  with_context(fmt::format("writing a blob to {}/{}", impl_->registry, repo), [&] {
+    validate_repo(repo);
+    impl_->prepare();
+    Request start;
+    start.method = "POST";
+    start.url = fmt::format("{}/v2/{}/blobs/uploads/", impl_->base, repo);
+    start.repo = std::string(repo);
+    start.scope = push_scope(repo);
+    Response r = impl_->discard(start);
+    check_status(r, "name unknown");
+    if (r.status != 202) fail("starting the upload: received unexpected HTTP status: {}", status_string(r.status));
+    Request patch;
+    patch.method = "PATCH";
+    patch.url = impl_->location(r, "starting the upload");
+    patch.headers = {"Content-Type: application/octet-stream", "Expect:"};
+    patch.repo = start.repo;
+    patch.scope = start.scope;
+    patch.once = true;
+    patch.stream = read;
+    Response sent = impl_->discard(patch);
+    check_status(sent, "blob upload unknown");
+    std::string d = digest();
+    Request put;
+    put.method = "PUT";
+    std::string url = impl_->location(sent, "sending the blob");
+    put.url = fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", d);
+    put.repo = start.repo;
+    put.scope = start.scope;
+    Response done = impl_->discard(put);
+    check_status(done, "blob upload unknown");
   });
 }
 

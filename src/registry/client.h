@@ -85,6 +85,12 @@ class Client {
   // at offset 0 (pread, so a retry starts over), or of data.
   void upload_blob(std::string_view repo, std::string_view digest, int fd, uint64_t size);
   void upload_blob(std::string_view repo, std::string_view digest, std::string_view data);
+  // A streamed upload (POST, one chunked PATCH, then PUT ?digest=): read
+  // gives the bytes until it returns 0 (an exception from it aborts the
+  // upload), then digest() says what they were. Not retried: the bytes are
+  // gone.
+  void upload_stream(std::string_view repo, const std::function<size_t(char*, size_t)>& read,
+                     const std::function<std::string()>& digest);
   // PUT /v2/<repo>/manifests/<reference> with its media type.
   void put_manifest(std::string_view repo, std::string_view reference, std::string_view body,
                     std::string_view media_type);

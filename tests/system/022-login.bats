@@ -83,3 +83,11 @@ Existing credentials are valid. Already logged in to $REGISTRY_AUTH" "logged in 
   run_cabin 125 logout
   [[ ! -e $AUTHJSON ]] || die "still nothing stored"
 }
+
+@test "search: left out, and both --help and the command say so" {
+  run_cabin --help
+  assert_contains "$output" "search" "listed"
+  [[ $output =~ search[[:space:]]+Search\ a\ registry\ for\ images\ \(not\ supported ]] || die "--help says search is not supported"
+  run_cabin 125 search busybox
+  expect_error 'search is not supported: cabin does not search registries; list a repository.s tags with `skopeo list-tags docker://REGISTRY/REPOSITORY`'
+}

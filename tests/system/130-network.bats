@@ -50,6 +50,25 @@ wait_http() {
   is "$output" "ok" "as a non-root user too"
 }
 
+@test "run: --network private, --add-host, --dns-search, --dns-option; --mac-address and --ip on a network" {
+  run_cabin run --rm --network private --add-host db.example:192.0.2.7 --dns-search example.org --dns-option ndots:2 \
+    "$PROBE_IMAGE" sh -c 'ls /sys/class/net | tr "\n" " "; echo; grep db.example /etc/hosts; cat /etc/resolv.conf'
+  is "${lines[0]}" "lo tap0 " "private is the user-mode network"
+  is "${lines[1]}" $'192.0.2.7\tdb.example' "--add-host"
+  is "${lines[2]}" "search example.org" "--dns-search"
+  is "${lines[3]}" "nameserver 10.0.2.3" "the stack's resolver stays"
+  is "${lines[-1]}" "options ndots:2" "--dns-option"
+  run_cabin 125 run --rm --add-host nocolon "$PROBE_IMAGE" true
+  expect_error 'invalid value for --add-host "nocolon": use HOST:IP'
+
+  run_cabin network create macnet
+  run_cabin run --rm --network macnet --mac-address 92:d0:c6:0a:29:33 --ip 10.89.0.44 "$PROBE_IMAGE" \
+    sh -c 'cat /sys/class/net/eth0/address; ip -4 -o addr show eth0 | sed "s/.*inet \([^ ]*\).*/\1/"'
+  is "$output" $'92:d0:c6:0a:29:33\n10.89.0.44/24' "--mac-address and --ip"
+  run_cabin 125 run --rm --network macnet --mac-address 92:d0:zz:0a:29:33 "$PROBE_IMAGE" true
+  expect_error 'invalid MAC address "92:d0:zz:0a:29:33"'
+}
+
 @test "run: the host's loopback only with slirp4netns:allow_host_loopback=true (TCP and UDP)" {
   local port
   port=$(free_port)
