@@ -212,11 +212,10 @@ Compressed compress_layer(const Store& store, const LayerInfo& info, const PushO
 // Compresses the layer straight into a streamed upload, so that the
 // compression and the transfer overlap and nothing goes through a file. The
 // blob, or nothing when that failed on the way (the caller then takes the
-// long way, which can retry).
+// long way, which can retry). The caller has SIGPIPE ignored.
 std::optional<Blob> stream_layer(registry::Client& client, const std::string& repo, const Store& store,
                                  const LayerInfo& info, const PushOptions& o,
                                  const std::function<void(uint64_t)>& progress) {
-  IgnoreSigpipe no_sigpipe;  // an upload that failed is the compressor's EPIPE
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -303,6 +302,9 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
     if (p.ref.domain == dest.domain && p.ref.path != repo) sources.push_back(p.ref.path);
   }
 
+  // An upload that fails is a compressor's EPIPE, not a signal; set once
+  // for all the layer threads (a per-thread save and restore would race).
+  IgnoreSigpipe no_sigpipe;
   Progress progress(stderr, o.quiet);
   progress.message("Getting image source signatures");
   std::string config_body = store.get_blob(img.config_digest());
