@@ -328,10 +328,16 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
         progress.finish(items[i], "skipped: already exists");
         return;
       }
-      for (const auto& from : sources)
-        if (client.mount_blob(repo, known->digest, from)) {
+      // The repositories of this registry the image came from, then those
+      // earlier pushes sent the blob to.
+      std::vector<std::string> from = sources;
+      for (const auto& l : info.locations)
+        if (l.rfind(dest.domain + "/", 0) == 0 && l.substr(dest.domain.size() + 1) != repo)
+          from.push_back(l.substr(dest.domain.size() + 1));
+      for (const auto& f : from)
+        if (client.mount_blob(repo, known->digest, f)) {
           blobs[i] = *known;
-          progress.finish(items[i], "skipped: mounted from " + from);
+          progress.finish(items[i], "skipped: mounted from " + f);
           return;
         }
     }
@@ -358,6 +364,7 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
       if (k >= img.layers.size()) return;
       try {
         with_context(fmt::format("copying layer {}", img.layers[k]), [&] { push_layer(k); });
+        store.note_location(img.layers[k], blobs[k].digest, dest.domain + "/" + repo);
       } catch (...) {
         std::lock_guard lock(err_mu);
         if (!first_error) first_error = std::current_exception();

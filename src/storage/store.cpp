@@ -135,6 +135,9 @@ std::optional<LayerInfo> Store::layer_info(std::string_view diff_id) const {
   info.compressed_digest = j.value("compressed_digest", "");
   info.compressed_size = j.value("compressed_size", uint64_t{0});
   info.media_type = j.value("media_type", "");
+  if (j.contains("locations") && j["locations"].is_array())
+    for (const auto& l : j["locations"])
+      if (l.is_string()) info.locations.push_back(l.get<std::string>());
   return info;
 }
 
@@ -158,6 +161,7 @@ std::string layer_json(const LayerInfo& info) {
                {"compressed_digest", info.compressed_digest},
                {"compressed_size", info.compressed_size},
                {"media_type", info.media_type}};
+  if (!info.locations.empty()) meta["locations"] = info.locations;
   return meta.dump() + "\n";
 }
 
@@ -170,6 +174,17 @@ void Store::note_compressed(std::string_view diff_id, const std::string& digest,
   info->compressed_digest = digest;
   info->compressed_size = size;
   info->media_type = media_type;
+  fs::write_file_atomic(path(fmt::format("layers/{}/layer.json", digest_hex(diff_id))), layer_json(*info), 0600);
+}
+
+void Store::note_location(std::string_view diff_id, const std::string& digest, const std::string& repository) {
+  constexpr size_t kKept = 8;
+  auto info = layer_info(diff_id);
+  if (!info || info->compressed_digest != digest) return;
+  auto& l = info->locations;
+  std::erase(l, repository);
+  l.insert(l.begin(), repository);
+  if (l.size() > kKept) l.resize(kKept);
   fs::write_file_atomic(path(fmt::format("layers/{}/layer.json", digest_hex(diff_id))), layer_json(*info), 0600);
 }
 

@@ -33,6 +33,9 @@ struct LayerInfo {
   std::string compressed_digest;  // the blob it was unpacked from (may equal diff_id)
   uint64_t compressed_size = 0;
   std::string media_type;
+  // Repositories ("host/repo") a push sent that compressed blob to: a later
+  // push to another repository of the same registry mounts it from there.
+  std::vector<std::string> locations;
 };
 
 struct ImageRecord {
@@ -85,6 +88,9 @@ class Store {
   // blob instead of compressing again.
   void note_compressed(std::string_view diff_id, const std::string& digest, uint64_t size,
                        const std::string& media_type);
+  // That the layer's compressed blob (digest) is in repository ("host/repo");
+  // the last few are kept.
+  void note_location(std::string_view diff_id, const std::string& digest, const std::string& repository);
 
   // A layer being unpacked: a private directory under tmp/ whose lock is held
   // until it is committed or abandoned (then removed).

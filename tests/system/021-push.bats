@@ -59,6 +59,10 @@ reg_digest() {
   repo=$(scratch_repo)
   run_cabin push -q --tls-verify=false localhost/built "$REGISTRY/$repo:built"
   is "$stderr" "" "-q: nothing on stderr"
+  # Another repository of that registry: the built layer is mounted from
+  # where the first push sent it, not compressed again.
+  run_cabin push --tls-verify=false localhost/built "$REGISTRY/$repo-again:built"
+  assert_contains "$stderr" "skipped: mounted from $repo" "remembered where its blob went"
   # skopeo copies it to a layout; its blobs match their digests there.
   skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/$repo:built" "oci:$BATS_TEST_TMPDIR/out:built" >/dev/null
   local cfg
