@@ -66,13 +66,7 @@ class Layout {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) throw_errno("create {}", path);
     stream([&](const char* p, size_t n) {
-      while (n > 0) {
-        ssize_t w = ::write(fd.get(), p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) throw_errno("write {}", path);
-        p += w;
-        n -= static_cast<size_t>(w);
-      }
+      if (!write_all(fd.get(), {p, n})) throw_errno("write {}", path);
     });
   }
 
@@ -180,14 +174,8 @@ Unpacked unpack(storage::Store& store, const std::function<size_t(char*, size_t)
     through_pipe(
         [&](int fd) {
           char buf[1 << 16];
-          for (size_t n; (n = read(buf, sizeof buf)) > 0;) {
-            for (size_t off = 0; off < n;) {
-              ssize_t w = ::write(fd, buf + off, n - off);
-              if (w < 0 && errno == EINTR) continue;
-              if (w <= 0) throw_errno("write to the unpacker");
-              off += static_cast<size_t>(w);
-            }
-          }
+          for (size_t n; (n = read(buf, sizeof buf)) > 0;)
+            if (!write_all(fd, {buf, n})) throw_errno("write to the unpacker");
         },
         [&](int fd) { u.result = storage::unpack_layer_fd(fd, *u.staging, storage::default_extract_options()); });
   } catch (...) {

@@ -194,18 +194,13 @@ storage::ImageRecord commit_container(storage::Store& store, storage::ContainerS
   return store_local_image(store, cfg_json, o.name, o.docker_format, progress);
 }
 
-storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
-                                       bool docker_format, Progress& progress, const std::string& parent,
-                                       const nlohmann::json& annotations) {
-  std::vector<std::string> names;
-  if (!name.empty()) names.push_back(name);
-  return store_image_config(store, config.dump(), names, docker_format, progress, parent, annotations);
-}
+namespace {
 
-storage::ImageRecord store_image_config(storage::Store& store, const std::string& cfg_body,
-                                        const std::vector<std::string>& names, bool docker_format, Progress& progress,
-                                        const std::string& parent, const nlohmann::json& annotations) {
-  json config = json::parse(cfg_body);
+// store_local_image and store_image_config: the config as stored (cfg_body)
+// and parsed (config).
+storage::ImageRecord store_image(storage::Store& store, const std::string& cfg_body, const json& config,
+                                 const std::vector<std::string>& names, bool docker_format, Progress& progress,
+                                 const std::string& parent, const json& annotations) {
   std::string cfg_digest = sha256_digest(cfg_body);
   // Layers by their uncompressed digests: the store keeps no compressed copy.
   std::string_view layer_type = docker_format ? image::media::kDockerLayer : image::media::kOciLayer;
@@ -245,6 +240,22 @@ storage::ImageRecord store_image_config(storage::Store& store, const std::string
   out.created = config.value("created", "");
   out.parent = parent;
   return store.add_image(out);
+}
+
+}  // namespace
+
+storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::json& config, const std::string& name,
+                                       bool docker_format, Progress& progress, const std::string& parent,
+                                       const nlohmann::json& annotations) {
+  std::vector<std::string> names;
+  if (!name.empty()) names.push_back(name);
+  return store_image(store, config.dump(), config, names, docker_format, progress, parent, annotations);
+}
+
+storage::ImageRecord store_image_config(storage::Store& store, const std::string& cfg_body,
+                                        const std::vector<std::string>& names, bool docker_format, Progress& progress,
+                                        const std::string& parent, const nlohmann::json& annotations) {
+  return store_image(store, cfg_body, json::parse(cfg_body), names, docker_format, progress, parent, annotations);
 }
 
 }  // namespace cabin::engine

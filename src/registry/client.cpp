@@ -263,6 +263,11 @@ size_t on_stream(char* buf, size_t size, size_t nmemb, void* user) {
   }
 }
 
+// An upload session's URL with the blob's digest added, which ends it.
+std::string with_digest(const std::string& url, std::string_view digest) {
+  return fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", digest);
+}
+
 // The distribution-spec's push scope: pull and push on the repository.
 std::string push_scope(std::string_view repo) { return fmt::format("repository:{}:pull,push", repo); }
 
@@ -1085,6 +1090,20 @@ struct Client::Impl {
     return run(req, rx);
   }
   std::string location(const Response& r, std::string_view what) const;
+  // POST /v2/<repo>/blobs/uploads/: the new upload session's URL.
+  std::string start_upload(std::string_view repo) {
+    validate_repo(repo);
+    prepare();
+    Request start;
+    start.method = "POST";
+    start.url = fmt::format("{}/v2/{}/blobs/uploads/", base, repo);
+    start.repo = std::string(repo);
+    start.scope = push_scope(repo);
+    Response r = discard(start);
+    check_status(r, "name unknown");
+    if (r.status != 202) fail("starting the upload: received unexpected HTTP status: {}", status_string(r.status));
+    return location(r, "starting the upload");
+  }
   void upload(std::string_view repo, std::string_view digest, int fd, uint64_t size, std::string_view data);
 
   // Reads the certs.d files and finds the scheme, once.
@@ -1253,25 +1272,14 @@ void Client::upload_blob(std::string_view repo, std::string_view digest, std::st
 void Client::Impl::upload(std::string_view repo, std::string_view digest, int fd, uint64_t size, std::string_view data) {
   std::string what = fmt::format("writing blob {}/{}@{}", registry, repo, digest);
   with_context(what, [&] {
-    validate_repo(repo);
     validate_digest(digest);
-    prepare();
-    Request start;
-    start.method = "POST";
-    start.url = fmt::format("{}/v2/{}/blobs/uploads/", base, repo);
-    start.repo = std::string(repo);
-    start.scope = push_scope(repo);
-    Response r = discard(start);
-    check_status(r, "name unknown");
-    if (r.status != 202) fail("starting the upload: received unexpected HTTP status: {}", status_string(r.status));
-    std::string url = location(r, "starting the upload");
     Request put;
     put.method = "PUT";
-    put.url = fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", digest);
+    put.url = with_digest(start_upload(repo), digest);
     put.headers.push_back("Content-Type: application/octet-stream");
     put.headers.push_back("Expect:");  // no 100-continue round trip (and up to 1 s of waiting) before the body
-    put.repo = start.repo;
-    put.scope = start.scope;
+    put.repo = std::string(repo);
+    put.scope = push_scope(repo);
     put.upload_fd = fd;
     put.upload_size = size;
     if (fd < 0) put.post_body = std::string(data);
@@ -1285,22 +1293,12 @@ void Client::Impl::upload(std::string_view repo, std::string_view digest, int fd
 void Client::upload_stream(std::string_view repo, const std::function<size_t(char*, size_t)>& read,
                            const std::function<std::string()>& digest) {
   with_context(fmt::format("writing a blob to {}/{}", impl_->registry, repo), [&] {
-    validate_repo(repo);
-    impl_->prepare();
-    Request start;
-    start.method = "POST";
-    start.url = fmt::format("{}/v2/{}/blobs/uploads/", impl_->base, repo);
-    start.repo = std::string(repo);
-    start.scope = push_scope(repo);
-    Response r = impl_->discard(start);
-    check_status(r, "name unknown");
-    if (r.status != 202) fail("starting the upload: received unexpected HTTP status: {}", status_string(r.status));
     Request patch;
     patch.method = "PATCH";
-    patch.url = impl_->location(r, "starting the upload");
+    patch.url = impl_->start_upload(repo);
     patch.headers = {"Content-Type: application/octet-stream", "Expect:"};
-    patch.repo = start.repo;
-    patch.scope = start.scope;
+    patch.repo = std::string(repo);
+    patch.scope = push_scope(repo);
     patch.once = true;
     patch.stream = read;
     Response sent = impl_->discard(patch);
@@ -1308,10 +1306,9 @@ void Client::upload_stream(std::string_view repo, const std::function<size_t(cha
     std::string d = digest();
     Request put;
     put.method = "PUT";
-    std::string url = impl_->location(sent, "sending the blob");
-    put.url = fmt::format("{}{}digest={}", url, url.find('?') == std::string::npos ? "?" : "&", d);
-    put.repo = start.repo;
-    put.scope = start.scope;
+    put.url = with_digest(impl_->location(sent, "sending the blob"), d);
+    put.repo = patch.repo;
+    put.scope = patch.scope;
     Response done = impl_->discard(put);
     check_status(done, "blob upload unknown");
   });

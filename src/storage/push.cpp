@@ -61,24 +61,28 @@ struct Compressed {
 
 using Writer = std::unique_ptr<archive, decltype(&archive_write_free)>;
 
-// A raw (single stream) writer with the compression asked for; throws for
-// a level the compressor does not take.
-Writer compressor(const PushOptions& o) {
+// A raw (single stream) writer that compresses with zstd; throws for a
+// level the compressor does not take. (gzip is GzipMembers'.)
+Writer zstd_writer(const PushOptions& o) {
   Writer a(archive_write_new(), archive_write_free);
   archive_write_set_format_raw(a.get());
-  if (o.compression == "zstd") {
-    archive_write_add_filter_zstd(a.get());
-  } else {
-    archive_write_add_filter_gzip(a.get());
-    // No timestamp in the header: the same layer compresses to the same blob.
-    archive_write_set_filter_option(a.get(), "gzip", "timestamp", nullptr);
-  }
+  archive_write_add_filter_zstd(a.get());
   if (o.compression_level)
     if (archive_write_set_filter_option(a.get(), nullptr, "compression-level",
                                         std::to_string(*o.compression_level).c_str()) != ARCHIVE_OK)
       fail("compression level {} is not valid for {}", *o.compression_level, o.compression);
   archive_write_set_bytes_in_last_block(a.get(), 1);
   return a;
+}
+
+// The compression level asked for, checked before anything is sent: gzip
+// takes 0-9 (as zlib), zstd what libarchive's zstd filter takes.
+void check_level(const PushOptions& o) {
+  if (o.compression == "zstd") {
+    zstd_writer(o);
+  } else if (o.compression_level && (*o.compression_level < 0 || *o.compression_level > 9)) {
+    fail("compression level {} is not valid for {}", *o.compression_level, o.compression);
+  }
 }
 
 // gzip as a series of members of up to 1 MiB of input each (RFC 1952
@@ -144,13 +148,7 @@ Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o
   std::function<void(const char*, size_t)> out = [&](const char* p, size_t n) {
     hash.update(p, n);
     size += n;
-    while (n > 0) {
-      ssize_t w = ::write(out_fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) throw_errno("write the compressed layer");
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
+    if (!write_all(out_fd, {p, n})) throw_errno("write the compressed layer");
   };
   // zstd through libarchive's writer, gzip through libdeflate.
   std::optional<GzipMembers> gzip;
@@ -158,7 +156,7 @@ Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o
   if (o.compression == "gzip") {
     gzip.emplace(o.compression_level.value_or(6), out);
   } else {
-    a = compressor(o);
+    a = zstd_writer(o);
     auto write_cb = [](archive*, void* user, const void* buf, size_t n) -> la_ssize_t {
       try {
         (*static_cast<std::function<void(const char*, size_t)>*>(user))(static_cast<const char*>(buf), n);
@@ -290,7 +288,7 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
   }
   if (format != "oci" && format != "v2s2") fail("unsupported manifest format {:?}: use oci or v2s2", format);
   if (format == "v2s2" && o.compression == "zstd") fail("the docker format (v2s2) cannot carry zstd layers: push with --format oci");
-  compressor(o);  // a bad level fails before anything is sent
+  check_level(o);  // a bad level fails before anything is sent
   const std::string& repo = dest.path;
   std::string tag = dest.tag.empty() ? "latest" : dest.tag;
   registry::Client client(dest.domain, client_options(dest.domain, o.tls_verify, o.cert_dir, o.creds));
@@ -481,7 +479,7 @@ std::string push_manifest_list(const std::string& index_body, const std::string&
         Sha256 h;
         from.stream_blob(src.path, b.digest, [&](const char* p, size_t k) {
           h.update(p, k);
-          if (::pwrite(tmp.get(), p, k, static_cast<off_t>(size)) != static_cast<ssize_t>(k)) throw_errno("write a temporary file");
+          if (!write_all(tmp.get(), {p, k})) throw_errno("write a temporary file");
           size += k;
         });
         if (h.finish() != b.digest) fail("blob {} of {} does not match its digest", b.digest, instance_refs[n]);
