@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <string>
@@ -105,6 +107,9 @@ class FakeContainer {
       char c = 0;
       if (::read(ready_pipe[0], &c, 1) == 1 && c == 'R') init_ = init;
     }
+    // PID 1 reports ready just before it goes to sleep: until it sleeps,
+    // its state is still R.
+    for (int i = 0; init_ > 0 && i < 200 && state_of(init_) != 'S'; ++i) ::usleep(10000);
     ::close(pid_pipe[0]);
     ::close(ready_pipe[0]);
   }
@@ -142,6 +147,20 @@ class FakeContainer {
     if (::read(spun[0], &c, 1) == 1) (void)!::write(ready, "R", 1);
     ::close(ready);
     wait_forever();
+  }
+
+  // A process's state letter from /proc/PID/stat ('?' when unreadable).
+  static char state_of(pid_t pid) {
+    char path[64], buf[512];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return '?';
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return '?';
+    buf[n] = '\0';
+    const char* close = std::strrchr(buf, ')');
+    return close && close[1] == ' ' ? close[2] : '?';
   }
 
   pid_t helper_ = -1;
