@@ -782,6 +782,9 @@ struct Client::Impl {
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(req.upload_size));
     } else if (req.method == "PATCH") {
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      // Bigger reads from the stream than the 64 KiB default: fewer trips
+      // through the transfer loop (a poll each) for a layer of megabytes.
+      curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 1L << 20);
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
       curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_stream);
       curl_easy_setopt(h, CURLOPT_READDATA, const_cast<void*>(static_cast<const void*>(&req.stream)));

@@ -3,9 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <libdeflate.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -16,6 +16,7 @@
 #include "config/registries.h"
 #include "image/manifest.h"
 #include "registry/client.h"
+#include "storage/gzip.h"
 #include "storage/tarsplit.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -62,7 +63,7 @@ struct Compressed {
 using Writer = std::unique_ptr<archive, decltype(&archive_write_free)>;
 
 // A raw (single stream) writer that compresses with zstd; throws for a
-// level the compressor does not take. (gzip is GzipMembers'.)
+// level the compressor does not take. (gzip is GzipWriter's.)
 Writer zstd_writer(const PushOptions& o) {
   Writer a(archive_write_new(), archive_write_free);
   archive_write_set_format_raw(a.get());
@@ -85,61 +86,6 @@ void check_level(const PushOptions& o) {
   }
 }
 
-// gzip as a series of members of up to 1 MiB of input each (RFC 1952
-// allows any number; Go's, zlib's and libarchive's readers take them all),
-// each compressed by libdeflate: about three times zlib's speed. A chunk
-// whose sample does not shrink at the fastest level (random or already
-// compressed data) is stored instead, at the speed of a copy, as pgzip does.
-class GzipMembers {
- public:
-  GzipMembers(int level, const std::function<void(const char*, size_t)>& out)
-      : c_(make(level)), probe_(make(1)), store_(make(0)), out_(out), level_(level) {
-    in_.reserve(kChunk);
-  }
-  void write(const char* p, size_t n) {
-    while (n > 0) {
-      size_t k = std::min(n, kChunk - in_.size());
-      in_.append(p, k);
-      p += k;
-      n -= k;
-      if (in_.size() == kChunk) flush();
-    }
-  }
-  void finish() {
-    if (!in_.empty() || !wrote_) flush();
-  }
-
- private:
-  using Compressor = std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)>;
-  static constexpr size_t kChunk = 1 << 20, kSample = 64 << 10;
-  static Compressor make(int level) {
-    Compressor c(libdeflate_alloc_compressor(level), libdeflate_free_compressor);
-    if (!c) fail("compress the layer: libdeflate has no compressor for level {}", level);
-    return c;
-  }
-  bool compressible() {
-    if (level_ == 0 || in_.size() < kSample) return true;
-    buf_.resize(kSample);
-    size_t k = libdeflate_deflate_compress(probe_.get(), in_.data(), kSample, buf_.data(), kSample - kSample / 50);
-    return k != 0;  // 0: it did not fit in 98 % of the sample
-  }
-  void flush() {
-    libdeflate_compressor* c = compressible() ? c_.get() : store_.get();
-    buf_.resize(libdeflate_gzip_compress_bound(c, in_.size()));
-    size_t k = libdeflate_gzip_compress(c, in_.data(), in_.size(), buf_.data(), buf_.size());
-    if (k == 0) fail("compress the layer: libdeflate failed");
-    out_(buf_.data(), k);
-    in_.clear();
-    wrote_ = true;
-  }
-  Compressor c_, probe_, store_;
-  const std::function<void(const char*, size_t)>& out_;
-  int level_;
-  std::string in_;
-  std::vector<char> buf_;
-  bool wrote_ = false;
-};
-
 // The layer's tar, compressed, written to out_fd; the blob it makes.
 Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o, int out_fd,
                  const std::function<void(uint64_t)>& progress) {
@@ -150,8 +96,8 @@ Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o
     size += n;
     if (!write_all(out_fd, {p, n})) throw_errno("write the compressed layer");
   };
-  // zstd through libarchive's writer, gzip through libdeflate.
-  std::optional<GzipMembers> gzip;
+  // zstd through libarchive's writer, gzip through GzipWriter.
+  std::optional<GzipWriter> gzip;
   Writer a(nullptr, archive_write_free);
   if (o.compression == "gzip") {
     gzip.emplace(o.compression_level.value_or(6), out);
@@ -217,6 +163,9 @@ std::optional<Blob> stream_layer(registry::Client& client, const std::string& re
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
+  // A pipe as large as a user may make it (1 MiB by default) holds a
+  // compressed chunk whole: fewer switches between the two threads.
+  ::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
   Blob blob;
   std::exception_ptr error;
   std::thread producer([&] {
@@ -307,13 +256,18 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
   progress.message("Getting image source signatures");
   std::string config_body = store.get_blob(img.config_digest());
   std::vector<Blob> blobs(img.layers.size());
-  std::vector<size_t> items(img.layers.size());
+  std::vector<size_t> items(img.layers.size()), sizes(img.layers.size()), order(img.layers.size());
   for (size_t i = 0; i < img.layers.size(); ++i) {
     auto info = store.layer_info(img.layers[i]);
     if (!info) fail("layer {} of image {} is missing from the store", img.layers[i], img.id);
     items[i] = progress.add(fmt::format("Copying blob {}", short_hex(info->compressed_digest.empty() ? info->diff_id : info->compressed_digest)),
                             info->size);
+    sizes[i] = info->size;
+    order[i] = i;
   }
+  // The largest layers first, so that the last to finish is a small one
+  // rather than a large one going on alone.
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex err_mu;
@@ -358,8 +312,9 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
   };
   auto worker = [&] {
     while (!failed) {
-      size_t k = next++;
-      if (k >= img.layers.size()) return;
+      size_t n = next++;
+      if (n >= order.size()) return;
+      size_t k = order[n];
       try {
         with_context(fmt::format("copying layer {}", img.layers[k]), [&] { push_layer(k); });
         store.note_location(img.layers[k], blobs[k].digest, dest.domain + "/" + repo);
