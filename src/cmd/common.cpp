@@ -63,7 +63,17 @@ storage::ContainerRecord find_container(const storage::ContainerStore& container
   return *rec;
 }
 
-void use_authfile(const std::string& authfile) {
+void RemoteFlags::bind(CLI::App& app) {
+  add_bool_flag(app, "--tls-verify", tls_verify, "Require HTTPS and verify certificates when contacting registries");
+  app.add_option("--cert-dir", cert_dir, "Path to a directory containing TLS certificates and keys");
+  app.add_option("--creds", creds, "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry");
+  app.add_option("--authfile", authfile, "Path of the authentication file");
+}
+
+void RemoteFlags::apply(storage::RemoteOptions& o) const {
+  o.tls_verify = tls_verify;
+  o.cert_dir = cert_dir;
+  if (!creds.empty()) o.creds = config::parse_creds(creds);
   if (authfile.empty()) return;
   if (::access(authfile.c_str(), R_OK) != 0) fail("credential file is not accessible: {}", authfile);
   ::setenv("REGISTRY_AUTH_FILE", authfile.c_str(), 1);

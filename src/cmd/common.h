@@ -9,6 +9,7 @@
 
 #include "cmd/command.h"
 #include "storage/containers.h"
+#include "storage/pull.h"
 #include "storage/store.h"
 
 namespace CLI {
@@ -37,9 +38,22 @@ std::string network_mode_of(const storage::ContainerRecord& rec);
 // Podman's "no such container" error.
 storage::ContainerRecord find_container(const storage::ContainerStore& containers, const std::string& name);
 
-// --authfile: the registry commands read credentials from that file only
-// (as REGISTRY_AUTH_FILE); it must be readable.
-void use_authfile(const std::string& authfile);
+// The flags of the commands that reach a registry (pull, push, manifest):
+// --tls-verify, --cert-dir, --creds, --authfile.
+struct RemoteFlags {
+  std::optional<bool> tls_verify;
+  std::string cert_dir, creds, authfile;
+
+  void bind(CLI::App& app);
+  // Into o; --authfile makes the registry code read credentials from that
+  // file only (as REGISTRY_AUTH_FILE), and it must be readable.
+  void apply(storage::RemoteOptions& o) const;
+  storage::RemoteOptions options() const {
+    storage::RemoteOptions o;
+    apply(o);
+    return o;
+  }
+};
 
 // A boolean flag that also takes a value (--tls-verify, --tls-verify=false):
 // unset stays nullopt.

@@ -21,26 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-struct RemoteFlags {
-  std::optional<bool> tls_verify;
-  std::string cert_dir, creds, authfile;
-
-  void bind(CLI::App& app) {
-    add_bool_flag(app, "--tls-verify", tls_verify, "Require HTTPS and verify certificates when accessing the registry");
-    app.add_option("--cert-dir", cert_dir, "Use certificates at the specified path to access the registry");
-    app.add_option("--creds", creds, "Use USERNAME[:PASSWORD] for accessing the registry");
-    app.add_option("--authfile", authfile, "Path of the authentication file");
-  }
-  storage::RemoteOptions options() const {
-    storage::RemoteOptions o;
-    o.tls_verify = tls_verify;
-    o.cert_dir = cert_dir;
-    if (!creds.empty()) o.creds = config::parse_creds(creds);
-    use_authfile(authfile);
-    return o;
-  }
-};
-
 // Only registries hold what a list names here (Podman's default transport).
 std::string remote_only(const std::string& ref) {
   for (std::string_view t : {"containers-storage:", "oci:", "oci-archive:", "dir:", "docker-archive:"})

@@ -18,10 +18,7 @@ struct PullCmdOptions {
   bool quiet = false;
   bool all_tags = false;
   std::string platform, arch, os, variant;
-  std::optional<bool> tls_verify;
-  std::string cert_dir;
-  std::string creds;
-  std::string authfile;
+  RemoteFlags remote;
   std::string policy = "always";
 };
 
@@ -39,10 +36,7 @@ static int run_pull(const Globals& g, const PullCmdOptions& o) {
     po.platform = image::Platform{o.os.empty() ? host.os : o.os,
                                   o.arch.empty() ? host.architecture : o.arch, o.variant};
   }
-  po.tls_verify = o.tls_verify;
-  po.cert_dir = o.cert_dir;
-  if (!o.creds.empty()) po.creds = config::parse_creds(o.creds);
-  use_authfile(o.authfile);
+  o.remote.apply(po);
   po.quiet = o.quiet;
   auto store = open_store(g);
   for (const auto& name : o.images) {
@@ -62,10 +56,7 @@ Runner bind_pull(CLI::App& app, Globals& g) {
   app.add_option("--arch", o->arch, "Use ARCH instead of the architecture of the machine for choosing images");
   app.add_option("--os", o->os, "Use OS instead of the running OS for choosing images");
   app.add_option("--variant", o->variant, "Use VARIANT instead of the running architecture variant for choosing images");
-  add_bool_flag(app, "--tls-verify", o->tls_verify, "Require HTTPS and verify certificates when contacting registries");
-  app.add_option("--cert-dir", o->cert_dir, "Path to a directory containing TLS certificates and keys");
-  app.add_option("--creds", o->creds, "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry");
-  app.add_option("--authfile", o->authfile, "Path of the authentication file");
+  o->remote.bind(app);
   app.add_option("--policy", o->policy, "Pull image policy (always, missing, never, newer)");
   return [o, &g] { return run_pull(g, *o); };
 }

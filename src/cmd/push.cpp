@@ -21,8 +21,8 @@ struct PushCmdOptions {
   std::string compression_format = "gzip";
   std::optional<int> compression_level;
   bool force_compression = false;
-  std::optional<bool> tls_verify;
-  std::string cert_dir, creds, authfile, digestfile, sign_by, sign_by_sigstore;
+  RemoteFlags remote;
+  std::string digestfile, sign_by, sign_by_sigstore;
   bool remove_signatures = false;
 };
 
@@ -42,10 +42,7 @@ static int run_push(const Globals& g, const PushCmdOptions& o) {
   po.compression = o.compression_format;
   po.compression_level = o.compression_level;
   po.force_compression = o.force_compression;
-  po.tls_verify = o.tls_verify;
-  po.cert_dir = o.cert_dir;
-  if (!o.creds.empty()) po.creds = config::parse_creds(o.creds);
-  use_authfile(o.authfile);
+  o.remote.apply(po);
   po.quiet = o.quiet;
   auto store = open_store(g);
   auto img = store.get_image(o.args[0]);
@@ -65,10 +62,7 @@ Runner bind_push(CLI::App& app, Globals& g) {
   app.add_option("--compression-level", o->compression_level, "Compression level to use");
   app.add_flag("--force-compression", o->force_compression,
                "Use the specified compression algorithm even if the destination contains a differently-compressed variant already");
-  add_bool_flag(app, "--tls-verify", o->tls_verify, "Require HTTPS and verify certificates when contacting registries");
-  app.add_option("--cert-dir", o->cert_dir, "Path to a directory containing TLS certificates and keys");
-  app.add_option("--creds", o->creds, "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry");
-  app.add_option("--authfile", o->authfile, "Path of the authentication file");
+  o->remote.bind(app);
   app.add_option("--digestfile", o->digestfile, "Write the digest of the pushed image to the specified file");
   app.add_option("--sign-by", o->sign_by, "Add a signature at the destination using the specified key (not supported)");
   app.add_option("--sign-by-sigstore-private-key", o->sign_by_sigstore, "Sign the image using a sigstore private key (not supported)");

@@ -29,12 +29,6 @@ constexpr size_t kMaxPeers = 1024;
 constexpr int64_t kPeerIdleMs = 60000;  // a UDP client's socket is dropped after a minute of silence
 constexpr int kBatch = 64;              // datagrams moved per turn and socket
 
-int64_t now_ms() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool same_address(const sockaddr_storage& a, socklen_t alen, const sockaddr_storage& b, socklen_t blen) {
   return alen == blen && std::memcmp(&a, &b, alen) == 0;
 }
@@ -131,7 +125,7 @@ void Forwarder::receive_on(const Listener& l) {
       if (!up) continue;
       it = peers_.insert(peers_.end(), Peer{&l, from, from_len, std::move(up), 0});
     }
-    it->last_ms = now_ms();
+    it->last_ms = monotonic_ms();
     (void)::send(it->upstream.get(), buf_, static_cast<size_t>(n), MSG_DONTWAIT);
   }
 }
@@ -141,7 +135,7 @@ void Forwarder::answer(Peer& p) {
   for (int i = 0; i < kBatch; ++i) {
     ssize_t n = ::recv(p.upstream.get(), buf_, sizeof buf_, MSG_DONTWAIT);
     if (n < 0) return;
-    p.last_ms = now_ms();
+    p.last_ms = monotonic_ms();
     (void)::sendto(p.listener->fd.get(), buf_, static_cast<size_t>(n), MSG_DONTWAIT,
                    reinterpret_cast<const sockaddr*>(&p.client), p.client_len);
   }
@@ -233,7 +227,7 @@ bool Forwarder::pump(Conn& c, short client_rev, short upstream_rev) {
 
 void Forwarder::prepare(std::vector<pollfd>& fds, int* timeout_ms) {
   for (const auto& l : listeners_) fds.push_back({l.fd.get(), POLLIN, 0});
-  int64_t now = now_ms();
+  int64_t now = monotonic_ms();
   std::erase_if(peers_, [&](const Peer& p) { return now - p.last_ms >= kPeerIdleMs; });
   for (const auto& p : peers_) {
     fds.push_back({p.upstream.get(), POLLIN, 0});

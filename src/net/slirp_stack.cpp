@@ -24,12 +24,6 @@
 namespace cabin::net {
 namespace {
 
-int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-int64_t now_ms() { return now_ns() / 1000000; }
 
 short to_poll(int events) {
   short e = 0;
@@ -83,7 +77,7 @@ class SlirpStack final : public PollSource {
     static const SlirpCb callbacks = {
         .send_packet = send_packet,
         .guest_error = [](const char* msg, void*) { log::debug("slirp: {}", msg); },
-        .clock_get_ns = [](void*) { return now_ns(); },
+        .clock_get_ns = [](void*) { return monotonic_ns(); },
         .timer_new = timer_new,
         .timer_free = timer_free,
         .timer_mod = timer_mod,
@@ -117,7 +111,7 @@ class SlirpStack final : public PollSource {
     uint32_t t = UINT32_MAX;
     slirp_pollfds_fill(slirp_, &t, add_poll, this);
     if (t != UINT32_MAX) lower_timeout(timeout_ms, static_cast<int>(t));
-    int64_t now = now_ms();
+    int64_t now = monotonic_ms();
     for (const auto& tm : timers_)
       if (tm.expire_ms >= 0) lower_timeout(timeout_ms, static_cast<int>(std::max<int64_t>(0, tm.expire_ms - now)));
     fill_ = nullptr;
@@ -182,7 +176,7 @@ class SlirpStack final : public PollSource {
   }
 
   void run_timers() {
-    int64_t now = now_ms();
+    int64_t now = monotonic_ms();
     for (auto& t : timers_)
       if (t.expire_ms >= 0 && t.expire_ms <= now) {
         t.expire_ms = -1;

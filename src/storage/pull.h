@@ -16,12 +16,16 @@ enum class PullPolicy { Always, Missing, Never, Newer };
 // "ifnewer", "true", "false"); throws for anything else.
 PullPolicy parse_pull_policy(std::string_view text);
 
-struct PullOptions {
-  PullPolicy policy = PullPolicy::Always;
-  std::optional<image::Platform> platform;  // default: the host's
-  std::optional<bool> tls_verify;           // unset: registries.conf decides
+// How a registry is reached: pull, push and the manifest commands.
+struct RemoteOptions {
+  std::optional<bool> tls_verify;  // unset: registries.conf decides
   std::string cert_dir;
   std::optional<config::Credentials> creds;
+};
+
+struct PullOptions : RemoteOptions {
+  PullPolicy policy = PullPolicy::Always;
+  std::optional<image::Platform> platform;  // default: the host's
   bool quiet = false;                       // no progress output
   int parallel_layers = 3;
 };

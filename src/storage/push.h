@@ -6,18 +6,16 @@
 
 #include "config/auth.h"
 #include "image/reference.h"
+#include "storage/pull.h"
 #include "storage/store.h"
 
 namespace cabin::storage {
 
-struct PushOptions {
+struct PushOptions : RemoteOptions {
   std::string format;                // "oci" or "v2s2" (Docker schema 2); "": the image's own, else oci
   std::string compression = "gzip";  // or "zstd"
   std::optional<int> compression_level;
   bool force_compression = false;    // compress again even where a compressed form is known
-  std::optional<bool> tls_verify;    // unset: registries.conf decides
-  std::string cert_dir;
-  std::optional<config::Credentials> creds;
   bool quiet = false;
   int parallel_layers = 3;
 };
@@ -35,13 +33,6 @@ std::string push_image(Store& store, const ImageRecord& image, const image::Refe
 // 'logging into "REG": invalid username/password' when it does not.
 void check_login(const std::string& registry, const config::Credentials& creds, std::optional<bool> tls_verify,
                  const std::string& cert_dir);
-
-// Where registries are reached from for the manifest commands.
-struct RemoteOptions {
-  std::optional<bool> tls_verify;
-  std::string cert_dir;
-  std::optional<config::Credentials> creds;
-};
 
 // An image manifest in a registry, as `manifest add` lists it.
 struct RemoteInstance {

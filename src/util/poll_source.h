@@ -5,9 +5,19 @@
 
 #include <poll.h>
 
+#include <cstdint>
+#include <ctime>
 #include <vector>
 
 namespace cabin {
+
+// The monotonic clock the sources' timers run on.
+inline int64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+inline int64_t monotonic_ms() { return monotonic_ns() / 1000000; }
 
 class PollSource {
  public:
