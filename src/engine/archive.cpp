@@ -170,16 +170,22 @@ struct Unpacked {
 Unpacked unpack(storage::Store& store, const std::function<size_t(char*, size_t)>& read) {
   Unpacked u;
   u.staging.emplace(store.stage_layer());
+  // The unpacker calls read from inside libarchive: what read throws (a
+  // truncated archive) is kept here and is the error, rather than crossing C.
+  std::exception_ptr read_error;
+  auto reader = [&](char* buf, size_t n) -> ssize_t {
+    try {
+      return static_cast<ssize_t>(read(buf, n));
+    } catch (...) {
+      read_error = std::current_exception();
+      errno = EIO;
+      return -1;
+    }
+  };
   try {
-    through_pipe(
-        [&](int fd) {
-          char buf[1 << 16];
-          for (size_t n; (n = read(buf, sizeof buf)) > 0;)
-            if (!write_all(fd, {buf, n})) throw_errno("write to the unpacker");
-        },
-        [&](int fd) { u.result = storage::unpack_layer_fd(fd, *u.staging, storage::default_extract_options()); });
+    u.result = storage::unpack_layer(reader, *u.staging, storage::default_extract_options());
   } catch (...) {
-    u.error = std::current_exception();
+    u.error = read_error ? read_error : std::current_exception();
     u.staging.reset();
   }
   return u;

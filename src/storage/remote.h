@@ -22,7 +22,7 @@ namespace cabin::storage {
 struct RemoteApi {
   int version;
   ImageRecord (*pull_image)(Store&, std::string_view, const PullOptions&);
-  UnpackResult (*unpack_layer_fd)(int, const Store::Staging&, const ExtractOptions&, std::string_view);
+  UnpackResult (*unpack_layer)(const LayerReader&, const Store::Staging&, const ExtractOptions&, std::string_view);
   ExtractOptions (*default_extract_options)();
   void (*write_tree_tar)(int, const TarTree&);
   void (*extract_tar_fd)(int, int, const ExtractOptions&);
@@ -40,7 +40,7 @@ struct RemoteApi {
   std::string (*push_manifest_list)(const std::string&, const std::string&, const std::vector<std::string>&,
                                     const image::Reference&, bool, const RemoteOptions&, bool);
 };
-inline constexpr int kRemoteApiVersion = 6;
+inline constexpr int kRemoteApiVersion = 7;
 
 }  // namespace cabin::storage
 

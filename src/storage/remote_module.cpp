@@ -5,7 +5,7 @@
 
 extern "C" __attribute__((visibility("default"))) const cabin::storage::RemoteApi* cabin_remote_api() {
   using namespace cabin::storage;
-  static const RemoteApi api{kRemoteApiVersion, &pull_image, &unpack_layer_fd, &default_extract_options,
+  static const RemoteApi api{kRemoteApiVersion, &pull_image, &unpack_layer, &default_extract_options,
                                &write_tree_tar,   &extract_tar_fd,         &verify_layer_content,
                                &write_trees_tar,  &fetch_url,              &is_archive,
                                &push_image,       &write_layer_tar,        &check_login,

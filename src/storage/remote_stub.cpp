@@ -26,9 +26,9 @@ ImageRecord pull_image(Store& store, std::string_view name, const PullOptions& o
   return api().pull_image(store, name, options);
 }
 
-UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
-                             std::string_view expected_digest) {
-  return api().unpack_layer_fd(fd, staging, options, expected_digest);
+UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, const ExtractOptions& options,
+                          std::string_view expected_digest) {
+  return api().unpack_layer(in, staging, options, expected_digest);
 }
 
 ExtractOptions default_extract_options() { return api().default_extract_options(); }

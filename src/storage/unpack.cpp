@@ -26,25 +26,35 @@ struct ArchiveDeleter {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
-// The compressed side: reads fd, hashes every byte.
+// The compressed side: reads the stream, hashes every byte (unless told
+// the bytes are the tar's, which is hashed anyway).
 struct RawSource {
-  int fd;
+  const LayerReader& in;
   Sha256 hash;
+  bool hashing = true;
   std::vector<char> buf = std::vector<char>(kBufSize);
-  std::string error;
 
+  // The next bytes into buf (0 at the end); -1 with errno set.
+  ssize_t next() {
+    ssize_t n;
+    do n = in(buf.data(), buf.size());
+    while (n < 0 && errno == EINTR);
+    if (n > 0 && hashing) hash.update(buf.data(), static_cast<size_t>(n));
+    return n;
+  }
   static la_ssize_t read(archive* a, void* self, const void** out) {
     auto* s = static_cast<RawSource*>(self);
-    while (true) {
-      ssize_t n = ::read(s->fd, s->buf.data(), s->buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        archive_set_error(a, errno, "read layer: %s", std::strerror(errno));
-        return -1;
-      }
-      s->hash.update(s->buf.data(), static_cast<size_t>(n));
-      *out = s->buf.data();
-      return n;
+    ssize_t n = s->next();
+    if (n < 0) {
+      archive_set_error(a, errno, "read layer: %s", std::strerror(errno));
+      return -1;
+    }
+    *out = s->buf.data();
+    return n;
+  }
+  // Reads (and hashes) what is left.
+  void drain() {
+    while (next() > 0) {
     }
   }
 };
@@ -79,17 +89,6 @@ std::string archive_message(archive* a) {
   return msg ? msg : "unknown archive error";
 }
 
-// Hashes what is left of fd into h.
-void drain(int fd, Sha256& h) {
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    h.update(buf, static_cast<size_t>(n));
-  }
-}
-
 }  // namespace
 
 ExtractOptions default_extract_options() {
@@ -100,9 +99,9 @@ ExtractOptions default_extract_options() {
   return o;
 }
 
-UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
-                             std::string_view expected_digest) {
-  RawSource raw{fd};
+UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, const ExtractOptions& options,
+                          std::string_view expected_digest) {
+  RawSource raw{in};
   ArchivePtr decompressor(archive_read_new());
   archive_read_support_filter_gzip(decompressor.get());
   archive_read_support_filter_zstd(decompressor.get());
@@ -112,6 +111,11 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   archive_entry* entry = nullptr;
   int r = archive_read_next_header(decompressor.get(), &entry);
   if (r != ARCHIVE_OK) fail("read layer: {}", r == ARCHIVE_EOF ? "layer is empty" : archive_message(decompressor.get()));
+  // An uncompressed stream is the tar: its digest is the diff ID, hashed
+  // on the other side. (A digest to check it against keeps both, so that a
+  // stream that is not a tar is still named by its own digest.)
+  bool plain = archive_filter_code(decompressor.get(), 0) == ARCHIVE_FILTER_NONE;
+  if (plain && expected_digest.empty()) raw.hashing = false;
 
   TarSplitWriter split(fs::join(staging.path(), kTarSplitFile));
   TarSource tar_src{decompressor.get(), &split};
@@ -139,7 +143,7 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
     // Bytes that are not what the manifest promised explain any parse
     // failure better than the parse failure itself.
     if (!expected_digest.empty()) {
-      drain(fd, raw.hash);
+      raw.drain();
       std::string got = raw.hash.finish();
       if (got != expected_digest)
         fail("the blob's digest is {}, not {} as the manifest says", got, expected_digest);
@@ -152,12 +156,12 @@ UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const Extrac
   const void* ignored;
   while (TarSource::read(tar.get(), &tar_src, &ignored) > 0) {
   }
-  drain(fd, raw.hash);
+  raw.drain();
   split.finish();
   result.size = tar_src.hash.bytes();
   result.diff_id = tar_src.hash.finish();
-  result.compressed_size = raw.hash.bytes();
-  result.compressed_digest = raw.hash.finish();
+  result.compressed_size = raw.hashing ? raw.hash.bytes() : result.size;
+  result.compressed_digest = raw.hashing ? raw.hash.finish() : result.diff_id;
   return result;
 }
 

@@ -2,7 +2,11 @@
 // compressed and the uncompressed bytes on the way: no temporary copy.
 #pragma once
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "storage/extract.h"
@@ -23,8 +27,16 @@ struct UnpackResult {
 // corrupt or truncated stream or a hostile entry. With expected_digest, a
 // stream that fails to unpack is read to its end and, when its digest is not
 // the expected one, the mismatch is reported instead.
-UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
-                             std::string_view expected_digest = {});
+//
+// The stream comes from a reader: like read(2), the next bytes into buf (at
+// most n), 0 at the end, -1 with errno set.
+using LayerReader = std::function<ssize_t(char* buf, size_t n)>;
+UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, const ExtractOptions& options,
+                          std::string_view expected_digest = {});
+inline UnpackResult unpack_layer_fd(int fd, const Store::Staging& staging, const ExtractOptions& options,
+                                    std::string_view expected_digest = {}) {
+  return unpack_layer([fd](char* buf, size_t n) { return ::read(fd, buf, n); }, staging, options, expected_digest);
+}
 
 // Extraction options for the current user namespace: chown only with a full
 // mapping, warnings through log::warn.
