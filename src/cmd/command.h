@@ -84,6 +84,7 @@ Runner bind_restart(CLI::App&, Globals&);
 Runner bind_rm(CLI::App&, Globals&);
 Runner bind_ps(CLI::App&, Globals&);
 Runner bind_wait(CLI::App&, Globals&);
+Runner bind_healthcheck_run(CLI::App&, Globals&);
 Runner bind_logs(CLI::App&, Globals&);
 Runner bind_top(CLI::App&, Globals&);
 Runner bind_stats(CLI::App&, Globals&);

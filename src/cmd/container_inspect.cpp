@@ -4,6 +4,7 @@
 
 #include "cmd/common.h"
 #include "engine/create.h"
+#include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "format/output.h"
 #include "format/units.h"
@@ -59,6 +60,11 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   state["Error"] = st.error;
   state["StartedAt"] = json_time(st.started_at);
   state["FinishedAt"] = json_time(st.finished_at);
+  if (cfg.health || !engine::health_status(containers, r.id).empty()) {
+    state["Health"] = runtime::to_json(engine::read_health(containers, r.id));
+  } else {
+    state["Health"] = {{"Status", ""}, {"FailingStreak", 0}, {"Log", nullptr}};
+  }
   state["CheckpointedAt"] = "0001-01-01T00:00:00Z";
   state["RestoredAt"] = "0001-01-01T00:00:00Z";
 
@@ -165,6 +171,8 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   c["Labels"] = r.labels;
   c["Annotations"] = r.annotations;
   c["StopSignal"] = cfg.stop_signal;
+  if (cfg.health) c["Healthcheck"] = runtime::to_json(*cfg.health);
+  c["HealthcheckOnFailureAction"] = cfg.health ? cfg.health->on_failure : "none";
   c["StopTimeout"] = cfg.stop_timeout;
   c["Umask"] = "0022";
   j["Config"] = c;

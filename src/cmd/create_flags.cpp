@@ -70,6 +70,15 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--stop-signal", o.stop_signal, "Signal to stop a container. Default is SIGTERM");
   app.add_option("--stop-timeout", o.stop_timeout, "Timeout (in seconds) that containers stopped by user command have to exit. If exceeded, the container will be forcibly stopped via SIGKILL");
   app.add_option("--log-opt", o.log_opts, "Logging driver options");
+  auto& h = o.health;
+  app.add_option("--health-cmd", h.cmd, "set a healthcheck command for the container ('none' disables the existing healthcheck)");
+  app.add_option("--health-interval", h.interval, "set an interval for the healthcheck (a value of disable results in no automatic timer setup)");
+  app.add_option("--health-timeout", h.timeout, "the maximum time allowed to complete the healthcheck before an interval is considered failed");
+  app.add_option("--health-start-period", h.start_period, "the initialization time needed for a container to bootstrap");
+  app.add_option("--health-start-interval", h.start_interval, "the time between healthchecks during the start period");
+  app.add_option("--health-retries", h.retries, "the number of retries allowed before a healthcheck is considered to be unhealthy");
+  app.add_option("--health-on-failure", h.on_failure, "action to take once the container turns unhealthy (none, kill, restart, stop)");
+  app.add_flag("--no-healthcheck", h.disabled, "Disable healthchecks on container");
   app.add_option("--log-driver", log_driver, "Logging driver for the container")->check([](const std::string& v) {
     return v == "k8s-file" || v.empty() ? std::string() : "cabin supports the k8s-file log driver only";
   });

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "engine/volumes.h"
 #include "format/output.h"
@@ -41,9 +42,9 @@ int64_t unix_of(const std::string& rfc3339) {
   return std::chrono::duration_cast<std::chrono::seconds>(time_of(rfc3339).time_since_epoch()).count();
 }
 
-// Podman 4.3's STATUS column.
-std::string status_text(const storage::ContainerState& st) {
-  if (st.running()) return "Up " + format::time_ago(time_of(st.started_at));
+// Podman 4.3's STATUS column; health: the running container's ("" for none).
+std::string status_text(const storage::ContainerState& st, const std::string& health) {
+  if (st.running()) return "Up " + format::time_ago(time_of(st.started_at)) + (health.empty() ? "" : " (" + health + ")");
   if (st.status == "exited") return fmt::format("Exited ({}) {}", st.exit_code, format::time_ago(time_of(st.finished_at)));
   return "Created";
 }
@@ -51,6 +52,7 @@ std::string status_text(const storage::ContainerState& st) {
 struct Entry {
   storage::ContainerRecord rec;
   storage::ContainerState st;
+  std::string health;  // a running container's health status; "" for none
 };
 
 // --filter KEY=VALUE: the same key ORs, different keys AND, as Podman.
@@ -58,7 +60,7 @@ class PsFilter {
  public:
   PsFilter(const std::vector<std::string>& filters, const std::vector<Entry>& all) {
     static const std::vector<std::string> kKeys = {"id", "name", "label", "status", "ancestor", "exited", "before",
-                                                   "since", "volume"};
+                                                   "since", "volume", "health"};
     for (const auto& f : filters) {
       auto eq = f.find('=');
       std::string key = f.substr(0, eq);
@@ -70,6 +72,8 @@ class PsFilter {
         if (std::find(kStatus.begin(), kStatus.end(), value) == kStatus.end())
           fail("{} is not a valid status", value);
       }
+      if (key == "health" && value != "starting" && value != "healthy" && value != "unhealthy" && value != "none")
+        fail("{} is not a valid health status", value);
       if (key == "before" || key == "since") {
         const Entry* e = nullptr;
         for (const auto& x : all)
@@ -105,6 +109,7 @@ class PsFilter {
       return s == v || (v == "stopped" && s == "exited");
     }
     if (key == "ancestor") return r.image == v || r.image_id.rfind(v, 0) == 0 || r.image.rfind(v + ":", 0) == 0;
+    if (key == "health") return e.health == v || (v == "none" && e.health.empty());
     if (key == "exited") return e.st.status == "exited" && std::to_string(e.st.exit_code) == v;
     if (key == "volume") {  // a volume's name or where it is mounted
       auto names = engine::volumes_of(r), dests = engine::volume_destinations(r);
@@ -142,7 +147,8 @@ int run_ps(const Globals& g, const PsOptions& o) {
   std::vector<Entry> entries;
   for (auto& r : containers.list()) {
     auto st = engine::current_state(containers, g.paths, r.id);
-    entries.push_back({std::move(r), std::move(st)});
+    std::string health = st.running() ? engine::health_status(containers, r.id) : "";
+    entries.push_back({std::move(r), std::move(st), std::move(health)});
   }
   PsFilter filter(o.filters, entries);
   bool all = o.all || !o.filters.empty() || o.latest || o.last >= 0;
@@ -158,10 +164,10 @@ int run_ps(const Globals& g, const PsOptions& o) {
 
   std::vector<nlohmann::json> rows;
   nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
-  for (const auto& [r, st] : shown) {
+  for (const auto& [r, st, health] : shown) {
     std::string command = join(r.command, " ");
     if (!o.no_trunc && command.size() > 20) command = command.substr(0, 17) + "...";
-    std::string status = status_text(st);
+    std::string status = status_text(st, health);
     nlohmann::json labels = r.labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.labels);
     std::string created_human = format::time_ago(time_of(r.created));
     std::string size = o.size ? size_text(containers, store ? &*store : nullptr, r) : "";

@@ -106,6 +106,11 @@ constexpr std::array kVolumeCommands = {
     Command{"rm", "Remove one or more volumes", Needs::UserNS, bind_volume_rm, {}, kRmAliases},
 };
 
+// `cabin healthcheck …`.
+constexpr std::array kHealthcheckCommands = {
+    Command{"run", "Run the health check of a container", Needs::Host, bind_healthcheck_run},
+};
+
 // `cabin system …`: the store as a whole.
 constexpr std::array kSystemCommands = {
     Command{"check", "Check storage consistency (exit 1 when problems are left)", Needs::UserNS, bind_system_check},
@@ -127,6 +132,7 @@ constexpr std::array kCommands = {
     Command{"events", "Show cabin events", Needs::Host, bind_events},
     Command{"exec", "Run a process in a running container", Needs::Host, bind_exec},
     Command{"export", "Export container's filesystem contents as a tar archive", Needs::Host, bind_export},
+    Command{"healthcheck", "Manage health checks on containers", Needs::Host, nullptr, kHealthcheckCommands},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"image", "Manage images", Needs::Host, nullptr, kImageCommands},
     Command{"images", "List images in local storage", Needs::Host, bind_images},

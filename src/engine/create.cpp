@@ -118,6 +118,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
     id_maps->gids = runtime::parse_id_maps(o.gidmap.empty() ? o.uidmap : o.gidmap, "GID", ng);
   }
   check_cgroup_flags(o);
+  runtime::check_health_flags(o.health);
   runtime::StartConfig cfg;
   cfg.rm = o.rm;
   cfg.sig_proxy = o.sig_proxy.value_or(true);
@@ -252,6 +253,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   cfg.lower_dirs = layout.lower_dirs;
   cfg.seccomp_profile = plan.seccomp_profile;
   cfg.stop_signal = !o.stop_signal.empty() ? o.stop_signal : !plan.stop_signal.empty() ? plan.stop_signal : "SIGTERM";
+  cfg.health = runtime::health_config(defaults.healthcheck, o.health);
   save_start_config(containers, rec.id, cfg);
   containers.write_state(rec.id, storage::ContainerState{});
   if (!o.cidfile.empty()) fs::write_file_atomic(o.cidfile, rec.id, 0644);

@@ -26,6 +26,7 @@ struct CreateOptions {
   std::optional<int> stop_timeout;
   std::vector<std::string> uidmap, gidmap, labels, annotations, log_opts;
   std::string memory, memory_swap, cpus, cpu_shares, pids_limit;
+  runtime::HealthFlags health;
 };
 
 struct Created {

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine/create.h"
+#include "engine/health.h"
 #include "engine/volumes.h"
 #include "format/units.h"
 #include "net/members.h"
@@ -160,7 +161,7 @@ void report(int fd, const std::string& text) {
 }  // namespace
 
 void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
-                     std::optional<int> exit_code) {
+                     std::optional<int> exit_code, const std::string& health_status) {
   storage::Event e;
   e.type = "container";
   e.status = status;
@@ -169,6 +170,7 @@ void container_event(const config::StorePaths& paths, const storage::ContainerRe
   e.image = rec.image;
   e.attributes = rec.labels;
   if (exit_code) e.attributes[std::string(storage::kEventExitCode)] = std::to_string(*exit_code);
+  if (!health_status.empty()) e.attributes[std::string(storage::kEventHealthStatus)] = health_status;
   storage::record_event(paths, std::move(e));
 }
 
@@ -397,6 +399,10 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     containers.write_state(rec.id, st);
   }
   container_event(paths, rec, "start");
+  // --health-on-failure=restart acts as kill here: nothing restarts a
+  // foreground container.
+  HealthTimer health(containers, paths, rec, cfg);
+  health.started(started.pidfd.get());
   runtime::SuperviseOptions so;
   so.pid = started.pid;
   so.pidfd = started.pidfd.get();
@@ -408,6 +414,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   // network connect/disconnect reach it through its control socket.
   std::optional<runtime::ControlServer> control;
   PollSet extra;
+  extra.sources.push_back(&health);
   if (network.poll()) extra.sources.push_back(network.poll());
   if (cfg.net.mode == net::Mode::Bridge) {
     control.emplace(runtime::listen_attach(waiter_marker(paths, rec.id), runtime::kControlSocket),
@@ -422,6 +429,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
       log->write(stream == 2 ? runtime::LogStream::Stderr : runtime::LogStream::Stdout, data);
     };
   int code = runtime::exit_code_of(runtime::supervise(so));
+  health.stopped();
   control.reset();
   network.leave();
   if (log) log->flush();
@@ -617,6 +625,10 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       auto size = io.adopt(UniqueFd(attach_fd));
       if (size && cfg.spec.terminal) cfg.spec.console_size = {size->ws_row, size->ws_col};
     }
+    HealthTimer health(containers, paths, *rec, cfg);
+    PollSet extra;
+    extra.sources.push_back(&health);
+    if (network.poll()) extra.sources.push_back(network.poll());
     int live_pidfd = -1;  // the container's, while it runs
     io.set_control([&](runtime::AttachMsg kind, std::string_view data) {
       return network.control(kind, data, cfg, live_pidfd);
@@ -672,11 +684,14 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         trim_resident_set();  // what starting took is not kept for the container's life
       }
       live_pidfd = started.pidfd.get();
-      int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr), network.poll()));
+      health.started(live_pidfd);
+      int code = runtime::exit_code_of(io.run(started, out_rd.get(), err_rd.get(), std::move(in_wr), &extra));
+      health.stopped();
       live_pidfd = -1;
       // No further run (a stop asks first): the networks are left before
       // the exit is recorded.
-      bool left = !should_restart(cfg.restart, containers.state(id), code);
+      bool health_restart = health.take_restart();
+      bool left = !health_restart && !should_restart(cfg.restart, containers.state(id), code);
       if (left) network.leave();
       bool again;
       int restarts;
@@ -684,7 +699,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         auto lock = containers.lock(id);
         auto st = containers.state(id);
         mark_exited(st, code);
-        again = !left && should_restart(cfg.restart, st, code);
+        again = !left && (health_restart ? !st.stop_requested : should_restart(cfg.restart, st, code));
         if (again) ++st.restart_count;
         st.restarting = again;
         restarts = st.restart_count;
@@ -969,6 +984,7 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   runtime::block_signals(&old_mask);
   ScopeGuard restore_mask([&] { ::sigprocmask(SIG_SETMASK, &old_mask, nullptr); });
   auto started = runtime::exec_in_container(spec, filter, old_mask);
+  if (o.started) o.started(started.pid);
   if (o.detach) return 0;
   runtime::SuperviseOptions so;
   so.pid = started.pid;

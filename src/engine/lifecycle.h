@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,6 +86,7 @@ struct ExecOptions {
   std::string user, workdir;
   std::string detach_keys;  // parsed (runtime::parse_detach_keys)
   bool interactive = false, tty = false, detach = false, privileged = false;
+  std::function<void(pid_t)> started;  // told the process's pid once it runs
 };
 // Joins the container's namespaces (this process: call it last) and runs
 // the command there with the container's seccomp profile and capabilities;
@@ -110,7 +112,7 @@ runtime::AttachResult start_attached(storage::ContainerStore& containers, const 
 // Records a container event (create, start, died, stop, kill, remove, …)
 // with its labels; exit_code for died.
 void container_event(const config::StorePaths& paths, const storage::ContainerRecord& rec, const std::string& status,
-                     std::optional<int> exit_code = std::nullopt);
+                     std::optional<int> exit_code = std::nullopt, const std::string& health_status = "");
 
 // The container's PID 1 as a pidfd (its pid in *pid), while it runs; else
 // an empty fd.

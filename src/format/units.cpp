@@ -194,6 +194,32 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s) {
   return nanoseconds(static_cast<int64_t>(*ns));
 }
 
+std::string go_duration(nanoseconds d) {
+  int64_t ns = d.count();
+  uint64_t u = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  // v / unit with the fraction's trailing zeros dropped.
+  auto decimal = [](uint64_t v, uint64_t unit) {
+    std::string s = std::to_string(v / unit);
+    if (uint64_t f = v % unit) {
+      std::string digits = fmt::format("{:0{}}", f, std::to_string(unit).size() - 1);
+      s += "." + digits.substr(0, digits.find_last_not_of('0') + 1);
+    }
+    return s;
+  };
+  std::string out;
+  if (u == 0) return "0s";
+  if (u < 1000) out = decimal(u, 1) + "ns";
+  else if (u < 1000000) out = decimal(u, 1000) + "µs";
+  else if (u < 1000000000) out = decimal(u, 1000000) + "ms";
+  else {
+    uint64_t minutes = u / 60000000000, hours = minutes / 60;
+    if (hours) out += std::to_string(hours) + "h";
+    if (minutes) out += std::to_string(minutes % 60) + "m";
+    out += decimal(u % 60000000000, 1000000000) + "s";
+  }
+  return ns < 0 ? "-" + out : out;
+}
+
 std::string human_duration(std::chrono::seconds d) {
   return duration_ns(std::chrono::duration_cast<nanoseconds>(d).count());
 }

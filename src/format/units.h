@@ -18,6 +18,8 @@ std::string go_human_size(double bytes, int precision);
 // Go's time.ParseDuration ("1h30m", "1.5s", "300ms"); nullopt when it
 // does not parse.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
+// Go's time.Duration.String: "1s", "1m30s", "1h0m0s", "500ms", "0s".
+std::string go_duration(std::chrono::nanoseconds d);
 // go-units HumanDuration: "Less than a second", "2 weeks", "3 months".
 std::string human_duration(std::chrono::seconds d);
 // human_duration(now - t) + " ago", with the sub-second part of the

@@ -230,6 +230,7 @@ ImageDefaults ImageDefaults::from_config(const json& config) {
   d.exposed = net::exposed_ports(config);
   if (c.contains("Volumes") && c["Volumes"].is_object())
     for (const auto& [path, _] : c["Volumes"].items()) d.volumes.push_back(path);
+  if (c.contains("Healthcheck") && c["Healthcheck"].is_object()) d.healthcheck = c["Healthcheck"];
   return d;
 }
 

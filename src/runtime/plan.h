@@ -81,6 +81,7 @@ struct ImageDefaults {
   std::string workdir, user, stop_signal;
   std::vector<net::PortMapping> exposed;  // ExposedPorts
   std::vector<std::string> volumes;       // Volumes: anonymous volumes, unless a mount covers them
+  nlohmann::json healthcheck;             // Healthcheck (null when none)
   static ImageDefaults from_config(const nlohmann::json& config);
 };
 

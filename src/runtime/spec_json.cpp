@@ -158,6 +158,7 @@ nlohmann::json to_json(const StartConfig& c) {
             {"sig_proxy", c.sig_proxy},
             {"net", net::to_json(c.net)}};
   if (c.shift) j["shift"] = mapping_json(*c.shift);
+  if (c.health) j["health"] = to_start_json(*c.health);
   return j;
 }
 
@@ -178,6 +179,7 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     // Containers from before networking had none.
     if (j.contains("net")) c.net = net::net_config_from_json(j.at("net"));
     else c.net.mode = net::Mode::None;
+    if (j.contains("health")) c.health = health_from_start_json(j.at("health"));
     return c;
   } catch (const json::exception& e) {
     fail("damaged container configuration: {}", e.what());

@@ -11,6 +11,7 @@
 
 #include "net/config.h"
 #include "rootless/idmap.h"
+#include "runtime/health.h"
 #include "runtime/spec.h"
 
 namespace cabin::runtime {
@@ -35,6 +36,7 @@ struct StartConfig {
   uint64_t log_max_size = 0;               // --log-opt max-size (0 = unlimited)
   bool sig_proxy = true;
   net::NetConfig net;
+  std::optional<HealthConfig> health;      // run by the container's waiter
 };
 
 nlohmann::json to_json(const StartConfig& c);
