@@ -195,8 +195,11 @@ class Loader {
         log::warn("The \"{}\" variable is not set. Defaulting to a blank string.", name);
     };
     if (!fs::exists(path)) fail("open {}: no such file or directory", path);
+    // Files extending each other's services would come back here for ever.
+    if (!parsing_.insert(path).second) fail("circular reference with extends in {}", ctx.display);
     FileModel f = detail::parse_file(path, ctx);
     resolve_extends(f, base_dir);
+    parsing_.erase(path);
     return parsed_[path] = f;
   }
 
@@ -241,6 +244,7 @@ class Loader {
   StringMap env_;
   std::string home_;
   std::map<std::string, FileModel> parsed_;
+  std::set<std::string> parsing_;
   std::set<std::string> warned_;
 };
 
@@ -343,6 +347,9 @@ void validate(const Project& p) {
     for (const auto& r : s.configs)
       if (!p.configs.count(r.source))
         fail("services.{}.configs: service \"{}\" refers to undefined config {} ({})", name, name, r.source, s.origin);
+    if (!s.network_mode.empty() && !s.networks.empty())
+      fail("services.{}: service \"{}\" declares mutually exclusive `network_mode` and `networks` ({})", name,
+           name, s.origin);
     if (s.network_mode.starts_with("service:") && !defined(s.network_mode.substr(8)))
       fail("services.{}.network_mode: service \"{}\" depends on undefined service \"{}\" ({})", name, name,
            s.network_mode.substr(8), s.origin);

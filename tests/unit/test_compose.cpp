@@ -352,6 +352,15 @@ TEST_CASE("compose: file discovery, override files, project directory and name",
   o.project_directory = "sub";
   CHECK(load_project(o).working_dir == dir.path + "/sub");
 
+  // COMPOSE_FILE stands for -f; COMPOSE_PROFILES may come from .env.
+  LoadOptions by_env;
+  by_env.cwd = dir.path;
+  by_env.environ = {{"COMPOSE_FILE", "compose.yaml:profiled.yml"}};
+  dir.write("profiled.yml", "services:\n  extra: {image: e, profiles: [x]}\n");
+  CHECK(service_names(load_project(by_env)) == Strings{"web"});
+  dir.write(".env", "COMPOSE_PROFILES=x\n");
+  CHECK(service_names(load_project(by_env)) == Strings{"extra", "web"});
+
   TempDir empty;
   CHECK(error_of([&] { find_compose_files(empty.path); }) == "no configuration file provided: not found");
 }
@@ -472,6 +481,9 @@ services:
 
   Fixture loop("services:\n  a:\n    extends: b\n  b:\n    extends: a\n");
   CHECK_THAT(loop.error(), Catch::Contains("circular reference with extends"));
+  Fixture across("services:\n  a:\n    extends: {file: other.yml, service: b}\n",
+                 {{"other.yml", "services:\n  b:\n    extends: {file: compose.yml, service: a}\n"}});
+  CHECK(across.error() == "circular reference with extends in compose.yml");
   Fixture missing("services:\n  a:\n    extends: nope\n");
   CHECK(missing.error() == "services.a.extends: cannot extend service \"nope\": service not found (compose.yml:3)");
 }
@@ -512,6 +524,8 @@ TEST_CASE("compose: references to undefined things and cycles", "[compose]") {
             .error() == "dependency cycle detected: a -> b -> c -> a");
   CHECK(Fixture("services:\n  web: {image: x, container_name: w, scale: 2}\n").error() ==
         "services.web.deploy.replicas: can't set container_name and web as container name must be unique (compose.yml:2)");
+  CHECK(Fixture("services:\n  web: {image: x, network_mode: host, networks: [n]}\nnetworks: {n: }\n").error() ==
+        "services.web: service \"web\" declares mutually exclusive `network_mode` and `networks` (compose.yml:2)");
   // A dependency that is not required may be missing.
   CHECK(Fixture("services:\n  web:\n    image: x\n    depends_on: {db: {required: false}}\n").error() == "no error");
 }
