@@ -330,7 +330,8 @@ void name_resources(std::map<std::string, T>& resources, const std::string& proj
 // References to undefined services, networks, volumes, secrets and configs,
 // worded as Compose words them.
 void validate(const Project& p) {
-  auto defined = [&](const std::string& name) { return p.services.count(name) || p.disabled_services.count(name); };
+  // A service whose profiles are not active is undefined here, as in Compose.
+  auto defined = [&](const std::string& name) { return p.services.count(name) > 0; };
   for (const auto& [name, s] : p.services) {
     for (const auto& [dep, d] : s.depends_on)
       if (!defined(dep) && d.required)
@@ -446,6 +447,11 @@ Project load_project(const LoadOptions& in) {
       for (auto& prof : split(it->second, ','))
         if (!trim(prof).empty()) profiles.insert(std::string(trim(prof)));
 
+  for (const auto& name : options.services)
+    if (auto it = merged.services.find(name); it != merged.services.end())
+      profiles.insert(it->second.service.profiles.begin(), it->second.service.profiles.end());
+  p.profiles.assign(profiles.begin(), profiles.end());
+
   bool uses_default = false;
   for (auto& [name, def] : merged.services) {
     Service s = std::move(def.service);
@@ -475,9 +481,8 @@ Project load_project(const LoadOptions& in) {
 
 std::vector<std::string> start_order(const Project& project, const std::vector<std::string>& wanted) {
   auto find = [&](const std::string& name) -> const Service* {
-    if (auto it = project.services.find(name); it != project.services.end()) return &it->second;
-    if (auto it = project.disabled_services.find(name); it != project.disabled_services.end()) return &it->second;
-    return nullptr;
+    auto it = project.services.find(name);
+    return it == project.services.end() ? nullptr : &it->second;
   };
   std::vector<std::string> order, stack;
   std::set<std::string> done;
@@ -491,10 +496,9 @@ std::vector<std::string> start_order(const Project& project, const std::vector<s
     const Service* s = find(name);
     stack.push_back(name);
     std::set<std::string> deps;
-    // A dependency whose profiles are not active is pulled in only when
-    // required; one that is not is left out, as when it is undefined.
+    // A dependency that is not required may be missing (or disabled).
     for (const auto& [dep, d] : s->depends_on)
-      if (project.services.count(dep) || (d.required && find(dep))) deps.insert(dep);
+      if (find(dep)) deps.insert(dep);
     // network_mode: service:x needs x running first, as a dependency would.
     if (s->network_mode.starts_with("service:") && find(s->network_mode.substr(8)))
       deps.insert(s->network_mode.substr(8));

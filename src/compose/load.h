@@ -34,6 +34,10 @@ struct LoadOptions {
   std::string project_directory;    // --project-directory
   std::vector<std::string> env_files;  // --env-file; replaces the project's .env
   std::vector<std::string> profiles;   // --profile; else COMPOSE_PROFILES
+  // The services named on the command line (`up web`): their own profiles
+  // are enabled too, as Compose does, so that `up debug-tool` runs a
+  // service whose profile is not otherwise active.
+  std::vector<std::string> services;
   std::map<std::string, std::string> environ;  // the process environment
   std::string cwd;                  // absolute; "" for the process's
 };
@@ -56,8 +60,10 @@ std::map<std::string, std::string> parse_env_file(const std::string& path,
                                                   const std::map<std::string, std::string>& env = {});
 
 // The wanted services (all enabled ones when empty) and the services they
-// depend on, dependencies first, ties in name order. Throws for an unknown
-// service ("no such service: x") or a cycle.
+// depend on, dependencies first, ties in name order. Only enabled services
+// count (load with LoadOptions::services to enable the wanted ones'
+// profiles). Throws for an unknown service ("no such service: x") or a
+// dependency cycle ("dependency cycle detected: a -> b -> a").
 std::vector<std::string> start_order(const Project& project, const std::vector<std::string>& wanted = {});
 
 }  // namespace cabin::compose

@@ -196,9 +196,10 @@ struct Project {
   std::string working_dir;  // the absolute project directory
   std::vector<std::string> config_files;  // absolute, in merge order
   std::map<std::string, Service> services;  // enabled by the active profiles
-  // Services whose profiles are not active: start_order still pulls them in
-  // when an explicitly wanted service depends on them, as Compose does.
+  // Services whose profiles are not active (`config --profiles` and the
+  // like may want them; nothing else looks at them).
   std::map<std::string, Service> disabled_services;
+  std::vector<std::string> profiles;  // the active ones, sorted
   std::map<std::string, Network> networks;
   std::map<std::string, Volume> volumes;
   std::map<std::string, FileObject> secrets;

@@ -264,7 +264,7 @@ secrets:
   CHECK(p.networks.at("front").name == "proj_front");
   CHECK(p.volumes.at("data").name == "proj_data");
   CHECK(p.secrets.at("token").file == f.dir.path + "/token.txt");
-  CHECK(start_order(p) == Strings{"db", "web"});  // cache: not required, profile inactive
+  CHECK(start_order(p) == Strings{"db", "web"});  // cache: not required, its profile inactive
   CHECK(start_order(p, {"db"}) == Strings{"db"});
 }
 
@@ -489,22 +489,34 @@ services:
 }
 
 TEST_CASE("compose: profiles", "[compose]") {
+  // The example of Compose's documentation on profiles.
   Fixture f(R"(
 services:
-  web: {image: w}
-  debug: {image: d, profiles: [debug]}
-  tools: {image: t, profiles: [tools, debug], depends_on: [helper]}
-  helper: {image: h, profiles: [never]}
+  web: {image: web}
+  mock-backend: {image: backend, profiles: [dev], depends_on: [db]}
+  db: {image: mysql, profiles: [dev]}
+  phpmyadmin: {image: phpmyadmin, profiles: [debug], depends_on: [db]}
 )");
-  CHECK(service_names(f.load()) == Strings{"web"});
-  f.options.profiles = {"debug"};
   Project p = f.load();
-  CHECK(service_names(p) == Strings{"debug", "tools", "web"});
-  // A wanted service's dependencies are started even when their profiles are not active.
-  CHECK(start_order(p, {"tools"}) == Strings{"helper", "tools"});
+  CHECK(service_names(p) == Strings{"web"});
+  CHECK(p.disabled_services.size() == 3);
+  f.options.profiles = {"dev"};
+  p = f.load();
+  CHECK(service_names(p) == Strings{"db", "mock-backend", "web"});
+  CHECK(p.profiles == Strings{"dev"});
+  CHECK(start_order(p, {"mock-backend"}) == Strings{"db", "mock-backend"});
+  // `up mock-backend` enables its profile, and so db.
   f.options.profiles = {};
-  f.options.environ["COMPOSE_PROFILES"] = "tools,other";
-  CHECK(service_names(f.load()) == Strings{"tools", "web"});
+  f.options.services = {"mock-backend"};
+  CHECK(service_names(f.load()) == Strings{"db", "mock-backend", "web"});
+  // `up phpmyadmin` enables debug only: db is not defined then.
+  f.options.services = {"phpmyadmin"};
+  CHECK(f.error() == "services.phpmyadmin.depends_on: service \"phpmyadmin\" depends on undefined service \"db\" "
+                     "(compose.yml:6)");
+  f.options.services = {};
+  f.options.environ["COMPOSE_PROFILES"] = "debug,dev";
+  CHECK(service_names(f.load()).size() == 4);
+  f.options.environ.erase("COMPOSE_PROFILES");
   f.options.profiles = {"*"};
   CHECK(service_names(f.load()).size() == 4);
   CHECK(error_of([&] { start_order(f.load(), {"nope"}); }) == "no such service: nope");
