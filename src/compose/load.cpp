@@ -152,13 +152,27 @@ void merge_key(Service& a, const ServiceDef& over, const std::string& k, bool re
 
 // over's keys applied to base, as a later file (or the extending service)
 // overrides an earlier one.
+// "key.entry" reset: the entry removed from the service's mapping.
+void reset_entry(Service& s, const std::string& key, const std::string& entry) {
+  if (key == "environment") s.environment.erase(entry);
+  else if (key == "labels") s.labels.erase(entry);
+  else if (key == "sysctls") s.sysctls.erase(entry);
+  else if (key == "networks") s.networks.erase(entry);
+  else if (key == "depends_on") s.depends_on.erase(entry);
+  else if (key == "ulimits") s.ulimits.erase(entry);
+}
+
 void merge_service(ServiceDef& base, const ServiceDef& over) {
   static const ServiceDef kEmpty;
-  for (const auto& k : over.reset) merge_key(base.service, kEmpty, k, true);
+  for (const auto& k : over.reset)
+    if (size_t dot = k.find('.'); dot == std::string::npos) merge_key(base.service, kEmpty, k, true);
   for (const auto& k : over.present) {
     if (k.find('.') != std::string::npos || over.reset.count(k)) continue;
     merge_key(base.service, over, k, over.replace.count(k) > 0);
   }
+  // After the merge: the override's own mapping has the reset entries too.
+  for (const auto& k : over.reset)
+    if (size_t dot = k.find('.'); dot != std::string::npos) reset_entry(base.service, k.substr(0, dot), k.substr(dot + 1));
   base.present.insert(over.present.begin(), over.present.end());
   base.service.origin = over.service.origin;
   if (over.extends) base.extends = over.extends;

@@ -34,6 +34,10 @@ const std::set<std::string_view> kUnmodelled = {
     "post_start", "pre_stop", "runtime", "storage_opt", "userns_mode", "uts", "volumes_from",
     "annotations", "attach", "models", "provider", "use_api_socket", "label_file"};
 
+// Service keys whose mappings may reset an entry with "!reset".
+const std::set<std::string_view> kResettableMaps = {"environment", "labels", "sysctls", "networks",
+                                                    "depends_on", "ulimits"};
+
 int64_t ram_in_bytes(std::string_view s, bool& ok) {
   ok = false;
   std::string lower = to_lower(trim(s));
@@ -117,7 +121,7 @@ class Parser {
   std::vector<Entry> entries(const Node& n, std::string_view path) const {
     if (!n.IsMap()) error(n, path, "must be a mapping");
     std::vector<Entry> out, merged;
-    std::set<std::string> seen;
+    std::map<std::string, int> seen;  // key, line
     for (const auto& kv : n) {
       if (!kv.first.IsScalar()) error(kv.first, path, "keys must be strings");
       std::string key = kv.first.Scalar();
@@ -132,11 +136,18 @@ class Parser {
           for (auto& e : entries(m, path)) merged.push_back(std::move(e));
         continue;
       }
-      seen.insert(key);
+      // go-yaml refuses a key given twice, and so does Compose.
+      int line = kv.first.Mark().line + 1;
+      if (auto [it, fresh] = seen.emplace(key, line); !fresh)
+        error(kv.first, path.empty() ? key : fmt::format("{}.{}", path, key),
+              fmt::format("mapping key \"{}\" already defined at line {}", key, it->second));
+      // "!reset" clears what earlier files set: nothing to read here (the
+      // service level records it, see service()).
+      if (kv.second.Tag() == "!reset") continue;
       out.push_back({key, kv.first, kv.second});
     }
     for (auto& e : merged)
-      if (seen.insert(e.key).second) out.push_back(std::move(e));
+      if (seen.emplace(e.key, 0).second) out.push_back(std::move(e));
     return out;
   }
 
@@ -730,8 +741,12 @@ void Parser::service_key(ServiceDef& def, const Entry& e, const std::string& pat
     return;
   }
   def.present.insert(k);
-  if (v.Tag() == "!reset") def.reset.insert(k);
   if (v.Tag() == "!override") def.replace.insert(k);
+  // "FOO: !reset" in a mapping keyed by name removes FOO from what the
+  // earlier files gave (entries() leaves it out of the mapping itself).
+  if (v.IsMap() && kResettableMaps.count(k))
+    for (const auto& kv : v)
+      if (kv.second.Tag() == "!reset") def.reset.insert(k + "." + kv.first.Scalar());
 }
 
 ServiceDef Parser::service(const std::string& name, const Node& n) const {
@@ -740,6 +755,12 @@ ServiceDef Parser::service(const std::string& name, const Node& n) const {
   def.service.origin = where(n);
   std::string path = "services." + name;
   if (n.IsNull()) return def;
+  if (n.IsMap())
+    for (const auto& kv : n)
+      if (kv.second.Tag() == "!reset") {
+        def.present.insert(kv.first.Scalar());
+        def.reset.insert(kv.first.Scalar());
+      }
   for (const auto& e : entries(n, path)) service_key(def, e, path);
   return def;
 }

@@ -287,6 +287,8 @@ TEST_CASE("compose: wrong types and values name the path and line", "[compose]")
         "invalid YAML: end of map flow not found (compose.yml:3)");
   CHECK(error_for("services:\n  web:\n    build: .\n    volumes: [\"a:b:c:d\"]\n") ==
         "services.web.volumes[0]: invalid volume \"a:b:c:d\" (compose.yml:4)");
+  CHECK(error_for("services:\n  web:\n    image: x\n    image: y\n") ==
+        "services.web.image: mapping key \"image\" already defined at line 3 (compose.yml:4)");
   CHECK(error_for("services:\n  web:\n    restart: always\n") ==
         "services.web: service \"web\" has neither an image nor a build context specified (compose.yml:3)");
 }
@@ -445,11 +447,15 @@ volumes: {data: {}}
   CHECK(web.labels == StringMap{{"x", "1"}, {"y", "2"}});
   CHECK(p.config_files == Strings{f.dir.path + "/compose.yml", f.dir.path + "/override.yml"});
 
-  f.dir.write("reset.yml", "services:\n  web:\n    ports: !reset []\n    dns: !override [9.9.9.9]\n");
+  f.dir.write("reset.yml",
+              "services:\n  web:\n    ports: !reset []\n    dns: !override [9.9.9.9]\n"
+              "    environment: {A: !reset null}\n    depends_on: {cache: !reset}\n");
   f.options.files.push_back("reset.yml");
   p = f.load();
   CHECK(p.services.at("web").ports.empty());
   CHECK(p.services.at("web").dns == Strings{"9.9.9.9"});
+  CHECK(p.services.at("web").environment == OptionalStringMap{{"B", "2"}, {"C", "3"}});
+  CHECK(p.services.at("web").depends_on.count("cache") == 0);
 }
 
 TEST_CASE("compose: extends, in the same file and another", "[compose]") {
