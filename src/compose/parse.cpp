@@ -38,8 +38,8 @@ const std::set<std::string_view> kUnmodelled = {
 const std::set<std::string_view> kResettableMaps = {"environment", "labels", "sysctls", "networks",
                                                     "depends_on", "ulimits"};
 
-int64_t ram_in_bytes(std::string_view s, bool& ok) {
-  ok = false;
+// go-units' RAMInBytes: "64m", "1g", "512k", "1024", "1.5GiB"; 1024-based.
+std::optional<int64_t> ram_in_bytes(std::string_view s) {
   std::string lower = to_lower(trim(s));
   size_t i = 0;
   while (i < lower.size() && ((lower[i] >= '0' && lower[i] <= '9') || lower[i] == '.')) ++i;
@@ -47,18 +47,18 @@ int64_t ram_in_bytes(std::string_view s, bool& ok) {
   try {
     size_t used = 0;
     n = std::stod(lower.substr(0, i), &used);
-    if (used != i) return 0;
+    if (used != i) return std::nullopt;
   } catch (const std::exception&) {
-    return 0;
+    return std::nullopt;
   }
   std::string unit = lower.substr(i);
-  if (unit.size() > 1 && (unit.ends_with("ib") || unit.ends_with("b"))) unit.resize(unit.size() - (unit.ends_with("ib") ? 2 : 1));
+  if (unit.size() > 1 && unit.ends_with("ib")) unit.resize(unit.size() - 2);
+  else if (unit.size() > 1 && unit.ends_with("b")) unit.pop_back();
   static const std::map<std::string, double> kUnits = {
       {"", 1}, {"b", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024},
       {"t", 1024.0 * 1024 * 1024 * 1024}};
   auto it = kUnits.find(unit);
-  if (it == kUnits.end()) return 0;
-  ok = true;
+  if (it == kUnits.end()) return std::nullopt;
   return static_cast<int64_t>(n * it->second);
 }
 
@@ -183,9 +183,10 @@ class Parser {
   }
 
   bool boolean(const Node& n, std::string_view path) const {
-    std::string s = to_lower(str(n, path));
-    if (s == "true") return true;
-    if (s == "false") return false;
+    std::string s = str(n, path);
+    std::string lower = to_lower(s);
+    if (lower == "true") return true;
+    if (lower == "false") return false;
     error(n, path, fmt::format("must be a boolean, not \"{}\"", s));
   }
 
@@ -197,19 +198,17 @@ class Parser {
 
   int64_t bytes(const Node& n, std::string_view path) const {
     std::string s = str(n, path);
-    bool ok = false;
-    int64_t v = ram_in_bytes(s, ok);
-    if (!ok) error(n, path, fmt::format("invalid size \"{}\"", s));
-    return v;
+    if (auto v = ram_in_bytes(s)) return *v;
+    error(n, path, fmt::format("invalid size \"{}\"", s));
   }
 
   // A list of strings; a single string when allow_scalar (dns: 8.8.8.8).
   std::vector<std::string> strings(const Node& n, std::string_view path, bool allow_scalar = false) const {
     if (n.IsScalar() && allow_scalar) return {str(n, path)};
     if (n.IsNull()) return {};
-    if (!n.IsSequence()) error(n, path, allow_scalar ? "must be a string or a list" : "must be a list");
+    if (!n.IsSequence() && allow_scalar) error(n, path, "must be a string or a list");
     std::vector<std::string> out;
-    for (size_t i = 0; i < n.size(); ++i) out.push_back(str(n[i], fmt::format("{}[{}]", path, i)));
+    each(n, path, [&](const Node& item, const std::string& p) { out.push_back(str(item, p)); });
     return out;
   }
 
@@ -228,13 +227,13 @@ class Parser {
     OptionalStringMap out;
     if (n.IsNull()) return out;
     if (n.IsSequence()) {
-      for (size_t i = 0; i < n.size(); ++i) {
-        std::string item = str(n[i], fmt::format("{}[{}]", path, i));
+      each(n, path, [&](const Node& node, const std::string& p) {
+        std::string item = str(node, p);
         size_t eq = item.find('=');
-        if (eq == 0) error(n[i], fmt::format("{}[{}]", path, i), fmt::format("invalid entry \"{}\"", item));
+        if (eq == 0) error(node, p, fmt::format("invalid entry \"{}\"", item));
         if (eq == std::string::npos) out[item] = std::nullopt;
         else out[item.substr(0, eq)] = item.substr(eq + 1);
-      }
+      });
       return out;
     }
     if (!n.IsMap()) error(n, path, "must be a list or a mapping");
@@ -309,8 +308,10 @@ std::vector<Port> Parser::short_port(const Node& n, const std::string& path) con
   std::string spec = str(n, path);
   std::string rest = spec, protocol = "tcp", ip;
   if (size_t slash = rest.rfind('/'); slash != std::string::npos) {
-    protocol = rest.substr(slash + 1);
+    protocol = to_lower(rest.substr(slash + 1));
     rest.resize(slash);
+    if (protocol != "tcp" && protocol != "udp" && protocol != "sctp")
+      error(n, path, fmt::format("invalid protocol \"{}\" in \"{}\"", protocol, spec));
   }
   if (rest.starts_with("[")) {
     size_t close = rest.find(']');

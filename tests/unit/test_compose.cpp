@@ -272,6 +272,14 @@ TEST_CASE("compose: wrong types and values name the path and line", "[compose]")
   auto error_for = [](std::string_view yaml) { return Fixture(yaml).error(); };
   CHECK(error_for("services:\n  web:\n    image: x\n    ports:\n      - abc\n") ==
         "services.web.ports[0]: invalid port \"abc\" (compose.yml:5)");
+  CHECK(error_for("services:\n  web:\n    image: x\n    ports: [\"80/xyz\", \"1-2:3\"]\n") ==
+        "services.web.ports[0]: invalid protocol \"xyz\" in \"80/xyz\" (compose.yml:4)");
+  CHECK(error_for("services:\n  web:\n    image: x\n    ports: [\"1-3:4-5\"]\n") ==
+        "services.web.ports[0]: invalid port \"1-3:4-5\": the ranges differ in size (compose.yml:4)");
+  CHECK(error_for("services:\n  web:\n    image: x\n    tmpfs: {a: b}\n") ==
+        "services.web.tmpfs: must be a string or a list (compose.yml:4)");
+  CHECK(error_for("services:\n  web:\n    image: x\n    cap_add: ALL\n") ==
+        "services.web.cap_add: must be a list (compose.yml:4)");
   CHECK(error_for("services:\n  web:\n    image: x\n    ports: 80\n") ==
         "services.web.ports: must be a list (compose.yml:4)");
   CHECK(error_for("services:\n  web:\n    image: [x]\n") == "services.web.image: must be a string (compose.yml:3)");
