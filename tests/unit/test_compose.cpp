@@ -269,35 +269,33 @@ secrets:
 }
 
 TEST_CASE("compose: wrong types and values name the path and line", "[compose]") {
-  auto error_for = [](std::string_view yaml) { return Fixture(yaml).error(); };
-  CHECK(error_for("services:\n  web:\n    image: x\n    ports:\n      - abc\n") ==
-        "services.web.ports[0]: invalid port \"abc\" (compose.yml:5)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    ports: [\"80/xyz\", \"1-2:3\"]\n") ==
-        "services.web.ports[0]: invalid protocol \"xyz\" in \"80/xyz\" (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    ports: [\"1-3:4-5\"]\n") ==
-        "services.web.ports[0]: invalid port \"1-3:4-5\": the ranges differ in size (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    tmpfs: {a: b}\n") ==
-        "services.web.tmpfs: must be a string or a list (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    cap_add: ALL\n") ==
-        "services.web.cap_add: must be a list (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    ports: 80\n") ==
-        "services.web.ports: must be a list (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: [x]\n") == "services.web.image: must be a string (compose.yml:3)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    tty: maybe\n") ==
-        "services.web.tty: must be a boolean, not \"maybe\" (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    healthcheck:\n      interval: soon\n") ==
-        "services.web.healthcheck.interval: invalid duration \"soon\" (compose.yml:5)");
-  CHECK(error_for("services:\n  web:\n    image: ${IMG:?no image}\n") ==
-        "services.web.image: required variable IMG is missing a value: no image (compose.yml:3)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    depends_on:\n      db: {condition: started}\n") ==
-        "services.web.depends_on.db.condition: invalid condition \"started\" (compose.yml:5)");
-  CHECK(error_for("services:\n  web: {image: x\n") ==
-        "invalid YAML: end of map flow not found (compose.yml:3)");
-  CHECK(error_for("services:\n  web:\n    build: .\n    volumes: [\"a:b:c:d\"]\n") ==
-        "services.web.volumes[0]: invalid volume \"a:b:c:d\" (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    image: x\n    image: y\n") ==
-        "services.web.image: mapping key \"image\" already defined at line 3 (compose.yml:4)");
-  CHECK(error_for("services:\n  web:\n    restart: always\n") ==
+  // The service web's keys after "image: x" (line 3), and the error.
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"    ports:\n      - abc\n", "services.web.ports[0]: invalid port \"abc\" (compose.yml:5)"},
+      {"    ports: [\"80/xyz\", \"1-2:3\"]\n", "services.web.ports[0]: invalid protocol \"xyz\" in \"80/xyz\" (compose.yml:4)"},
+      {"    ports: [\"1-3:4-5\"]\n",
+       "services.web.ports[0]: invalid port \"1-3:4-5\": the ranges differ in size (compose.yml:4)"},
+      {"    ports: 80\n", "services.web.ports: must be a list (compose.yml:4)"},
+      {"    tmpfs: {a: b}\n", "services.web.tmpfs: must be a string or a list (compose.yml:4)"},
+      {"    cap_add: ALL\n", "services.web.cap_add: must be a list (compose.yml:4)"},
+      {"    user: [x]\n", "services.web.user: must be a string (compose.yml:4)"},
+      {"    tty: maybe\n", "services.web.tty: must be a boolean, not \"maybe\" (compose.yml:4)"},
+      {"    healthcheck:\n      interval: soon\n", "services.web.healthcheck.interval: invalid duration \"soon\" (compose.yml:5)"},
+      {"    hostname: ${HOST:?no host}\n", "services.web.hostname: required variable HOST is missing a value: no host (compose.yml:4)"},
+      {"    depends_on:\n      db: {condition: started}\n",
+       "services.web.depends_on.db.condition: invalid condition \"started\" (compose.yml:5)"},
+      {"    volumes: [\"a:b:c:d\"]\n", "services.web.volumes[0]: invalid volume \"a:b:c:d\" (compose.yml:4)"},
+      {"    image: y\n", "services.web.image: mapping key \"image\" already defined at line 3 (compose.yml:4)"},
+      {"    labels: {a: [1]}\n", "services.web.labels.a: must be a string (compose.yml:4)"},
+      {"  other: {image: {}}\n", "services.other.image: must be a string (compose.yml:4)"},
+      {"  web2: [1]\n", "services.web2: must be a mapping (compose.yml:4)"},
+  };
+  for (const auto& [keys, message] : cases) {
+    INFO(keys);
+    CHECK(Fixture(fmt::format("services:\n  web:\n    image: x\n{}", keys)).error() == message);
+  }
+  CHECK(Fixture("services:\n  web: {image: x\n").error() == "invalid YAML: end of map flow not found (compose.yml:3)");
+  CHECK(Fixture("services:\n  web:\n    restart: always\n").error() ==
         "services.web: service \"web\" has neither an image nor a build context specified (compose.yml:3)");
 }
 
