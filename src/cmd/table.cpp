@@ -106,6 +106,24 @@ constexpr std::array kVolumeCommands = {
     Command{"rm", "Remove one or more volumes", Needs::UserNS, bind_volume_rm, {}, kRmAliases},
 };
 
+// `cabin compose …`: compose files' projects (engine/compose.h).
+constexpr std::array kComposeCommands = {
+    Command{"build", "Build or rebuild services", Needs::UserNS, bind_compose_build},
+    Command{"config", "Parse, resolve and render compose file in canonical format", Needs::Host, bind_compose_config},
+    Command{"down", "Stop and remove containers, networks", Needs::UserNS, bind_compose_down},
+    Command{"exec", "Execute a command in a running container", Needs::Host, bind_compose_exec},
+    Command{"kill", "Force stop service containers", Needs::Host, bind_compose_kill},
+    Command{"logs", "View output from containers", Needs::Host, bind_compose_logs},
+    Command{"ps", "List containers", Needs::Host, bind_compose_ps},
+    Command{"pull", "Pull service images", Needs::UserNS, bind_compose_pull},
+    Command{"restart", "Restart service containers", Needs::Host, bind_compose_restart},
+    Command{"rm", "Removes stopped service containers", Needs::Host, bind_compose_rm},
+    Command{"start", "Start services", Needs::Host, bind_compose_start},
+    Command{"stop", "Stop services", Needs::Host, bind_compose_stop},
+    Command{"up", "Create and start containers", Needs::UserNS, bind_compose_up},
+    Command{"version", "Show the Docker Compose version information", Needs::Host, bind_compose_version},
+};
+
 // `cabin healthcheck …`.
 constexpr std::array kHealthcheckCommands = {
     Command{"run", "Run the health check of a container", Needs::Host, bind_healthcheck_run},
@@ -125,6 +143,7 @@ constexpr std::array kCommands = {
     Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
     Command{"buildx", "Build images (Docker's buildx spelling)", Needs::Host, nullptr, kBuildxCommands},
     Command{"commit", "Create new image based on the changed container", Needs::UserNS, bind_commit},
+    Command{"compose", "Run compose workloads (built in)", Needs::Host, bind_compose, kComposeCommands},
     Command{"container", "Manage containers", Needs::Host, nullptr, kContainerCommands},
     Command{"cp", "Copy files/folders between a container and the local filesystem", Needs::Host, bind_cp},
     Command{"create", "Create but do not start a container", Needs::UserNS, bind_create},

@@ -759,7 +759,11 @@ in_root:
       ::sigprocmask(SIG_SETMASK, &p.mask, nullptr);
       exec_command(p);
     }
-    ::close(p.report_fd);  // EOF for the parent once the command has exec'd
+    // Nothing of cabin's stays open in PID 1, which never execs: the report
+    // pipe (EOF for the parent once the command has exec'd), and what a
+    // detached container's monitor holds, such as the pipe its starter
+    // reads to the end.
+    ::syscall(SYS_close_range, 3, ~0U, 0);
     ::_exit(init_loop(child));
   }
   reset_signals();

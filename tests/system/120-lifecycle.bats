@@ -342,3 +342,11 @@ state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' 
   run_cabin ps -a --format '{{.Names}}'
   is "$output" "up" "the running one stays"
 }
+
+@test "run -d --init: run returns once the command runs, and PID 1 holds nothing of cabin's" {
+  run_cabin run -d --name initd --init "$PROBE_IMAGE" sh -c 'ls -l /proc/1/fd; sleep 1000'
+  wait_logs initd ' 2 -> '
+  run_cabin logs initd
+  assert_not_contains "$output" " 3 -> "
+  run_cabin rm -f -t 0 initd
+}
