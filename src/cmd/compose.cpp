@@ -21,7 +21,9 @@
 #include "engine/volumes.h"
 #include "format/output.h"
 #include "format/units.h"
+#include "image/reference.h"
 #include "runtime/logfile.h"
+#include "runtime/procstat.h"
 #include "util/error.h"
 #include "util/signals.h"
 #include "util/strings.h"
@@ -494,6 +496,164 @@ Runner exec_cmd(CLI::App& app, Globals& g) {
   };
 }
 
+// compose run: a one-off container of a service (PROJECT-SERVICE-run-ID),
+// its dependencies brought up first; the service's ports only with
+// --service-ports.
+Runner run_cmd(CLI::App& app, Globals& g) {
+  struct O {
+    bool detach = false, rm = false, no_deps = false, service_ports = false, build = false, no_tty = false;
+    std::vector<std::string> env;
+    std::string name, user, workdir;
+    std::optional<std::string> entrypoint;
+  };
+  auto o = std::make_shared<O>();
+  app.prefix_command();  // the command's own flags are its own
+  app.fallthrough(false);
+  app.add_flag("-d,--detach", o->detach, "Run container in background and print container ID");
+  app.add_flag("--rm", o->rm, "Automatically remove the container when it exits");
+  app.add_flag("--no-deps", o->no_deps, "Don't start linked services");
+  app.add_flag("--service-ports", o->service_ports, "Run command with all service's ports enabled and mapped to the host");
+  app.add_flag("--build", o->build, "Build image before starting container");
+  app.add_flag("-T,--no-TTY", o->no_tty, "Disable pseudo-TTY allocation (default: auto-detected)");
+  app.add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
+  app.add_option("--name", o->name, "Assign a name to the container")->allow_extra_args(false);
+  app.add_option("-u,--user", o->user, "Run as specified username or uid")->allow_extra_args(false);
+  app.add_option("-w,--workdir", o->workdir, "Working directory inside the container")->allow_extra_args(false);
+  app.add_option("--entrypoint", o->entrypoint, "Override the entrypoint of the image")->allow_extra_args(false);
+  return [o, &g, &app] {
+    auto args = app.remaining();
+    if (args.empty()) fail("requires at least 1 arg(s), only received 0");
+    auto p = load({args[0]});
+    check_services(p, {args[0]});
+    const auto& s = p.services.at(args[0]);
+    auto store = open_store(g);
+    if (!o->no_deps && !s.depends_on.empty()) {
+      ec::UpOptions up;
+      for (const auto& [dep, _] : s.depends_on) up.services.push_back(dep);
+      ec::up(store, g.paths, p, up);
+      storage::ContainerStore containers(g.paths);
+      ec::wait_dependencies(containers, g.paths, p, s);
+    }
+    ec::ensure_resources(g.paths, p, {s.name});
+    auto opts = ec::service_options(p, s, 1, ec::ensure_image(store, g.paths, p, s, o->build, false, true));
+    std::erase_if(opts.labels, [](const std::string& l) { return l.starts_with(std::string(ec::kOneoffLabel) + "="); });
+    opts.labels.push_back(std::string(ec::kOneoffLabel) + "=True");
+    opts.name = !o->name.empty() ? o->name : fmt::format("{}-{}-run-{}", p.name, s.name, fs::random_suffix());
+    if (!o->service_ports) opts.run.publish.clear();
+    opts.run.env.insert(opts.run.env.end(), o->env.begin(), o->env.end());
+    if (!o->user.empty()) opts.run.user = o->user;
+    if (!o->workdir.empty()) opts.run.workdir = o->workdir;
+    if (o->entrypoint) opts.run.entrypoint = *o->entrypoint;
+    opts.restart.clear();
+    opts.rm = o->rm;
+    opts.run.interactive = !o->detach;
+    opts.run.tty = !o->no_tty && !o->detach && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+    std::vector<std::string> command(args.begin() + 1, args.end());
+    if (command.empty() && s.command) command = *s.command;
+    storage::ContainerStore containers(g.paths);
+    auto created = engine::create_container(store, g.paths, opts, ec::service_image(p, s), command);
+    const auto& rec = created.record;
+    if (o->detach) {
+      engine::start_detached(containers, g.paths, rec);
+      fmt::print("{}\n", rec.name);
+      return 0;
+    }
+    if (opts.run.tty) {
+      auto r = engine::start_attached(containers, g.paths, rec, engine::AttachOptions{});
+      return r.exit_code.value_or(0);
+    }
+    return engine::run_foreground(containers, g.paths, rec, created.config, true);
+  };
+}
+
+// compose port SERVICE PRIVATE_PORT: where it is published.
+Runner port_cmd(CLI::App& app, Globals& g) {
+  struct O {
+    std::vector<std::string> args;
+    std::string protocol = "tcp";
+    int index = 1;
+  };
+  auto o = std::make_shared<O>();
+  app.add_option("args", o->args, "SERVICE PRIVATE_PORT");
+  app.add_option("--protocol", o->protocol, "tcp or udp");
+  app.add_option("--index", o->index, "Index of the container if service has multiple replicas");
+  return [o, &g] {
+    check_args(o->args, 2, 2);
+    auto p = load();
+    check_services(p, {o->args[0]});
+    storage::ContainerStore containers(g.paths);
+    std::string name = ec::container_name(p, p.services.at(o->args[0]), o->index);
+    for (const auto& r : containers_of(containers, p, {o->args[0]})) {
+      if (r.name != name) continue;
+      for (const auto& port : engine::load_start_config(containers, r.id).net.ports)
+        if (std::to_string(port.container_port) == o->args[1] && port.protocol == o->protocol) {
+          fmt::print("{}:{}\n", port.host_ip.empty() ? "0.0.0.0" : port.host_ip, port.host_port);
+          return 0;
+        }
+      fail("no port {}/{} for container {}", o->args[1], o->protocol, name);
+    }
+    fail("service {:?} is not running container #{}", o->args[0], o->index);
+  };
+}
+
+// compose top: each running container's processes, under its name.
+Runner top_cmd(CLI::App& app, Globals& g) {
+  auto services = std::make_shared<std::vector<std::string>>();
+  app.add_option("service", *services, "Services");
+  return [services, &g] {
+    auto p = load();
+    storage::ContainerStore containers(g.paths);
+    bool first = true;
+    for (const auto& r : containers_of(containers, p, *services)) {
+      auto st = engine::current_state(containers, g.paths, r.id);
+      if (!st.running()) continue;
+      fmt::print("{}{}\n", first ? "" : "\n", r.name);
+      first = false;
+      runtime::print_top(stdout, runtime::top(st.pid, {}));
+    }
+    return 0;
+  };
+}
+
+// compose images: the images the project's containers were made from.
+Runner images_cmd(CLI::App& app, Globals& g) {
+  auto services = std::make_shared<std::vector<std::string>>();
+  auto quiet = std::make_shared<bool>(false);
+  auto fmt_text = std::make_shared<std::string>();
+  app.add_option("service", *services, "Services");
+  app.add_flag("-q,--quiet", *quiet, "Only display IDs");
+  app.add_option("--format", *fmt_text, "Format the output: table (default), json, or a Go template");
+  return [services, quiet, fmt_text, &g] {
+    auto p = load();
+    storage::ContainerStore containers(g.paths);
+    auto store = storage::Store(g.paths);
+    std::vector<nlohmann::json> rows;
+    nlohmann::json json_rows = nlohmann::json::array();
+    for (const auto& r : containers_of(containers, p, *services)) {
+      if (*quiet) {
+        fmt::print("{}\n", r.image_id);
+        continue;
+      }
+      auto ref = image::parse_reference(r.image).ref;
+      auto img = store.find_image(r.image_id);
+      nlohmann::json row = {{"ContainerName", r.name},
+                            {"Repository", ref.domain.empty() ? ref.path : ref.domain + "/" + ref.path},
+                            {"Tag", ref.tag.empty() ? "latest" : ref.tag},
+                            {"ID", r.image_id.substr(0, 12)},
+                            {"Size", img ? format::human_size(static_cast<double>(img->size)) : ""}};
+      rows.push_back(row);
+      json_rows.push_back(row);
+    }
+    if (*quiet) return 0;
+    format::ListOptions lo;
+    lo.format = *fmt_text;
+    lo.default_format = "table {{.ContainerName}}\t{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}";
+    lo.headers = {{"ContainerName", "CONTAINER"}, {"Repository", "REPOSITORY"}, {"Tag", "TAG"}, {"ID", "IMAGE ID"}, {"Size", "SIZE"}};
+    format::print_list(stdout, lo, rows, json_rows);
+    return 0;
+  };
+}
+
 Runner version_cmd(CLI::App& app, Globals&) {
   auto short_form = std::make_shared<bool>(false);
   app.add_flag("--short", *short_form, "Shows only Compose's version number");
@@ -532,5 +692,9 @@ Runner bind_compose_kill(CLI::App& app, Globals& g) { return act_cmd(app, g, Act
 Runner bind_compose_rm(CLI::App& app, Globals& g) { return act_cmd(app, g, Act::Rm); }
 Runner bind_compose_exec(CLI::App& app, Globals& g) { return exec_cmd(app, g); }
 Runner bind_compose_version(CLI::App& app, Globals& g) { return version_cmd(app, g); }
+Runner bind_compose_run(CLI::App& app, Globals& g) { return run_cmd(app, g); }
+Runner bind_compose_port(CLI::App& app, Globals& g) { return port_cmd(app, g); }
+Runner bind_compose_top(CLI::App& app, Globals& g) { return top_cmd(app, g); }
+Runner bind_compose_images(CLI::App& app, Globals& g) { return images_cmd(app, g); }
 
 }  // namespace cabin::cmd

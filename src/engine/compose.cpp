@@ -49,8 +49,9 @@ std::string label(const storage::ContainerRecord& r, const char* key) {
 // A Go duration for the --health-* flags.
 std::string duration(std::chrono::nanoseconds d) { return format::go_duration(d); }
 
-// The run/create flags a service stands for.
-CreateOptions create_options(const Project& p, const Service& s, int n, const std::string& image_id) {
+}  // namespace
+
+CreateOptions service_options(const Project& p, const Service& s, int n, const std::string& image_id) {
   CreateOptions o;
   auto& r = o.run;
   o.name = container_name(p, s, n);
@@ -169,6 +170,8 @@ CreateOptions create_options(const Project& p, const Service& s, int n, const st
   return o;
 }
 
+namespace {
+
 void stop_one(storage::ContainerStore& containers, const config::StorePaths& paths, const storage::ContainerRecord& r,
               std::optional<std::chrono::seconds> timeout) {
   if (!current_state(containers, paths, r.id).running()) return;
@@ -236,9 +239,8 @@ void ensure_volumes(const config::StorePaths& paths, const Project& p, const std
   }
 }
 
-// Waits until what s depends on is as its condition asks (service_started:
-// it runs; service_healthy: its healthcheck passed; service_completed_
-// successfully: it exited 0), as Compose does before starting s.
+}  // namespace
+
 void wait_dependencies(storage::ContainerStore& containers, const config::StorePaths& paths, const Project& p,
                        const Service& s) {
   for (const auto& [dep, d] : s.depends_on) {
@@ -266,6 +268,8 @@ void wait_dependencies(storage::ContainerStore& containers, const config::StoreP
     }
   }
 }
+
+namespace {
 
 std::string image_id_of(storage::Store& store, const std::string& image) {
   auto rec = store.find_image(image);
@@ -310,7 +314,7 @@ void converge(storage::Store& store, storage::ContainerStore& containers, const 
       container_event(paths, *it, "remove");
       remove_anonymous_volumes(paths, containers, *it);
     }
-    auto opts = create_options(p, s, n, image_id);
+    auto opts = service_options(p, s, n, image_id);
     std::vector<std::string> command = s.command.value_or(std::vector<std::string>{});
     auto created = create_container(store, paths, opts, image, command);
     say("Container", created.record.name, it != existing.end() ? "Recreated" : "Created");
@@ -382,6 +386,29 @@ void pull(storage::Store& store, const Project& project, const std::vector<std::
   }
 }
 
+void ensure_resources(const config::StorePaths& paths, const Project& p, const std::vector<std::string>& services) {
+  ensure_networks(paths, p, services);
+  ensure_volumes(paths, p, services);
+}
+
+std::string ensure_image(storage::Store& store, const config::StorePaths& paths, const Project& p, const Service& s,
+                         bool build_it, bool no_build, bool quiet_pull) {
+  std::string image = service_image(p, s);
+  bool have = store.find_image(image).has_value();
+  if (s.build && !no_build && (build_it || !have || s.pull_policy == "build")) {
+    build(store, paths, p, {s.name}, true, false);
+  } else if (s.image.empty() && !have) {
+    fail("service {:?} has neither an image nor a build context specified: invalid compose project", s.name);
+  } else if (s.pull_policy == "always" || (!have && s.pull_policy != "never")) {
+    storage::PullOptions po;
+    po.quiet = quiet_pull;
+    with_context(fmt::format("pulling the image of service {:?}", s.name), [&] { storage::pull_image(store, image, po); });
+  } else if (!have) {
+    fail("service {:?}: image {} is not in the store and pull_policy is never", s.name, image);
+  }
+  return image_id_of(store, image);
+}
+
 std::vector<storage::ContainerRecord> up(storage::Store& store, const config::StorePaths& paths, const Project& p,
                                          const UpOptions& o) {
   for (const auto& [name, _] : o.scale)
@@ -409,26 +436,8 @@ std::vector<storage::ContainerRecord> up(storage::Store& store, const config::St
     log::warn("Found orphan containers ({}) for this project. If you removed or renamed this service in your compose "
               "file, you can run this command with the --remove-orphans flag to clean it up.",
               fmt::join(orphans, ", "));
-  ensure_networks(paths, p, order);
-  ensure_volumes(paths, p, order);
-  // Images: built where the service says how and --build asks (or there is
-  // none yet), pulled where missing (or pull_policy: always).
-  for (const auto& name : order) {
-    const auto& s = p.services.at(name);
-    std::string image = service_image(p, s);
-    bool have = store.find_image(image).has_value();
-    if (s.build && !o.no_build && (o.build || !have || s.pull_policy == "build")) {
-      build(store, paths, p, {name}, true, false);
-    } else if (s.image.empty() && !have) {
-      fail("service {:?} has neither an image nor a build context specified: invalid compose project", name);
-    } else if (s.pull_policy == "always" || (!have && s.pull_policy != "never")) {
-      storage::PullOptions po;
-      po.quiet = o.quiet_pull;
-      with_context(fmt::format("pulling the image of service {:?}", name), [&] { storage::pull_image(store, image, po); });
-    } else if (!have) {
-      fail("service {:?}: image {} is not in the store and pull_policy is never", name, image);
-    }
-  }
+  ensure_resources(paths, p, order);
+  for (const auto& name : order) ensure_image(store, paths, p, p.services.at(name), o.build, o.no_build, o.quiet_pull);
   std::vector<storage::ContainerRecord> out;
   for (const auto& name : order) {
     const auto& s = p.services.at(name);

@@ -16,6 +16,7 @@
 
 #include "compose/model.h"
 #include "config/paths.h"
+#include "engine/create.h"
 #include "storage/containers.h"
 #include "storage/store.h"
 
@@ -55,6 +56,26 @@ struct UpOptions {
 // containers of the services brought up. Call in cabin's user namespace.
 std::vector<storage::ContainerRecord> up(storage::Store& store, const config::StorePaths& paths,
                                          const cabin::compose::Project& project, const UpOptions& o);
+
+// The service's image made present (built, or pulled, as up does: --build,
+// --no-build and pull_policy decide); its ID.
+std::string ensure_image(storage::Store& store, const config::StorePaths& paths, const cabin::compose::Project& project,
+                         const cabin::compose::Service& s, bool build, bool no_build, bool quiet_pull);
+// The run/create flags replica n of the service stands for, with its labels.
+CreateOptions service_options(const cabin::compose::Project& project, const cabin::compose::Service& s, int n,
+                              const std::string& image_id);
+
+// Waits until what s depends on is as its condition asks (service_started:
+// it runs; service_healthy: its healthcheck passed; service_completed_
+// successfully: it exited 0), as Compose does before starting s; throws
+// Compose's "dependency failed to start" errors.
+void wait_dependencies(storage::ContainerStore& containers, const config::StorePaths& paths,
+                       const cabin::compose::Project& project, const cabin::compose::Service& s);
+
+// The project's networks and named volumes the services use, made when
+// missing (up does this first).
+void ensure_resources(const config::StorePaths& paths, const cabin::compose::Project& project,
+                      const std::vector<std::string>& services);
 
 // `compose build`/`up --build`: the services that have a build section.
 void build(storage::Store& store, const config::StorePaths& paths, const cabin::compose::Project& project,

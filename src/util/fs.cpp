@@ -116,7 +116,7 @@ std::string read_file(const std::string& path) {
   return *data;
 }
 
-static std::string random_suffix() {
+std::string random_suffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:012x}", rng() & 0xffffffffffffULL);
 }

@@ -19,6 +19,9 @@ namespace cabin::fs {
 UniqueFd open_in_root(int root, const std::string& path, int flags);
 
 
+// 12 random hex digits, for names that must not collide.
+std::string random_suffix();
+
 std::string read_file(const std::string& path);
 // The target of the symlink at path. Throws Error.
 std::string read_link(const std::string& path);

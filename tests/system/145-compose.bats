@@ -230,19 +230,24 @@ services:
     command: ["echo", "done once"]
 EOF
   run_cabin compose up -d
-  run_cabin compose ps --format '{{.Name}}'
+  run_cabin compose ps --format '{{.Name}}' tick
   is "$output" "counter-tick-1
 counter-tick-2"
+  run_cabin wait counter-once-1
   run_cabin compose ps -a --format '{{.Name}} {{.State}}'
   is "$output" "counter-once-1 exited
 counter-tick-1 running
 counter-tick-2 running"
   run_cabin compose logs once
   is "$output" "counter-once-1  \| done once"
+  # up starts the exited one-shot container again, as Compose does.
   run_cabin compose up -d --scale tick=3
-  is "$(cabin_out compose ps -q | wc -l)" "3"
+  run_cabin compose ps --format '{{.Name}}' tick
+  is "$output" "counter-tick-1
+counter-tick-2
+counter-tick-3"
   run_cabin compose up -d --scale tick=1
-  run_cabin compose ps --format '{{.Name}}'
+  run_cabin compose ps --format '{{.Name}}' tick
   is "$output" "counter-tick-1"
   run_cabin ps -a --format '{{.Names}}' --filter name=counter-tick
   is "$output" "counter-tick-1" "scaled-down containers are removed"
@@ -252,6 +257,7 @@ counter-tick-2 running"
   wait_for_line "$BATS_TEST_TMPDIR/follow" '^counter-tick-1  \| started '
   run_cabin compose stop tick
   wait_cabin
+  run_cabin wait counter-once-1
   is "$status" 0 "logs -f ends when the containers stop"
   run_cabin compose ps -a --format '{{.Name}} {{.State}}'
   is "$output" "counter-once-1 exited
@@ -348,4 +354,34 @@ deps-migrate-1 exited 0"
   expect_error 'invalid --rmi option "some": use local or all'
   run_cabin ps -aq
   is "$output" "" "nothing was created"
+}
+
+@test "compose: run (one-off, dependencies first, --rm, -e, --service-ports), port, images, top" {
+  write_project
+  sed -i 's/^    environment:/    ports:\n      - "80"\n    environment:/' compose.yml
+  run_cabin compose run --rm -e EXTRA=x web sh -c 'echo $EXTRA $GREETING; probe http http://db/count'
+  is "$output" "x hello
+0"
+  assert_contains "$stderr" "Container shop-db-1  Healthy"
+  run_cabin ps -a --format '{{.Names}}' --filter label=com.docker.compose.oneoff=True
+  is "$output" "" "--rm removed the one-off container"
+  run_cabin compose run -d --name oneoff --service-ports web
+  is "$output" "oneoff"
+  run_cabin inspect --format '{{index .Config.Labels "com.docker.compose.oneoff"}} {{len .HostConfig.PortBindings}}' oneoff
+  is "$output" "True 1"
+  run_cabin rm -f -t 0 oneoff
+
+  run_cabin compose up -d
+  local port
+  port=$(cabin_out compose port web 80)
+  [[ $port =~ ^0\.0\.0\.0:[0-9]+$ ]] || die "compose port: '$port'"
+  run_cabin 125 compose port web 81
+  expect_error 'no port 81/tcp for container shop-web-1'
+  run_cabin compose images --format '{{.ContainerName}} {{.Repository}} {{.Tag}}'
+  is "$output" "shop-db-1 $(re_escape "${PROBE_IMAGE%:*}") latest
+shop-web-1 localhost/shopweb 1"
+  run_cabin compose top db
+  is "${lines[0]}" "shop-db-1"
+  assert_contains "$output" "httpd -f -p 80 -h /data"
+  run_cabin compose down -v --rmi local
 }
