@@ -80,21 +80,28 @@ std::string label_of(const storage::ContainerRecord& r, const char* key) {
   return it == r.labels.end() ? "" : it->second;
 }
 
+// How compose prints the containers' output.
+struct LogStyle {
+  bool follow = false;
+  bool color = false;   // on a terminal, unless --no-color
+  bool prefix = true;   // "p-web-1  | " (--no-log-prefix: none)
+};
+
 // Follows (or reads) the containers' logs, each line prefixed with the
 // container's name as Compose does ("p-web-1  | "), coloured on a terminal.
 // Returns when every log is done: at once without follow, else when each
 // container has stopped or stop() says so.
 void print_logs(storage::ContainerStore& containers, const config::StorePaths& paths,
-                const std::vector<storage::ContainerRecord>& recs, const runtime::LogReadOptions& ro, bool follow,
-                bool color, const std::function<bool()>& stop) {
+                const std::vector<storage::ContainerRecord>& recs, const runtime::LogReadOptions& ro,
+                const LogStyle& style, const std::function<bool()>& stop) {
   size_t width = 0;
   for (const auto& r : recs) width = std::max(width, r.name.size());
   std::mutex out_mu;
   static const int kColors[] = {36, 33, 32, 35, 34, 31};
   auto one = [&](size_t i) {
     const auto& r = recs[i];
-    std::string prefix = fmt::format("{:<{}}  | ", r.name, width);
-    if (color) prefix = fmt::format("\033[{}m{}\033[0m", kColors[i % std::size(kColors)], prefix);
+    std::string prefix = style.prefix ? fmt::format("{:<{}}  | ", r.name, width) : "";
+    if (style.color && style.prefix) prefix = fmt::format("\033[{}m{}\033[0m", kColors[i % std::size(kColors)], prefix);
     auto print = [&](runtime::LogStream, std::string_view text) {
       std::lock_guard lock(out_mu);
       std::fwrite(prefix.data(), 1, prefix.size(), stdout);
@@ -103,7 +110,7 @@ void print_logs(storage::ContainerStore& containers, const config::StorePaths& p
       std::fflush(stdout);
     };
     std::string path = fs::join(containers.dir(r.id), "userdata/ctr.log");
-    if (!follow) return runtime::read_log(path, ro, print);
+    if (!style.follow) return runtime::read_log(path, ro, print);
     runtime::follow_log(path, ro, print, [&] {
       return !stop() && containers.find(r.id) && engine::current_state(containers, paths, r.id).running();
     });
@@ -210,8 +217,8 @@ Runner up_cmd(CLI::App& app, Globals& g) {
     };
     std::thread logs([&] {
       runtime::LogReadOptions ro;
-      print_logs(containers, g.paths, recs, ro, true, !o->no_color && ::isatty(STDOUT_FILENO),
-                 [&] { return stopping.load(); });
+      LogStyle style{true, !o->no_color && ::isatty(STDOUT_FILENO), !o->no_log_prefix};
+      print_logs(containers, g.paths, recs, ro, style, [&] { return stopping.load(); });
     });
     bool abort = o->abort_on_exit || !o->exit_code_from.empty();
     for (;;) {
@@ -336,7 +343,7 @@ Runner ps_cmd(CLI::App& app, Globals& g) {
 Runner logs_cmd(CLI::App& app, Globals& g) {
   struct O {
     std::vector<std::string> services;
-    bool follow = false, timestamps = false, no_color = false;
+    bool follow = false, timestamps = false, no_color = false, no_log_prefix = false;
     int64_t tail = -1;
   };
   auto o = std::make_shared<O>();
@@ -345,6 +352,7 @@ Runner logs_cmd(CLI::App& app, Globals& g) {
   app.add_flag("-t,--timestamps", o->timestamps, "Show timestamps");
   app.add_flag("--no-color", o->no_color, "Produce monochrome output");
   app.add_option("-n,--tail", o->tail, "Number of lines to show from the end of the logs for each container");
+  app.add_flag("--no-log-prefix", o->no_log_prefix, "Don't print prefix in logs");
   return [o, &g] {
     auto p = load();
     storage::ContainerStore containers(g.paths);
@@ -352,7 +360,8 @@ Runner logs_cmd(CLI::App& app, Globals& g) {
     runtime::LogReadOptions ro;
     ro.timestamps = o->timestamps;
     if (o->tail >= 0) ro.tail = static_cast<size_t>(o->tail);
-    print_logs(containers, g.paths, recs, ro, o->follow, !o->no_color && ::isatty(STDOUT_FILENO), [] { return false; });
+    LogStyle style{o->follow, !o->no_color && ::isatty(STDOUT_FILENO), !o->no_log_prefix};
+    print_logs(containers, g.paths, recs, ro, style, [] { return false; });
     return 0;
   };
 }

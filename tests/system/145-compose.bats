@@ -385,3 +385,39 @@ shop-web-1 localhost/shopweb 1"
   assert_contains "$output" "httpd -f -p 80 -h /data"
   run_cabin compose down -v --rmi local
 }
+
+@test "compose: file-based secrets and configs are mounted read-only; logs --no-log-prefix, --tail" {
+  echo 's3cret' >db_password.txt
+  echo 'level=debug' >app.conf
+  cat >compose.yml <<EOF2
+name: sec
+services:
+  app:
+    image: $PROBE_IMAGE
+    command: ["sh", "-c", "cat /run/secrets/db_password /app.conf /etc/other; (echo x >/run/secrets/db_password) 2>/dev/null || echo read-only"]
+    secrets:
+      - db_password
+    configs:
+      - app.conf
+      - source: other
+        target: /etc/other
+secrets:
+  db_password:
+    file: ./db_password.txt
+configs:
+  app.conf:
+    file: ./app.conf
+  other:
+    file: ./app.conf
+EOF2
+  run_cabin compose up -d
+  run_cabin wait sec-app-1
+  run_cabin compose logs --no-log-prefix
+  is "$output" "s3cret
+level=debug
+level=debug
+read-only"
+  run_cabin compose logs --tail 1
+  is "$output" "sec-app-1  \| read-only"
+  run_cabin compose down
+}
