@@ -24,6 +24,8 @@
 #include "image/reference.h"
 #include "runtime/logfile.h"
 #include "runtime/procstat.h"
+#include "storage/push.h"
+#include "util/log.h"
 #include "util/error.h"
 #include "util/signals.h"
 #include "util/strings.h"
@@ -401,9 +403,42 @@ Runner pull_cmd(CLI::App& app, Globals& g) {
   };
 }
 
+// compose push: the images of the services that name one (image:), as
+// `cabin push` sends them.
+Runner push_cmd(CLI::App& app, Globals& g) {
+  struct O {
+    std::vector<std::string> services;
+    bool quiet = false, ignore_failures = false;
+  };
+  auto o = std::make_shared<O>();
+  app.add_option("service", o->services, "Services to push");
+  app.add_flag("-q,--quiet", o->quiet, "Push without printing progress information");
+  app.add_flag("--ignore-push-failures", o->ignore_failures, "Push what it can and ignores images with push failures");
+  return [o, &g] {
+    auto p = load(o->services);
+    check_services(p, o->services);
+    auto store = open_store(g);
+    for (const auto& [name, s] : p.services) {
+      if (s.image.empty() || (!o->services.empty() && std::find(o->services.begin(), o->services.end(), name) == o->services.end()))
+        continue;
+      try {
+        auto img = store.get_image(s.image);
+        storage::PushOptions po;
+        po.quiet = o->quiet;
+        storage::push_image(store, img, image::parse_reference(s.image).ref, po);
+        fmt::print(stderr, " Service {}  Pushed\n", name);
+      } catch (const Error& e) {
+        if (!o->ignore_failures) throw;
+        log::warn("pushing the image of service {:?}: {}", name, e.what());
+      }
+    }
+    return 0;
+  };
+}
+
 // start, stop, restart, kill, rm: the same action on each of the services'
 // containers (dependencies first to start, dependents first to stop).
-enum class Act { Start, Stop, Restart, Kill, Rm };
+enum class Act { Start, Stop, Restart, Kill, Rm, Pause, Unpause };
 
 Runner act_cmd(CLI::App& app, Globals& g, Act act) {
   struct O {
@@ -457,6 +492,10 @@ Runner act_cmd(CLI::App& app, Globals& g, Act act) {
           break;
         case Act::Kill:
           if (engine::signal_container(containers, g.paths, r.id, sig)) fmt::print(stderr, " Container {}  Killed\n", r.name);
+          break;
+        case Act::Pause:
+        case Act::Unpause:
+          engine::freeze_container(containers, g.paths, r, act == Act::Pause);
           break;
         case Act::Rm:
           if (engine::current_state(containers, g.paths, r.id).running()) {
@@ -705,5 +744,8 @@ Runner bind_compose_run(CLI::App& app, Globals& g) { return run_cmd(app, g); }
 Runner bind_compose_port(CLI::App& app, Globals& g) { return port_cmd(app, g); }
 Runner bind_compose_top(CLI::App& app, Globals& g) { return top_cmd(app, g); }
 Runner bind_compose_images(CLI::App& app, Globals& g) { return images_cmd(app, g); }
+Runner bind_compose_push(CLI::App& app, Globals& g) { return push_cmd(app, g); }
+Runner bind_compose_pause(CLI::App& app, Globals& g) { return act_cmd(app, g, Act::Pause); }
+Runner bind_compose_unpause(CLI::App& app, Globals& g) { return act_cmd(app, g, Act::Unpause); }
 
 }  // namespace cabin::cmd

@@ -73,16 +73,7 @@ Runner bind_freeze(CLI::App& app, Globals& g, bool pause) {
   return [names, &g, pause] {
     if (names->empty()) fail("you must provide at least one container name or id");
     storage::ContainerStore containers(g.paths);
-    for (const auto& n : *names) {
-      auto rec = find_container(containers, n);
-      auto st = engine::current_state(containers, g.paths, rec.id);
-      if (!st.running())
-        fail("{:?} is not {}, can't {}: container state improper", st.status, pause ? "running" : "paused",
-             pause ? "pause" : "unpause");
-      fail("{} needs the container in a cgroup with a freezer; rootless containers get one only on a cgroup v2 host "
-           "with a subtree delegated to the user, and cabin does not set up cgroups yet",
-           pause ? "pause" : "unpause");
-    }
+    for (const auto& n : *names) engine::freeze_container(containers, g.paths, find_container(containers, n), pause);
     return 0;
   };
 }

@@ -755,6 +755,17 @@ bool signal_container(storage::ContainerStore& containers, const config::StorePa
   return true;
 }
 
+void freeze_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                      const storage::ContainerRecord& rec, bool pause) {
+  auto st = current_state(containers, paths, rec.id);
+  if (!st.running())
+    fail("{:?} is not {}, can't {}: container state improper", st.status, pause ? "running" : "paused",
+         pause ? "pause" : "unpause");
+  fail("{} needs the container in a cgroup with a freezer; rootless containers get one only on a cgroup v2 host "
+       "with a subtree delegated to the user, and cabin does not set up cgroups yet",
+       pause ? "pause" : "unpause");
+}
+
 void stop_container(storage::ContainerStore& containers, const config::StorePaths& paths, const std::string& id,
                     int stop_signal, std::chrono::seconds timeout) {
   UniqueFd pid;

@@ -64,6 +64,12 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
 bool signal_container(storage::ContainerStore& containers, const config::StorePaths& paths,
                       const std::string& id, int sig);
 
+// podman pause/unpause (pause false). Throws Podman's error for a container
+// that is not running (or paused), and why cabin cannot: a freezer needs a
+// cgroup of the container's own.
+void freeze_container(storage::ContainerStore& containers, const config::StorePaths& paths,
+                      const storage::ContainerRecord& rec, bool pause);
+
 // podman stop: the stop signal, then SIGKILL after timeout; returns once
 // its waiter has recorded the exit.
 void stop_container(storage::ContainerStore& containers, const config::StorePaths& paths,

@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -86,15 +89,17 @@ void check_level(const PushOptions& o) {
   }
 }
 
-// The layer's tar, compressed, written to out_fd; the blob it makes.
-Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o, int out_fd,
+using Sink = std::function<void(const char*, size_t)>;
+
+// The layer's tar, compressed, given to sink; the blob it makes.
+Blob compress_to(const Store& store, const LayerInfo& info, const PushOptions& o, const Sink& sink,
                  const std::function<void(uint64_t)>& progress) {
   Sha256 hash;
   uint64_t size = 0;
-  std::function<void(const char*, size_t)> out = [&](const char* p, size_t n) {
+  Sink out = [&](const char* p, size_t n) {
     hash.update(p, n);
     size += n;
-    if (!write_all(out_fd, {p, n})) throw_errno("write the compressed layer");
+    sink(p, n);
   };
   // zstd through libarchive's writer, gzip through GzipWriter.
   std::optional<GzipWriter> gzip;
@@ -149,9 +154,72 @@ Compressed compress_layer(const Store& store, const LayerInfo& info, const PushO
   Compressed out;
   out.fd.reset(::open(fs::join(store.graphroot(), "tmp").c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
   if (!out.fd) throw_errno("create a temporary file in {}", fs::join(store.graphroot(), "tmp"));
-  out.blob = compress_to(store, info, o, out.fd.get(), progress);
+  int fd = out.fd.get();
+  out.blob = compress_to(
+      store, info, o,
+      [fd](const char* p, size_t n) {
+        if (!write_all(fd, {p, n})) throw_errno("write the compressed layer");
+      },
+      progress);
   return out;
 }
+
+// Bytes from the compressing thread to the uploading one (curl's read
+// callback), at most 4 MiB in between: a pipe without the kernel's two
+// copies of every byte and its wakeups.
+class Handoff {
+ public:
+  // The producer's; false once the reader has gone (the upload failed).
+  bool put(const char* p, size_t n) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return held_ < kMax || gone_; });
+    if (gone_) return false;
+    chunks_.emplace_back(p, n);
+    held_ += n;
+    ready_.notify_one();
+    return true;
+  }
+  // No more bytes.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    ready_.notify_one();
+  }
+  // The reader's: up to n bytes, 0 at the end.
+  size_t take(char* out, size_t n) {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !chunks_.empty() || closed_; });
+    size_t k = 0;
+    while (k < n && !chunks_.empty()) {
+      const std::string& c = chunks_.front();
+      size_t m = std::min(n - k, c.size() - offset_);
+      std::memcpy(out + k, c.data() + offset_, m);
+      k += m;
+      offset_ += m;
+      if (offset_ == c.size()) {
+        chunks_.pop_front();
+        offset_ = 0;
+      }
+    }
+    held_ -= k;
+    room_.notify_one();
+    return k;
+  }
+  // The reader has gone: put fails from now on.
+  void abandon() {
+    std::lock_guard lock(mu_);
+    gone_ = true;
+    room_.notify_one();
+  }
+
+ private:
+  static constexpr size_t kMax = 4 << 20;
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::string> chunks_;
+  size_t offset_ = 0, held_ = 0;
+  bool closed_ = false, gone_ = false;
+};
 
 // Compresses the layer straight into a streamed upload, so that the
 // compression and the transfer overlap and nothing goes through a file. The
@@ -160,24 +228,24 @@ Compressed compress_layer(const Store& store, const LayerInfo& info, const PushO
 std::optional<Blob> stream_layer(registry::Client& client, const std::string& repo, const Store& store,
                                  const LayerInfo& info, const PushOptions& o,
                                  const std::function<void(uint64_t)>& progress) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
-  // A pipe as large as a user may make it (1 MiB by default) holds a
-  // compressed chunk whole: fewer switches between the two threads.
-  ::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
+  Handoff handoff;
   Blob blob;
   std::exception_ptr error;
   std::thread producer([&] {
     try {
-      blob = compress_to(store, info, o, wr.get(), progress);
+      blob = compress_to(
+          store, info, o,
+          [&](const char* p, size_t n) {
+            if (!handoff.put(p, n)) fail("the upload ended before the layer did");
+          },
+          progress);
     } catch (...) {
       error = std::current_exception();
     }
-    wr.reset();
+    handoff.close();
   });
   auto finish = [&] {
-    rd.reset();  // unblocks a compressor still writing
+    handoff.abandon();  // unblocks a compressor still writing
     if (producer.joinable()) producer.join();
   };
   bool started = false;  // the registry took the upload and asked for bytes
@@ -186,11 +254,7 @@ std::optional<Blob> stream_layer(registry::Client& client, const std::string& re
         repo,
         [&](char* buf, size_t n) -> size_t {
           started = true;
-          ssize_t k;
-          do k = ::read(rd.get(), buf, n);
-          while (k < 0 && errno == EINTR);
-          if (k < 0) throw_errno("read the compressed layer");
-          return static_cast<size_t>(k);
+          return handoff.take(buf, n);
         },
         [&] {
           finish();

@@ -263,6 +263,9 @@ counter-tick-3"
   is "$output" "counter-once-1 exited
 counter-tick-1 exited"
   run_cabin compose start tick
+  # pause needs a cgroup freezer, which rootless containers do not get here.
+  run_cabin 125 compose pause tick
+  expect_error "pause needs the container in a cgroup with a freezer; .*"
   run_cabin compose restart tick
   assert_contains "$stderr" "Container counter-tick-1  Started"
   run_cabin compose kill tick
@@ -420,4 +423,57 @@ read-only"
   run_cabin compose logs --tail 1
   is "$output" "sec-app-1  \| read-only"
   run_cabin compose down
+}
+
+@test "compose: service keys become run's flags (names, aliases, hosts, labels, read-only, tmpfs, restart); push" {
+  local repo
+  repo=$REGISTRY/$(scratch_repo)
+  mkdir -p app
+  printf 'FROM %s\nRUN echo built >/built\n' "$PROBE_IMAGE" >app/Containerfile
+  cat >compose.yml <<EOF
+name: keys
+services:
+  app:
+    build: ./app
+    image: $repo:1
+    container_name: the-app
+    hostname: apphost
+    working_dir: /tmp
+    labels:
+      tier: front
+    extra_hosts:
+      - "gateway.test:10.0.0.1"
+    read_only: true
+    tmpfs:
+      - /scratch
+    restart: on-failure
+    init: true
+    networks:
+      default:
+        aliases: [front]
+    command: ["sh", "-c", "hostname; pwd; grep gateway.test /etc/hosts; touch /scratch/x && echo tmpfs-ok; (touch /x) 2>/dev/null || echo ro-ok; cat /built; sleep 1000"]
+  peer:
+    image: $PROBE_IMAGE
+    init: true
+    command: ["sleep", "1000"]
+EOF
+  run_cabin compose up -d
+  for ((i = 0; i < 50; i++)); do "$CABIN" logs the-app 2>/dev/null | grep -q built && break; sleep 0.1; done
+  run_cabin logs the-app
+  is "$output" "apphost
+/tmp
+10\.0\.0\.1[[:space:]]+gateway\.test
+tmpfs-ok
+ro-ok
+built"
+  run_cabin inspect --format '{{.Name}} {{.Config.Labels.tier}} {{.HostConfig.RestartPolicy.Name}}' the-app
+  is "$output" "the-app front on-failure"
+  run_cabin compose exec peer probe resolve front
+  is "$output" "[0-9.]+" "the alias resolves on the project's network"
+  run_cabin compose exec peer probe resolve app
+  is "$output" "[0-9.]+" "so does the service's name"
+  run_cabin compose push app
+  run_cabin manifest inspect "$repo:1"
+  assert_contains "$output" "schemaVersion"
+  run_cabin compose down --rmi all
 }
