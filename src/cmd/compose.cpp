@@ -18,10 +18,10 @@
 #include "engine/create.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
-#include "engine/volumes.h"
 #include "format/output.h"
 #include "format/units.h"
 #include "image/reference.h"
+#include "net/config.h"
 #include "runtime/logfile.h"
 #include "runtime/procstat.h"
 #include "storage/push.h"
@@ -75,11 +75,6 @@ std::vector<storage::ContainerRecord> containers_of(const storage::ContainerStor
                                                     const std::vector<std::string>& services, bool oneoff = false) {
   check_services(p, services);
   return ec::project_containers(containers, p.name, services, oneoff);
-}
-
-std::string label_of(const storage::ContainerRecord& r, const char* key) {
-  auto it = r.labels.find(key);
-  return it == r.labels.end() ? "" : it->second;
 }
 
 // How compose prints the containers' output.
@@ -200,7 +195,7 @@ Runner up_cmd(CLI::App& app, Globals& g) {
           if (!health || h == "healthy") break;
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        fmt::print(stderr, " Container {}  {}\n", r.name, health ? "Healthy" : "Running");
+        ec::say("Container", r.name, health ? "Healthy" : "Running");
       }
     }
     if (o->detach || o->wait) return 0;
@@ -212,11 +207,6 @@ Runner up_cmd(CLI::App& app, Globals& g) {
     sigaddset(&set, SIGTERM);
     ::pthread_sigmask(SIG_BLOCK, &set, &old);
     std::atomic<bool> stopping = false;
-    auto any_exited = [&] {
-      for (const auto& r : recs)
-        if (!engine::current_state(containers, g.paths, r.id).running()) return true;
-      return false;
-    };
     std::thread logs([&] {
       runtime::LogReadOptions ro;
       LogStyle style{true, !o->no_color && ::isatty(STDOUT_FILENO), !o->no_log_prefix};
@@ -226,29 +216,23 @@ Runner up_cmd(CLI::App& app, Globals& g) {
     for (;;) {
       timespec tick{0, 200000000};
       int sig = ::sigtimedwait(&set, nullptr, &tick);
-      bool all_done = std::none_of(recs.begin(), recs.end(), [&](const auto& r) {
+      size_t running = std::count_if(recs.begin(), recs.end(), [&](const auto& r) {
         return engine::current_state(containers, g.paths, r.id).running();
       });
-      if (sig > 0 || (abort && any_exited())) {
+      if (sig > 0 || (abort && running < recs.size())) {
         fmt::print(stderr, "{}\n", sig > 0 ? "Gracefully stopping... (press Ctrl+C again to force)"
                                            : "Aborting on container exit...");
-        for (const auto& r : recs) {
-          if (!engine::current_state(containers, g.paths, r.id).running()) continue;
-          auto cfg = engine::load_start_config(containers, r.id);
-          engine::stop_container(containers, g.paths, r.id, parse_signal(cfg.stop_signal),
-                                 o->up.timeout.value_or(std::chrono::seconds(cfg.stop_timeout)));
-          fmt::print(stderr, " Container {}  Stopped\n", r.name);
-        }
+        for (const auto& r : recs) ec::stop_one(containers, g.paths, r, o->up.timeout);
         break;
       }
-      if (all_done) break;
+      if (running == 0) break;
     }
     stopping = true;
     logs.join();
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
     if (!o->exit_code_from.empty()) {
       for (const auto& r : recs)
-        if (label_of(r, ec::kServiceLabel) == o->exit_code_from) return containers.state(r.id).exit_code;
+        if (ec::label(r, ec::kServiceLabel) == o->exit_code_from) return containers.state(r.id).exit_code;
     }
     return 0;
   };
@@ -295,7 +279,7 @@ Runner ps_cmd(CLI::App& app, Globals& g) {
     for (const auto& r : containers_of(containers, p, o->services, o->all)) {
       auto st = engine::current_state(containers, g.paths, r.id);
       if (!o->all && !st.running()) continue;
-      std::string service = label_of(r, ec::kServiceLabel);
+      std::string service = ec::label(r, ec::kServiceLabel);
       if (o->quiet) {
         fmt::print("{}\n", r.id);
         continue;
@@ -311,13 +295,7 @@ Runner ps_cmd(CLI::App& app, Globals& g) {
                              (health.empty() ? "" : " (" + health + ")")
           : st.status == "exited" ? fmt::format("Exited ({})", st.exit_code)
                                   : "Created";
-      std::string ports;
-      if (r.config.is_object() && r.config.contains("ports"))
-        for (const auto& pm : r.config["ports"]) {
-          if (!ports.empty()) ports += ", ";
-          ports += fmt::format("{}:{}->{}/{}", pm.value("host_ip", "0.0.0.0").empty() ? "0.0.0.0" : pm.value("host_ip", "0.0.0.0"),
-                               pm.value("host_port", 0), pm.value("container_port", 0), pm.value("protocol", "tcp"));
-        }
+      std::string ports = net::ports_summary(net::record_ports(r.config));
       // Compose's COMMAND: quoted, cut at 20 characters.
       std::string command = join(r.command, " ");
       if (command.size() > 20) command = command.substr(0, 19) + "…";
@@ -426,7 +404,7 @@ Runner push_cmd(CLI::App& app, Globals& g) {
         storage::PushOptions po;
         po.quiet = o->quiet;
         storage::push_image(store, img, image::parse_reference(s.image).ref, po);
-        fmt::print(stderr, " Service {}  Pushed\n", name);
+        ec::say("Service", name, "Pushed");
       } catch (const Error& e) {
         if (!o->ignore_failures) throw;
         log::warn("pushing the image of service {:?}: {}", name, e.what());
@@ -464,18 +442,14 @@ Runner act_cmd(CLI::App& app, Globals& g, Act act) {
     // Dependents stop first.
     auto order = cabin::compose::start_order(p);
     auto rank = [&](const storage::ContainerRecord& r) {
-      return std::find(order.begin(), order.end(), label_of(r, ec::kServiceLabel)) - order.begin();
+      return std::find(order.begin(), order.end(), ec::label(r, ec::kServiceLabel)) - order.begin();
     };
     std::stable_sort(recs.begin(), recs.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
     if (act != Act::Start) std::reverse(recs.begin(), recs.end());
     int sig = act == Act::Kill ? parse_signal(o->signal) : 0;
-    auto stop = [&](const storage::ContainerRecord& r) {
-      if (!engine::current_state(containers, g.paths, r.id).running()) return;
-      auto cfg = engine::load_start_config(containers, r.id);
-      engine::stop_container(containers, g.paths, r.id, parse_signal(cfg.stop_signal),
-                             o->timeout ? std::chrono::seconds(*o->timeout) : std::chrono::seconds(cfg.stop_timeout));
-      fmt::print(stderr, " Container {}  Stopped\n", r.name);
-    };
+    std::optional<std::chrono::seconds> timeout;
+    if (o->timeout) timeout = std::chrono::seconds(*o->timeout);
+    auto stop = [&](const storage::ContainerRecord& r) { ec::stop_one(containers, g.paths, r, timeout); };
     if (act == Act::Start || act == Act::Restart) enter_userns(g);
     if (act == Act::Restart)
       for (const auto& r : recs) stop(r);
@@ -485,13 +459,13 @@ Runner act_cmd(CLI::App& app, Globals& g, Act act) {
         case Act::Start:
         case Act::Restart:
           engine::start_detached(containers, g.paths, r);
-          fmt::print(stderr, " Container {}  Started\n", r.name);
+          ec::say("Container", r.name, "Started");
           break;
         case Act::Stop:
           stop(r);
           break;
         case Act::Kill:
-          if (engine::signal_container(containers, g.paths, r.id, sig)) fmt::print(stderr, " Container {}  Killed\n", r.name);
+          if (engine::signal_container(containers, g.paths, r.id, sig)) ec::say("Container", r.name, "Killed");
           break;
         case Act::Pause:
         case Act::Unpause:
@@ -502,10 +476,7 @@ Runner act_cmd(CLI::App& app, Globals& g, Act act) {
             if (!o->stop) continue;  // Compose removes only stopped containers
             stop(r);
           }
-          containers.remove(r.id);
-          engine::container_event(g.paths, r, "remove");
-          if (o->volumes) engine::remove_anonymous_volumes(g.paths, containers, r);
-          fmt::print(stderr, " Container {}  Removed\n", r.name);
+          ec::remove_one(containers, g.paths, r, o->volumes);
           break;
       }
     }

@@ -60,8 +60,8 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   state["Error"] = st.error;
   state["StartedAt"] = json_time(st.started_at);
   state["FinishedAt"] = json_time(st.finished_at);
-  if (cfg.health || !engine::health_status(containers, r.id).empty()) {
-    state["Health"] = runtime::to_json(engine::read_health(containers, r.id));
+  if (auto health = engine::read_health(containers, r.id); cfg.health || health) {
+    state["Health"] = runtime::to_json(health.value_or(runtime::HealthState{}));
   } else {
     state["Health"] = {{"Status", ""}, {"FailingStreak", 0}, {"Log", nullptr}};
   }

@@ -171,21 +171,15 @@ int run_ps(const Globals& g, const PsOptions& o) {
     nlohmann::json labels = r.labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.labels);
     std::string created_human = format::time_ago(time_of(r.created));
     std::string size = o.size ? size_text(containers, store ? &*store : nullptr, r) : "";
-    std::vector<net::PortMapping> ports;
+    std::vector<net::PortMapping> ports = net::record_ports(r.config);
     nlohmann::json networks = nlohmann::json::array(), ports_json = nlohmann::json::array();
-    if (r.config.is_object()) {
-      if (r.config.contains("networks")) networks = r.config["networks"];
-      if (r.config.contains("ports"))
-        for (const auto& p : r.config["ports"]) {
-          ports.push_back({p.value("host_ip", ""), p.value("host_port", uint16_t{0}), p.value("container_port", uint16_t{0}),
-                           p.value("protocol", "tcp")});
-          ports_json.push_back({{"host_ip", ports.back().host_ip},
-                                {"container_port", ports.back().container_port},
-                                {"host_port", ports.back().host_port},
-                                {"range", 1},
-                                {"protocol", ports.back().protocol}});
-        }
-    }
+    if (r.config.is_object() && r.config.contains("networks")) networks = r.config["networks"];
+    for (const auto& p : ports)
+      ports_json.push_back({{"host_ip", p.host_ip},
+                            {"container_port", p.container_port},
+                            {"host_port", p.host_port},
+                            {"range", 1},
+                            {"protocol", p.protocol}});
     std::string ports_text = net::ports_summary(ports);
     rows.push_back({{"ID", o.no_trunc ? r.id : r.id.substr(0, 12)},
                     {"Image", r.image},

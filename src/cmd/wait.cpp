@@ -35,13 +35,14 @@ int run_wait(const Globals& g, const WaitOptions& o) {
     if (c != "running" && c != "created" && c != "configured" && c != "stopped" && c != "exited" && c != "healthy" &&
         c != "unhealthy")
       fail("{:?} is not a valid container state", c);
-  bool health = std::any_of(conditions.begin(), conditions.end(), [](const auto& c) { return c.ends_with("healthy"); });
+  auto health_condition =
+      std::find_if(conditions.begin(), conditions.end(), [](const auto& c) { return c.ends_with("healthy"); });
+  bool health = health_condition != conditions.end();
   storage::ContainerStore containers(g.paths);
   for (const auto& name : o.names) {
     auto rec = find_container(containers, name);
     if (health && !engine::load_start_config(containers, rec.id).health)
-      fail("cannot use condition {:?} because container {} does not have a healthcheck",
-           *std::find_if(conditions.begin(), conditions.end(), [](const auto& c) { return c.ends_with("healthy"); }), rec.id);
+      fail("cannot use condition {:?} because container {} does not have a healthcheck", *health_condition, rec.id);
     for (auto pause = std::chrono::milliseconds(2);; pause = std::min(pause * 2, std::chrono::milliseconds(100))) {
       if (!containers.find(rec.id)) fail("no container with name or ID {:?} found: no such container", name);
       auto st = engine::current_state(containers, g.paths, rec.id);

@@ -26,19 +26,11 @@
 #include "util/signals.h"
 
 namespace cabin::engine::compose {
-namespace {
-
 using cabin::compose::Project;
 using cabin::compose::Service;
 
-// Docker Compose's progress lines, on stderr.
 void say(std::string_view what, std::string_view name, std::string_view done) {
   fmt::print(stderr, " {} {}  {}\n", what, name, done);
-}
-
-int number_of(const storage::ContainerRecord& r) {
-  auto it = r.labels.find(kNumberLabel);
-  return it == r.labels.end() ? 0 : std::atoi(it->second.c_str());
 }
 
 std::string label(const storage::ContainerRecord& r, const char* key) {
@@ -46,8 +38,9 @@ std::string label(const storage::ContainerRecord& r, const char* key) {
   return it == r.labels.end() ? "" : it->second;
 }
 
-// A Go duration for the --health-* flags.
-std::string duration(std::chrono::nanoseconds d) { return format::go_duration(d); }
+namespace {
+
+int number_of(const storage::ContainerRecord& r) { return std::atoi(label(r, kNumberLabel).c_str()); }
 
 }  // namespace
 
@@ -146,10 +139,10 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
       if (h->test.size() == 2 && h->test[0] == "CMD-SHELL") o.health.cmd = h->test[1];
       else if (h->test.size() > 1 && h->test[0] == "CMD")
         o.health.cmd = nlohmann::json(std::vector<std::string>(h->test.begin() + 1, h->test.end())).dump();
-      if (h->interval) o.health.interval = duration(*h->interval);
-      if (h->timeout) o.health.timeout = duration(*h->timeout);
-      if (h->start_period) o.health.start_period = duration(*h->start_period);
-      if (h->start_interval) o.health.start_interval = duration(*h->start_interval);
+      if (h->interval) o.health.interval = format::go_duration(*h->interval);
+      if (h->timeout) o.health.timeout = format::go_duration(*h->timeout);
+      if (h->start_period) o.health.start_period = format::go_duration(*h->start_period);
+      if (h->start_interval) o.health.start_interval = format::go_duration(*h->start_interval);
       if (h->retries) o.health.retries = static_cast<int>(*h->retries);
     }
   }
@@ -170,8 +163,6 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
   return o;
 }
 
-namespace {
-
 void stop_one(storage::ContainerStore& containers, const config::StorePaths& paths, const storage::ContainerRecord& r,
               std::optional<std::chrono::seconds> timeout) {
   if (!current_state(containers, paths, r.id).running()) return;
@@ -187,6 +178,8 @@ void remove_one(storage::ContainerStore& containers, const config::StorePaths& p
   if (volumes) remove_anonymous_volumes(paths, containers, r);
   say("Container", r.name, "Removed");
 }
+
+namespace {
 
 // The project's networks the services use, made when missing.
 void ensure_networks(const config::StorePaths& paths, const Project& p, const std::vector<std::string>& order) {
@@ -271,6 +264,14 @@ void wait_dependencies(storage::ContainerStore& containers, const config::StoreP
 
 namespace {
 
+// Compose's warning for containers of services the files no longer have.
+void warn_orphans(const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  log::warn("Found orphan containers ({}) for this project. If you removed or renamed this service in your compose "
+            "file, you can run this command with the --remove-orphans flag to clean it up.",
+            fmt::join(names, ", "));
+}
+
 std::string image_id_of(storage::Store& store, const std::string& image) {
   auto rec = store.find_image(image);
   if (!rec) fail("image {} is not in the store", image);
@@ -278,15 +279,14 @@ std::string image_id_of(storage::Store& store, const std::string& image) {
 }
 
 // Creates (or keeps, starts, recreates, removes) the service's containers
-// so that its replicas run with its configuration.
+// so that its replicas run with its configuration and image (image_id).
 void converge(storage::Store& store, storage::ContainerStore& containers, const config::StorePaths& paths,
-              const Project& p, const Service& s, int replicas, const UpOptions& o,
+              const Project& p, const Service& s, const std::string& image_id, int replicas, const UpOptions& o,
               std::vector<storage::ContainerRecord>& out) {
   if (!s.container_name.empty() && replicas > 1)
     fail("services.{}: container_name {:?} cannot be used with {} replicas: a container name must be unique", s.name,
          s.container_name, replicas);
   std::string image = service_image(p, s);
-  std::string image_id = image_id_of(store, image);
   std::string hash = cabin::compose::config_hash(s);
   auto existing = project_containers(containers, p.name, {s.name});
   for (const auto& r : existing)
@@ -432,18 +432,17 @@ std::vector<storage::ContainerRecord> up(storage::Store& store, const config::St
         orphans.push_back(r.name);
       }
     }
-  if (!orphans.empty())
-    log::warn("Found orphan containers ({}) for this project. If you removed or renamed this service in your compose "
-              "file, you can run this command with the --remove-orphans flag to clean it up.",
-              fmt::join(orphans, ", "));
+  warn_orphans(orphans);
   ensure_resources(paths, p, order);
-  for (const auto& name : order) ensure_image(store, paths, p, p.services.at(name), o.build, o.no_build, o.quiet_pull);
+  std::map<std::string, std::string> image_ids;
+  for (const auto& name : order)
+    image_ids[name] = ensure_image(store, paths, p, p.services.at(name), o.build, o.no_build, o.quiet_pull);
   std::vector<storage::ContainerRecord> out;
   for (const auto& name : order) {
     const auto& s = p.services.at(name);
     wait_dependencies(containers, paths, p, s);
     auto sc = o.scale.find(name);
-    converge(store, containers, paths, p, s, sc != o.scale.end() ? sc->second : s.replicas, o, out);
+    converge(store, containers, paths, p, s, image_ids.at(name), sc != o.scale.end() ? sc->second : s.replicas, o, out);
   }
   return out;
 }
@@ -455,15 +454,13 @@ void down(storage::Store& store, const config::StorePaths& paths, const Project&
   std::reverse(order.begin(), order.end());
   auto all = project_containers(containers, p.name, {}, true);
   std::vector<std::string> orphans;
-  for (const auto& r : all)
-    if (!p.services.count(label(r, kServiceLabel))) {
-      if (o.remove_orphans) order.push_back(label(r, kServiceLabel));
-      else orphans.push_back(r.name);
-    }
-  if (!orphans.empty())
-    log::warn("Found orphan containers ({}) for this project. If you removed or renamed this service in your compose "
-              "file, you can run this command with the --remove-orphans flag to clean it up.",
-              fmt::join(orphans, ", "));
+  for (const auto& r : all) {
+    std::string service = label(r, kServiceLabel);
+    if (p.services.count(service)) continue;
+    if (!o.remove_orphans) orphans.push_back(r.name);
+    else if (std::find(order.begin(), order.end(), service) == order.end()) order.push_back(service);
+  }
+  warn_orphans(orphans);
   for (const auto& name : order)
     for (const auto& r : all)
       if (label(r, kServiceLabel) == name) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compose/model.h"
@@ -32,6 +33,19 @@ inline constexpr char kWorkingDirLabel[] = "com.docker.compose.project.working_d
 inline constexpr char kConfigFilesLabel[] = "com.docker.compose.project.config_files";
 inline constexpr char kNetworkLabel[] = "com.docker.compose.network";
 inline constexpr char kVolumeLabel[] = "com.docker.compose.volume";
+
+// Docker Compose's progress lines, on stderr: " Container p-web-1  Started".
+void say(std::string_view what, std::string_view name, std::string_view done);
+// The record's label KEY ("" when it has none).
+std::string label(const storage::ContainerRecord& r, const char* key);
+
+// A service container stopped (if it runs: its stop signal, SIGKILL after
+// timeout or its own stop timeout), and removed (with its anonymous
+// volumes when asked), each said as Compose does.
+void stop_one(storage::ContainerStore& containers, const config::StorePaths& paths, const storage::ContainerRecord& r,
+              std::optional<std::chrono::seconds> timeout);
+void remove_one(storage::ContainerStore& containers, const config::StorePaths& paths, const storage::ContainerRecord& r,
+                bool volumes);
 
 // The project's containers (one-off `run` containers only when asked), of
 // the named services (all when empty), by service and number.

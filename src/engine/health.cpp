@@ -99,14 +99,15 @@ int exec_check(storage::ContainerStore& containers, const config::StorePaths& pa
 
 }  // namespace
 
-runtime::HealthState read_health(const storage::ContainerStore& containers, const std::string& id) {
+std::optional<runtime::HealthState> read_health(const storage::ContainerStore& containers, const std::string& id) {
   auto text = fs::read_file_if_exists(health_path(containers, id));
-  if (!text) return {};
+  if (!text) return std::nullopt;
   return runtime::health_state_from_json(nlohmann::json::parse(*text, nullptr, false));
 }
 
 std::string health_status(const storage::ContainerStore& containers, const std::string& id) {
-  return fs::exists(health_path(containers, id)) ? read_health(containers, id).status : "";
+  auto h = read_health(containers, id);
+  return h ? h->status : "";
 }
 
 void reset_health(const storage::ContainerStore& containers, const std::string& id) {
@@ -126,7 +127,7 @@ CheckOutcome run_health_check(storage::ContainerStore& containers, const config:
   {
     auto lock = containers.lock(rec.id);
     st = containers.state(rec.id);
-    auto health = read_health(containers, rec.id);
+    auto health = read_health(containers, rec.id).value_or(runtime::HealthState{});
     before = health.status;
     bool in_start_period = !st.started_at.empty() && start < format::parse_rfc3339(st.started_at) + h.start_period;
     runtime::record_result(health, h, out.result, in_start_period);

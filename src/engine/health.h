@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "config/paths.h"
@@ -16,8 +17,9 @@
 
 namespace cabin::engine {
 
-// userdata/healthcheck.log: State.Health. A fresh state when there is none.
-runtime::HealthState read_health(const storage::ContainerStore& containers, const std::string& id);
+// userdata/healthcheck.log: State.Health; nullopt when the container has
+// never had a check.
+std::optional<runtime::HealthState> read_health(const storage::ContainerStore& containers, const std::string& id);
 // Its status ("starting", "healthy", "unhealthy"); "" when the container
 // has never had a check.
 std::string health_status(const storage::ContainerStore& containers, const std::string& id);

@@ -209,6 +209,15 @@ std::vector<PortMapping> exposed_ports(const json& image_config) {
   return out;
 }
 
+std::vector<PortMapping> record_ports(const json& config) {
+  std::vector<PortMapping> out;
+  if (!config.is_object() || !config.contains("ports")) return out;
+  for (const auto& p : config["ports"])
+    out.push_back({p.value("host_ip", ""), p.value("host_port", uint16_t{0}), p.value("container_port", uint16_t{0}),
+                   p.value("protocol", "tcp")});
+  return out;
+}
+
 std::string ports_summary(const std::vector<PortMapping>& ports) {
   std::string out;
   for (size_t i = 0; i < ports.size();) {

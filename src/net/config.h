@@ -32,6 +32,9 @@ std::vector<PortMapping> parse_publish(const std::string& text);
 // The image's ExposedPorts keys ("80/tcp") for -P.
 std::vector<PortMapping> exposed_ports(const nlohmann::json& image_config);
 
+// The ports a container record keeps for ps (its config's "ports", as
+// to_json writes them; fields missing in older records defaulted).
+std::vector<PortMapping> record_ports(const nlohmann::json& record_config);
 // ps's PORTS column: "0.0.0.0:8080->80/tcp, 127.0.0.1:9000-9001->90-91/udp"
 // (consecutive ports folded into ranges).
 std::string ports_summary(const std::vector<PortMapping>& ports);
