@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cabin-config.h"
+#include "cmd/cli.h"
 #include "cmd/command.h"
 #include "cmd/common.h"
 #include "cmd/suggest.h"
@@ -22,53 +23,11 @@
 
 namespace {
 
-using cabin::cmd::Command;
+using cabin::cmd::Bound;
+using cabin::cmd::command_path;
+using cabin::cmd::deepest_subcommand;
 using cabin::cmd::Globals;
 using cabin::cmd::Needs;
-using cabin::cmd::Runner;
-
-struct Bound {
-  const Command* command;
-  Runner run;
-};
-
-// Every command is listed (for --help and suggestions), but only those
-// named somewhere on the command line get their options: binding all of
-// them would cost every invocation more than most commands take to run.
-void add_commands(CLI::App& parent, std::span<const Command> table, Globals& globals,
-                  std::map<const CLI::App*, Bound>& bound, const std::vector<std::string_view>& words) {
-  auto named = [&](const Command& c) {
-    auto said = [&](std::string_view w) { return std::find(words.begin(), words.end(), w) != words.end(); };
-    return said(c.name) || std::any_of(c.aliases.begin(), c.aliases.end(), said);
-  };
-  for (const auto& c : table) {
-    CLI::App* sub = parent.add_subcommand(std::string(c.name), std::string(c.summary));
-    for (auto alias : c.aliases) sub->alias(std::string(alias));
-    if (c.summary.empty()) sub->group("");  // internal (__monitor)
-    sub->fallthrough();
-    if (!named(c)) {
-      if (!c.subcommands.empty() && !c.bind) sub->require_subcommand(1);
-      continue;
-    }
-    if (c.bind) bound[sub] = Bound{&c, c.bind(*sub, globals)};
-    if (!c.subcommands.empty()) {
-      add_commands(*sub, c.subcommands, globals, bound, words);
-      if (!c.bind) sub->require_subcommand(1);
-    }
-  }
-}
-
-const CLI::App* deepest_subcommand(const CLI::App* app) {
-  for (const CLI::App* sub : app->get_subcommands()) return deepest_subcommand(sub);
-  return app;
-}
-
-std::string command_path(const CLI::App* app) {
-  std::string path;
-  for (; app && app->get_parent(); app = app->get_parent())
-    path = path.empty() ? app->get_name() : app->get_name() + " " + path;
-  return path.empty() ? "cabin" : "cabin " + path;
-}
 
 // CLI11's messages reworded as Podman's.
 int report_parse_error(const CLI::App& app, const CLI::ParseError& e) {
@@ -140,18 +99,16 @@ std::string full_store_hint(const cabin::Error& e, const std::string& graphroot)
 
 int main(int argc, char** argv) {
   if (auto code = monitor_fast_path(argc, argv)) return *code;
+  if (argc >= 2 && std::string_view(argv[1]) == "__complete")
+    return cabin::cmd::complete_main({argv + 2, static_cast<size_t>(argc - 2)});
+  if (argc == 3 && std::string_view(argv[1]) == "__man") return cabin::cmd::man_main(argv[2]);
   Globals globals;
-  CLI::App app{"Manage pods, containers and images, rootless and without a daemon", "cabin"};
-  app.set_version_flag("-v,--version", fmt::format("cabin version {}", CABIN_VERSION));
-  app.add_option("--root", globals.root, "Path to the graph root directory where images and containers are stored");
-  app.add_option("--runroot", globals.runroot, "Path to the 'run directory' where all state information is stored");
-  app.add_option("--storage-driver", globals.storage_driver, "Select which storage driver is used to manage storage of images and containers");
-  app.add_option("--log-level", globals.log_level, "Log messages above specified level (trace, debug, info, warn, error, fatal or panic)");
-  app.require_subcommand(1);
+  CLI::App app;
+  cabin::cmd::add_global_options(app, globals);
 
   std::map<const CLI::App*, Bound> bound;
   std::vector<std::string_view> words(argv + 1, argv + argc);
-  add_commands(app, cabin::cmd::commands(), globals, bound, words);
+  cabin::cmd::add_commands(app, cabin::cmd::commands(), globals, bound, words);
 
   try {
     app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cabin-config.h"
+#include "cmd/cli.h"
 #include "cmd/common.h"
 #include "compose/load.h"
 #include "compose/output.h"
@@ -489,6 +490,7 @@ Runner exec_cmd(CLI::App& app, Globals& g) {
   auto index = std::make_shared<int>(1);
   auto no_tty = std::make_shared<bool>(false);
   app.prefix_command();  // the command's own flags are its own
+  set_usage(app, "SERVICE COMMAND [ARGS...]");
   app.fallthrough(false);
   app.add_flag("-d,--detach", o->detach, "Detached mode: Run command in the background");
   app.add_option("-e,--env", o->env, "Set environment variables")->allow_extra_args(false);
@@ -527,6 +529,7 @@ Runner run_cmd(CLI::App& app, Globals& g) {
   };
   auto o = std::make_shared<O>();
   app.prefix_command();  // the command's own flags are its own
+  set_usage(app, "SERVICE [COMMAND [ARGS...]]");
   app.fallthrough(false);
   app.add_flag("-d,--detach", o->detach, "Run container in background and print container ID");
   app.add_flag("--rm", o->rm, "Automatically remove the container when it exits");

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/cli.h"
 #include "cmd/common.h"
 #include "util/error.h"
 #include "util/signals.h"
@@ -14,6 +15,7 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   static std::string log_driver;
   // Everything after the image belongs to the command; -h is --hostname.
   app.prefix_command();
+  set_usage(app, "IMAGE [COMMAND [ARG...]]");
   app.set_help_flag("--help", "Print this help message and exit");
   app.fallthrough(false);
   app.add_flag("--rm", o.rm, "Remove container (and pod if created) after exit");

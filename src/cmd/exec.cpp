@@ -1,6 +1,7 @@
 // cabin exec: run a process in a running container (podman-exec(1)).
 #include <CLI/CLI.hpp>
 
+#include "cmd/cli.h"
 #include "cmd/common.h"
 #include "engine/lifecycle.h"
 #include "runtime/attach.h"
@@ -11,6 +12,7 @@ namespace cabin::cmd {
 Runner bind_exec(CLI::App& app, Globals& g) {
   auto o = std::make_shared<engine::ExecOptions>();
   app.prefix_command();  // the command's own flags are its own
+  set_usage(app, "CONTAINER COMMAND [ARG...]");
   app.fallthrough(false);
   app.add_flag("-i,--interactive", o->interactive, "Keep STDIN open even if not attached");
   app.add_flag("-t,--tty", o->tty, "Allocate a pseudo-TTY. The default is false");

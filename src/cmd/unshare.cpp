@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cmd/cli.h"
 #include "cmd/common.h"
 #include "util/error.h"
 
@@ -37,6 +38,7 @@ Runner bind_unshare(CLI::App& app, Globals& g) {
   auto o = std::make_shared<UnshareOptions>();
   // Everything after the first argument belongs to the command.
   app.prefix_command();
+  set_usage(app, "[COMMAND [ARG...]]");
   app.fallthrough(false);
   app.add_flag("--rootless-netns", o->rootless_netns, "Join the rootless network namespace used for netavark networking");
   return [o, &g, &app] {

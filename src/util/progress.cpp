@@ -15,6 +15,8 @@ int64_t now_ms() {
       .count();
 }
 
+}  // namespace
+
 std::string iec(uint64_t n) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(n);
@@ -26,7 +28,16 @@ std::string iec(uint64_t n) {
   return u == 0 ? fmt::format("{} {}", n, units[0]) : fmt::format("{:.1f} {}", v, units[u]);
 }
 
-}  // namespace
+std::string rate_and_eta(uint64_t done, uint64_t total, int64_t elapsed_ms) {
+  if (done == 0 || elapsed_ms < 200) return "";
+  double rate = static_cast<double>(done) * 1000.0 / static_cast<double>(elapsed_ms);
+  std::string out = fmt::format(" | {}/s", iec(static_cast<uint64_t>(rate)));
+  if (total > done) {
+    auto eta = static_cast<int64_t>(static_cast<double>(total - done) / rate);
+    out += eta >= 60 ? fmt::format(" | ETA {}m{:02}s", eta / 60, eta % 60) : fmt::format(" | ETA {}s", eta);
+  }
+  return out;
+}
 
 Progress::Progress(std::FILE* out, bool quiet)
     : out_(out),
@@ -54,7 +65,7 @@ void Progress::message(const std::string& line) {
 
 size_t Progress::add(std::string label, uint64_t total) {
   std::lock_guard lock(mu_);
-  items_.push_back(Item{std::move(label), total, 0, ""});
+  items_.push_back(Item{std::move(label), total, 0, "", now_ms()});
   if (mode_ == Mode::Bars) redraw_locked(true);
   return items_.size() - 1;
 }
@@ -93,9 +104,9 @@ void Progress::redraw_locked(bool force) {
     }
     constexpr int kWidth = 30;
     int filled = it.total ? static_cast<int>(kWidth * std::min<uint64_t>(it.done, it.total) / it.total) : 0;
-    buf += fmt::format("{} [{}{}{}] {} / {}\n", it.label, std::string(filled, '='),
+    buf += fmt::format("{} [{}{}{}] {} / {}{}\n", it.label, std::string(filled, '='),
                        filled < kWidth ? ">" : "", std::string(kWidth - filled - (filled < kWidth), '-'),
-                       iec(it.done), iec(it.total));
+                       iec(it.done), iec(it.total), rate_and_eta(it.done, it.total, t - it.start_ms));
   }
   drawn_ = items_.size();
   std::fputs(buf.c_str(), out_);

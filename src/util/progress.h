@@ -1,4 +1,4 @@
-// Progress for pull (and later push, load): bars redrawn in place on a
+// Progress for pull, push, load and build: bars (bytes, rate, ETA) redrawn in place on a
 // terminal, one line per finished step otherwise, nothing when quiet.
 #pragma once
 
@@ -9,6 +9,12 @@
 #include <vector>
 
 namespace cabin {
+
+// "1.5 MiB": bytes in IEC units, one decimal above bytes.
+std::string iec(uint64_t n);
+// What a bar shows after its sizes: " | 12.3 MiB/s | ETA 4s" (" | ETA 1m05s"),
+// the rate alone once done, nothing until there is a rate to tell (200 ms).
+std::string rate_and_eta(uint64_t done, uint64_t total, int64_t elapsed_ms);
 
 class Progress {
  public:
@@ -30,6 +36,7 @@ class Progress {
     uint64_t total = 0;
     uint64_t done = 0;
     std::string status;
+    int64_t start_ms = 0;  // when it was added: for its rate and ETA
   };
   void redraw_locked(bool force);
 

@@ -94,6 +94,7 @@ for mod in cabin-remote.so cabin-net.so; do
 done
 "$RUN/bin/cabin" version >/dev/null || die "$CABIN_BIN does not run"
 cp -r "$HERE" "$RUN/tests"
+cp -r "$REPO/completions" "$RUN/completions"
 chmod -R a+rX "$RUN"
 chmod 0755 "$RUN/tmp" "$RUN/xdg"
 chmod 0777 "$RUN/results"
