@@ -134,6 +134,7 @@ Runner bind_volume_export(CLI::App&, Globals&);
 Runner bind_volume_import(CLI::App&, Globals&);
 Runner bind_system_check(CLI::App&, Globals&);
 Runner bind_system_df(CLI::App&, Globals&);
+Runner bind_system_doctor(CLI::App&, Globals&);
 Runner bind_system_prune(CLI::App&, Globals&);
 Runner bind_system_reset(CLI::App&, Globals&);
 Runner bind_monitor(CLI::App&, Globals&);

@@ -11,7 +11,9 @@
 #include "cmd/common.h"
 #include "config/registries.h"
 #include "format/output.h"
+#include "rootless/doctor.h"
 #include "rootless/idmap.h"
+#include "runtime/cgroups.h"
 #include "storage/rootfs.h"
 #include "util/fs.h"
 #include "util/process.h"
@@ -45,34 +47,17 @@ std::string os_release(const std::string& key) {
 }
 
 ordered_json cgroup_info() {
+  auto host = runtime::detect_cgroups();
   ordered_json c;
-  bool v2 = fs::exists("/sys/fs/cgroup/cgroup.controllers");
-  c["cgroupVersion"] = v2 ? "v2" : "v1";
-  std::vector<std::string> controllers;
-  if (v2) {
-    for (const auto& w : split(std::string(trim(fs::read_file_if_exists("/sys/fs/cgroup/cgroup.controllers").value_or(""))), ' '))
-      if (!w.empty()) controllers.push_back(w);
-  } else {
-    auto text = fs::read_file_if_exists("/proc/cgroups").value_or("");
-    for (const auto& line : split(text, '\n')) {
-      if (line.empty() || line[0] == '#') continue;
-      auto f = split(line, '\t');
-      if (f.size() >= 4 && trim(f[3]) == "1") controllers.push_back(f[0]);
-    }
-  }
-  c["cgroupControllers"] = controllers;
+  c["cgroupVersion"] = host.mode == runtime::CgroupHost::Mode::V2 ? "v2" : "v1";
+  c["cgroupControllers"] = host.controllers;
   std::string delegation;
-  if (!v2) {
+  if (host.mode != runtime::CgroupHost::Mode::V2)
     delegation = "unavailable: cgroup v1 (or hybrid) host; resource limits cannot be applied rootless";
-  } else {
-    std::string self = fs::read_file_if_exists("/proc/self/cgroup").value_or("");
-    auto pos = self.find("0::");
-    std::string path = pos == std::string::npos ? "" : std::string(trim(self.substr(pos + 3)));
-    std::string dir = fs::join("/sys/fs/cgroup", path);
-    delegation = ::access(dir.c_str(), W_OK) == 0 && ::geteuid() != 0
-                     ? "delegated: " + dir
-                     : (::geteuid() == 0 ? "root" : "not delegated: " + dir + " is not writable");
-  }
+  else if (::geteuid() == 0)
+    delegation = "root";
+  else
+    delegation = host.delegated ? "delegated: " + host.own_dir : "not delegated: " + host.own_dir + " is not writable";
   c["cgroupDelegation"] = delegation;
   return c;
 }
@@ -80,18 +65,7 @@ ordered_json cgroup_info() {
 std::string fs_type_name(const std::string& path) {
   struct statfs st {};
   if (::statfs(path.c_str(), &st) != 0) return "unknown";
-  switch (static_cast<unsigned long>(st.f_type)) {
-    case 0xEF53: return "extfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x6969: return "nfs";
-    case 0x794c7630: return "overlayfs";
-    case 0x0BD00BD0: return "lustre";
-    case 0x47504653: return "gpfs";
-    case 0x65735546: return "fuse";
-    default: return fmt::format("0x{:x}", static_cast<unsigned long>(st.f_type));
-  }
+  return rootless::filesystem_name(static_cast<uint64_t>(st.f_type));
 }
 
 ordered_json build_info(const Globals& g) {
@@ -172,6 +146,9 @@ ordered_json build_info(const Globals& g) {
   store["graphRootAllocated"] = static_cast<uint64_t>(sfs.f_blocks) * sfs.f_bsize;
   store["graphRootUsed"] = static_cast<uint64_t>(sfs.f_blocks - sfs.f_bfree) * sfs.f_bsize;
   store["graphStatus"] = {{"Backing Filesystem", fs_type_name(g.paths.graphroot)}};
+  // Why a store does not use native overlay (kept when the driver was chosen).
+  if (auto why = storage::recorded_driver_reason(g.paths.graphroot); !why.empty() && g.paths.driver.empty())
+    store["graphStatus"]["Driver Reason"] = why;
   store["imageStore"] = {{"number", images}};
   store["runRoot"] = g.paths.runroot;
   store["volumePath"] = fs::join(g.paths.graphroot, "volumes");

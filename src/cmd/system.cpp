@@ -1,4 +1,4 @@
-// cabin system df|prune|reset (podman-system(1)).
+// cabin system check|df|doctor|prune|reset (podman-system(1); doctor is cabin's own).
 #include <algorithm>
 #include <cmath>
 #include <chrono>
@@ -17,6 +17,7 @@
 #include "format/output.h"
 #include "format/units.h"
 #include "net/store.h"
+#include "rootless/doctor.h"
 #include "image/filter.h"
 #include "storage/volumes.h"
 #include "util/error.h"
@@ -265,7 +266,46 @@ int run_check(const Globals& g, const engine::CheckOptions& o) {
   return left == 0 ? 0 : 1;
 }
 
+// Each check on a line (status, name, what was found), its fix on the next
+// when it is not ok; then whether cabin can run containers here.
+int run_doctor(const Globals& g, const std::string& format_) {
+  auto report = rootless::run_doctor(g.paths);
+  if (!format_.empty()) {
+    nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+    for (const auto& c : report.checks)
+      checks.push_back({{"ID", c.id}, {"Name", c.name}, {"Status", rootless::status_name(c.status)},
+                        {"Detail", c.detail}, {"Fix", c.fix}});
+    nlohmann::ordered_json out = {{"Checks", checks}, {"CanRunContainers", report.can_run()}};
+    format::print_object(stdout, format_, out, 2, "doctor");
+    return report.can_run() ? 0 : 1;
+  }
+  size_t width = 0;
+  std::map<rootless::CheckStatus, int> counts;
+  std::vector<std::string> failed;
+  for (const auto& c : report.checks) width = std::max(width, c.name.size());
+  for (const auto& c : report.checks) {
+    fmt::print("{:<4}  {:<{}}  {}\n", rootless::status_name(c.status), c.name, width, c.detail);
+    if (c.status != rootless::CheckStatus::Ok && !c.fix.empty()) fmt::print("      fix: {}\n", c.fix);
+    ++counts[c.status];
+    if (c.status == rootless::CheckStatus::Fail) failed.push_back(c.name);
+  }
+  auto plural = [](int n, const char* what) { return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s"); };
+  std::string tally = fmt::format("{}, {}", plural(counts[rootless::CheckStatus::Warn], "warning"),
+                                  plural(counts[rootless::CheckStatus::Note], "note"));
+  if (report.can_run())
+    fmt::print("\ncabin can run containers here ({})\n", tally);
+  else
+    fmt::print("\ncabin cannot run containers here: {} failed ({})\n", join(failed, ", "), tally);
+  return report.can_run() ? 0 : 1;
+}
+
 }  // namespace
+
+Runner bind_system_doctor(CLI::App& app, Globals& g) {
+  auto fmt_ = std::make_shared<std::string>();
+  app.add_option("-f,--format", *fmt_, "Change the output format to JSON or a Go template");
+  return [fmt_, &g] { return run_doctor(g, *fmt_); };
+}
 
 Runner bind_system_check(CLI::App& app, Globals& g) {
   auto o = std::make_shared<engine::CheckOptions>();

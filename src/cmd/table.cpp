@@ -140,6 +140,8 @@ constexpr std::array kHealthcheckCommands = {
 constexpr std::array kSystemCommands = {
     Command{"check", "Check storage consistency (exit 1 when problems are left)", Needs::UserNS, bind_system_check},
     Command{"df", "Show cabin disk usage", Needs::UserNS, bind_system_df},
+    Command{"doctor", "Check what running containers rootless needs here, naming each fix (exit 1 when one blocks)",
+            Needs::Host, bind_system_doctor},
     Command{"prune", "Remove unused data", Needs::UserNS, bind_system_prune},
     Command{"reset", "Reset cabin storage", Needs::Host, bind_system_reset},
 };

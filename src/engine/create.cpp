@@ -1,7 +1,6 @@
 #include "engine/create.h"
 
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +12,9 @@
 #include "engine/volumes.h"
 #include "image/manifest.h"
 #include "net/store.h"
+#include "rootless/fixes.h"
 #include "rootless/userns.h"
+#include "runtime/cgroups.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
 #include "util/error.h"
@@ -29,18 +30,8 @@ void check_cgroup_flags(const CreateOptions& o) {
   const std::pair<const char*, const std::string*> flags[] = {
       {"--memory", &o.memory}, {"--memory-swap", &o.memory_swap}, {"--cpus", &o.cpus},
       {"--cpu-shares", &o.cpu_shares}, {"--pids-limit", &o.pids_limit}};
-  for (const auto& [flag, value] : flags) {
-    if (value->empty()) continue;
-    struct statfs sfs {};
-    constexpr long kCgroup2Magic = 0x63677270;
-    if (::statfs("/sys/fs/cgroup", &sfs) != 0 || sfs.f_type != kCgroup2Magic)
-      fail("{} needs cgroup v2: this host has cgroup v1 (or hybrid), where a rootless container cannot get "
-           "resource limits (fix: boot with systemd.unified_cgroup_hierarchy=1, or run without {})",
-           flag, flag);
-    fail("{} needs a cgroup v2 subtree delegated to you (a systemd user session); cabin does not set up "
-         "cgroups yet, so run without {}",
-         flag, flag);
-  }
+  for (const auto& [flag, value] : flags)
+    if (!value->empty()) fail("{}", runtime::limits_unavailable(runtime::detect_cgroups(), flag));
 }
 
 // A user the user namespace does not map cannot be switched to: say why
@@ -50,9 +41,8 @@ void check_user_mapped(const runtime::UserSpec& u) {
   if (!state.entered) return;
   auto why = [&] {
     return state.mapping.single_id()
-               ? fmt::format(": {} has no subordinate ids, so only uid and gid 0 exist in containers (fix: usermod "
-                             "--add-subuids 100000-165535 --add-subgids 100000-165535 {})",
-                             state.user_name, state.user_name)
+               ? fmt::format(": {} has no subordinate ids, so only uid and gid 0 exist in containers (fix: {})",
+                             state.user_name, rootless::fix::add_subids(state.user_name))
                : std::string(": it is outside the ranges in /etc/subuid and /etc/subgid");
   };
   if (rootless::to_host(state.mapping.uids, u.uid) < 0) fail("user id {} is not mapped in the user namespace{}", u.uid, why());

@@ -7,8 +7,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "rootless/fixes.h"
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/fs.h"
 #include "net/members.h"
 #include "net/store.h"
 #include "util/strings.h"
@@ -270,10 +272,15 @@ socklen_t host_sockaddr(const PortMapping& p, sockaddr_storage* out) {
 void publish_failed(const PortMapping& p, int err) {
   std::string where = p.host_ip.empty() ? "0.0.0.0" : p.host_ip.find(':') != std::string::npos ? "[" + p.host_ip + "]" : p.host_ip;
   if (err == 0) err = EADDRINUSE;
+  std::string why;
+  if (err == EADDRINUSE) why = " (another process or container holds that host port)";
+  if (err == EACCES)
+    why = fmt::format(" (ports below net.ipv4.ip_unprivileged_port_start, {}, need root; fix: {})",
+                      std::string(trim(fs::read_file_if_exists("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+                                           .value_or("1024"))),
+                      rootless::fix::unprivileged_port(p.host_port));
   fail("cannot publish port {}:{} -> {}/{}: bind: {}{}", where, p.host_port, p.container_port, p.protocol,
-       std::strerror(err), err == EADDRINUSE ? " (another process or container holds that host port)"
-                           : err == EACCES   ? " (ports below net.ipv4.ip_unprivileged_port_start need root)"
-                                             : "");
+       std::strerror(err), why);
 }
 
 void choose_host_ports(std::vector<PortMapping>& ports) {

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rootless/fixes.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
@@ -54,14 +55,13 @@ std::string diagnose_unshare_failure(int err) {
     return text ? std::strtol(text->c_str(), nullptr, 10) : -1;
   };
   if (read_num("/proc/sys/user/max_user_namespaces") == 0)
-    return "user namespaces are disabled (user.max_user_namespaces is 0): "
-           "run 'sysctl -w user.max_user_namespaces=15000' as root";
+    return "user namespaces are disabled (user.max_user_namespaces is 0): " + fix::max_user_namespaces();
   if (read_num("/proc/sys/kernel/unprivileged_userns_clone") == 0)
-    return "unprivileged user namespaces are disabled: "
-           "run 'sysctl -w kernel.unprivileged_userns_clone=1' as root";
+    return "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone is 0): " +
+           fix::unprivileged_userns_clone();
   if (read_num("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
     return "AppArmor restricts unprivileged user namespaces "
-           "(kernel.apparmor_restrict_unprivileged_userns=1): install cabin's AppArmor profile";
+           "(kernel.apparmor_restrict_unprivileged_userns is 1): " + fix::apparmor_userns();
   if (err == EINVAL) return "cabin is multi-threaded or in a chroot";
   return std::strerror(err);
 }
@@ -141,8 +141,10 @@ const UsernsState& join_user_namespace(int fd) {
   g_state.user_name = current_user_name();
   g_state.mapping.uids = read_map("/proc/self/uid_map");
   g_state.mapping.gids = read_map("/proc/self/gid_map");
-  if (g_state.mapping.single_id())
+  if (g_state.mapping.single_id()) {
     g_state.single_id_reason = fmt::format("no subordinate ids for {} in /etc/subuid and /etc/subgid", g_state.user_name);
+    g_state.single_id_fix = fix::add_subids(g_state.user_name);
+  }
   become_root_with_private_mounts();
   g_state.entered = true;
   return g_state;
@@ -155,16 +157,19 @@ const UsernsState& enter_user_namespace() {
   gid_t gid = ::getgid();
   g_state.user_name = current_user_name();
   IdMapping want = current_mapping();
-  std::string reason;
+  std::string reason, reason_fix;
   std::string newuidmap, newgidmap;
   if (want.single_id()) {
     reason = fmt::format("no subordinate ids for {} in /etc/subuid and /etc/subgid",
                          g_state.user_name);
+    reason_fix = fix::add_subids(g_state.user_name);
   } else {
     newuidmap = find_in_path("newuidmap");
     newgidmap = find_in_path("newgidmap");
-    if (newuidmap.empty() || newgidmap.empty())
-      reason = "newuidmap/newgidmap not found (install the uidmap package)";
+    if (newuidmap.empty() || newgidmap.empty()) {
+      reason = "newuidmap/newgidmap not found";
+      reason_fix = fix::install_uidmap();
+    }
   }
 
   // With ranges, a helper child (still in the host's namespace) runs
@@ -233,6 +238,9 @@ const UsernsState& enter_user_namespace() {
       mapped = true;
     } else {
       reason = msg.empty() ? "newuidmap failed" : msg;
+      reason_fix = fmt::format("newuidmap and newgidmap must be setuid root or have file capabilities: {}; {}",
+                               fix::setuid_idmap_tool(newuidmap, "cap_setuid"),
+                               fix::setuid_idmap_tool(newgidmap, "cap_setgid"));
     }
   }
   if (!mapped) {
@@ -241,7 +249,7 @@ const UsernsState& enter_user_namespace() {
     try {
       write_single_id_maps("/proc/self", uid, gid);
     } catch (Error& e) {
-      throw e.add_context(fmt::format("cannot set up the user namespace ({})", reason));
+      throw e.add_context(fmt::format("cannot set up the user namespace ({}; fix: {})", reason, reason_fix));
     }
     want.uids = {{0, uid, 1}};
     want.gids = {{0, gid, 1}};
@@ -252,6 +260,7 @@ const UsernsState& enter_user_namespace() {
   g_state.mapping = std::move(want);
   g_state.entered = true;
   g_state.single_id_reason = reason;
+  g_state.single_id_fix = reason_fix;
   return g_state;
 }
 
@@ -278,9 +287,8 @@ void note_mapping_for_store(const std::string& graphroot, const UsernsState& sta
                 state.mapping.uid_count(), was);
     }
   } else if (!state.single_id_reason.empty()) {
-    log::warn("{}: using a single-id mapping, every file in images is owned by you "
-              "(fix: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {})",
-              state.single_id_reason, state.user_name);
+    log::warn("{}: using a single-id mapping, every file in images is owned by you (fix: {})",
+              state.single_id_reason, state.single_id_fix);
   }
   fs::mkdir_p(graphroot, 0700);
   fs::write_file_atomic(path, now.dump() + "\n", 0600);

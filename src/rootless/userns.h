@@ -14,6 +14,7 @@ struct UsernsState {
   IdMapping mapping;         // in effect
   bool entered = false;      // false when cabin runs as real root
   std::string single_id_reason;  // why only one id is mapped (empty otherwise)
+  std::string single_id_fix;     // what would map the whole range (rootless/fixes.h)
   std::string user_name;         // the real user, for messages
 };
 

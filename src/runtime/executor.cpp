@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "rootless/fixes.h"
 #include "rootless/userns.h"
 #include "runtime/supervise.h"
 #include "runtime/terminal.h"
@@ -790,9 +791,8 @@ Error report_error(const Report& r) {
                  kExitCannotInvoke);
   if (r.step == Step::ChangeDir) return Error(r.err, fmt::format("workdir {:?}", detail), kExitCannotInvoke);
   if (r.step == Step::Network && detail == "/dev/net/tun")
-    return Error(fmt::format("cannot open /dev/net/tun: {}: user-mode networking needs it (distributions make it "
-                             "world-usable: chmod 0666 /dev/net/tun), or run with --network none or --network host",
-                             std::strerror(r.err)));
+    return Error(fmt::format("cannot open /dev/net/tun: {}: user-mode networking needs it (fix: {})",
+                             std::strerror(r.err), rootless::fix::open_tun()));
   std::string what = step_name(r.step);
   if (!detail.empty()) what += " " + detail;
   return Error(r.err, what);

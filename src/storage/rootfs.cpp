@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rootless/fixes.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
@@ -632,14 +633,13 @@ std::string driver_record_path(const std::string& graphroot) { return fs::join(g
 
 std::string fuse_overlayfs_unusable() {
   if (find_in_path(kFuseProgram).empty())
-    return "fuse-overlayfs is not installed (install the fuse-overlayfs package)";
+    return fmt::format("fuse-overlayfs is not installed (fix: {})", rootless::fix::install_fuse_overlayfs());
   UniqueFd fd(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
   if (fd) return "";
   int err = errno;
   if (err == ENOENT || err == ENODEV || err == ENXIO)
-    return fmt::format("/dev/fuse: {} (load the fuse module: modprobe fuse)", std::strerror(err));
-  return fmt::format("open /dev/fuse: {} (it must be readable and writable by you: chmod 0666 /dev/fuse)",
-                     std::strerror(err));
+    return fmt::format("/dev/fuse: {} (fix: {})", std::strerror(err), rootless::fix::load_fuse());
+  return fmt::format("open /dev/fuse: {} (fix: {})", std::strerror(err), rootless::fix::open_fuse());
 }
 
 std::string fuse_overlayfs_mapping(const std::vector<rootless::IdRange>& ranges) {
@@ -666,24 +666,35 @@ Driver choose_driver(const std::string& graphroot, const std::string& requested)
   if (recorded) return *recorded;
 
   // First use of the store: the first driver that works here.
-  Driver d = Driver::Overlay;
-  std::string why;
-  std::string overlay = probe_overlay(graphroot);
-  if (!overlay.empty()) {
-    std::string fuse = fuse_overlayfs_unusable();
-    d = fuse.empty() ? Driver::FuseOverlayfs : Driver::Vfs;
-    why = fuse.empty() ? "native overlay: " + overlay
-                       : fmt::format("native overlay: {}; fuse-overlayfs: {}", overlay, fuse);
-  }
+  auto [d, why] = probe_driver(graphroot);
   log::debug("storage driver for {}: {}{}", graphroot, driver_name(d), why.empty() ? "" : " (" + why + ")");
   write_record(graphroot, d, why);
   return d;
+}
+
+DriverChoice probe_driver(const std::string& graphroot) {
+  DriverChoice c{Driver::Overlay, ""};
+  std::string overlay = probe_overlay(graphroot);
+  if (overlay.empty()) return c;
+  std::string fuse = fuse_overlayfs_unusable();
+  c.driver = fuse.empty() ? Driver::FuseOverlayfs : Driver::Vfs;
+  c.why = fuse.empty() ? "native overlay: " + overlay : fmt::format("native overlay: {}; fuse-overlayfs: {}", overlay, fuse);
+  return c;
 }
 
 std::string reported_driver(const std::string& graphroot, const std::string& requested) {
   if (!requested.empty()) return driver_name(parse_driver(requested));
   if (auto recorded = read_record(graphroot)) return driver_name(*recorded);
   return "overlay";
+}
+
+std::string recorded_driver_reason(const std::string& graphroot) {
+  try {
+    auto text = fs::read_file_if_exists(driver_record_path(graphroot));
+    return text ? nlohmann::json::parse(*text).value("why", "") : "";
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 MountedRootfs::MountedRootfs(MountedRootfs&& o) noexcept

@@ -39,6 +39,20 @@ Driver choose_driver(const std::string& graphroot, const std::string& requested)
 // probing (info runs outside the user namespace); "overlay" when unknown.
 std::string reported_driver(const std::string& graphroot, const std::string& requested);
 
+// What choose_driver picks for a store that has no driver yet: the first
+// that works here, and why the ones before it do not (empty for native
+// overlay). Probes a mount in graphroot/tmp; records nothing. Must run inside
+// cabin's user namespace.
+struct DriverChoice {
+  Driver driver;
+  std::string why;
+};
+DriverChoice probe_driver(const std::string& graphroot);
+// Why the store has the driver it has, as recorded when it was chosen
+// ("requested", or why native overlay could not be used); empty when native
+// overlay was chosen or nothing is recorded.
+std::string recorded_driver_reason(const std::string& graphroot);
+
 // Where choose_driver remembers the store's driver: {"driver": NAME, ...}.
 std::string driver_record_path(const std::string& graphroot);
 

@@ -393,7 +393,7 @@ INNER
   [[ $status == 0 ]] || die "inner script: exit $status"
   is "$output" "without-a-network" "--network none needs no tun device"
   is "$(<"$t/rc")" "125" "exit code"
-  is_exact "$(<"$t/err")" "Error: cannot open /dev/net/tun: Permission denied: user-mode networking needs it (distributions make it world-usable: chmod 0666 /dev/net/tun), or run with --network none or --network host" "one line, naming the fix"
+  is_exact "$(<"$t/err")" "Error: cannot open /dev/net/tun: Permission denied: user-mode networking needs it (fix: sudo chmod 0666 /dev/net/tun (to keep it: a udev rule, echo 'KERNEL==\"tun\", MODE=\"0666\"' | sudo tee /etc/udev/rules.d/99-cabin-tun.rules), or run containers with --network none or --network host)" "one line, naming the fix (as system doctor does)"
   is "$(<"$t/out")" "" "no output"
   is "$(<"$t/ps")" "" "no container is left"
 }

@@ -27,7 +27,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 CABIN_BIN=${CABIN:-$REPO/build/cabin}
-ROOT_FILES=${CABIN_ROOT_FILES:-000 001 020 030 090 100}
+ROOT_FILES=${CABIN_ROOT_FILES:-000 001 020 030 090 100 175}
 teardown=${CI:+1}
 only=cabintest,cabinsolo,root
 files=()
