@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <set>
 
 #include <cpptoml.h>
 
@@ -17,6 +18,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace cabin::config {
 namespace {
@@ -46,6 +48,68 @@ void add_system_dir(std::vector<ContainersConfSource>& out, const std::string& d
     out.push_back({dir + "/containers.rootless.conf.d", true});
     out.push_back({fmt::format("{}/containers.rootless.conf.d/{}", dir, uid), true});
   }
+}
+
+// The attribute containers.conf(5) allows as an array's last element,
+// `["x", {append=true}]`: `{append=true}` there, or nullopt.
+std::optional<bool> append_attribute(std::string_view text, size_t& end) {
+  auto skip = [&](size_t i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    return i;
+  };
+  auto word = [&](size_t i, std::string_view w) { return text.substr(i, w.size()) == w ? i + w.size() : std::string_view::npos; };
+  size_t i = word(skip(end + 1), "append");
+  if (i == std::string_view::npos) return std::nullopt;
+  i = word(skip(i), "=");
+  if (i == std::string_view::npos) return std::nullopt;
+  i = skip(i);
+  bool value = text.substr(i, 4) == "true";
+  i = word(i, value ? "true" : "false");
+  if (i == std::string_view::npos) return std::nullopt;
+  i = word(skip(i), "}");
+  if (i == std::string_view::npos) return std::nullopt;
+  end = i;
+  return value;
+}
+
+// cpptoml wants arrays of one type, so the append attributes are taken out
+// before parsing (they hold no newline: line numbers stay right). The keys
+// marked {append=true} go into `appended`: they extend the value the files
+// before set. (Podman also appends in the files after; cabin in this one.)
+std::string strip_append_attributes(std::string_view text, std::set<std::string>& appended) {
+  std::string out;
+  size_t copied = 0;
+  for (size_t pos = text.find('{'); pos != std::string_view::npos; pos = text.find('{', pos + 1)) {
+    size_t line = text.rfind('\n', pos);
+    line = line == std::string_view::npos ? 0 : line + 1;
+    std::string_view before = trim(text.substr(line, pos - line));
+    if (before.starts_with("#")) continue;
+    size_t end = pos;
+    auto value = append_attribute(text, end);
+    if (!value) continue;
+    // The key: the last "KEY = [" before it, at the start of a line.
+    std::string key;
+    for (size_t l = line;; l = text.rfind('\n', l - 2) + 1) {
+      std::string_view start = trim(text.substr(l, text.find('\n', l) - l));
+      auto eq = start.find('=');
+      if (eq != std::string_view::npos && trim(start.substr(eq + 1)).starts_with("[")) {
+        key = std::string(trim(start.substr(0, eq)));
+        break;
+      }
+      if (l < 2) break;
+    }
+    if (*value) appended.insert(key);
+    else appended.erase(key);
+    // Out goes the attribute and a comma after it; one before it is then
+    // a trailing comma, which TOML allows.
+    size_t after = end;
+    while (after < text.size() && (text[after] == ' ' || text[after] == '\t')) ++after;
+    if (after < text.size() && text[after] == ',') end = after + 1;
+    out.append(text.substr(copied, pos - copied));
+    copied = end;
+  }
+  out.append(text.substr(copied));
+  return out;
 }
 
 void merge_file(ContainersConf& conf, const std::string& path, bool required) {
@@ -98,7 +162,14 @@ void ContainersConf::merge_text(std::string_view text, std::string_view origin) 
 }
 
 void ContainersConf::merge_keys(std::string_view text, std::string_view origin) {
-  auto root = toml::parse(text);
+  std::set<std::string> appended;
+  auto root = toml::parse(text.find('{') == std::string_view::npos ? std::string(text)
+                                                                  : strip_append_attributes(text, appended));
+  // A list a file marked {append=true} extends the one before it.
+  auto merge_list = [&](std::optional<std::vector<std::string>>& into, std::vector<std::string> v, const char* key) {
+    if (appended.count(key) && into) v.insert(v.begin(), into->begin(), into->end());
+    into = std::move(v);
+  };
   if (auto t = toml::get_table(*root, "containers")) {
     const std::string_view w = "[containers] ";
     toml::note_unknown_keys(*t, kContainersKeys, w, "containers.conf", origin);
@@ -106,24 +177,24 @@ void ContainersConf::merge_keys(std::string_view text, std::string_view origin) 
       with_context("[containers] default_capabilities", [&] {
         for (const auto& c : *v) security::parse_cap(c);
       });
-      default_capabilities = v;
+      merge_list(default_capabilities, *v, "default_capabilities");
     }
     if (auto v = toml::get_strings(*t, "default_ulimits", w)) {
       with_context("[containers] default_ulimits", [&] {
         for (const auto& u : *v) runtime::parse_ulimit(u);
       });
-      default_ulimits = v;
+      merge_list(default_ulimits, *v, "default_ulimits");
     }
-    if (auto v = toml::get_strings(*t, "env", w)) env = v;
+    if (auto v = toml::get_strings(*t, "env", w)) merge_list(env, *v, "env");
     if (auto v = toml::get_optional_bool(*t, "env_host", w)) env_host = v;
-    if (auto v = toml::get_strings(*t, "dns_servers", w)) dns_servers = v;
-    if (auto v = toml::get_strings(*t, "dns_searches", w)) dns_searches = v;
-    if (auto v = toml::get_strings(*t, "dns_options", w)) dns_options = v;
+    if (auto v = toml::get_strings(*t, "dns_servers", w)) merge_list(dns_servers, *v, "dns_servers");
+    if (auto v = toml::get_strings(*t, "dns_searches", w)) merge_list(dns_searches, *v, "dns_searches");
+    if (auto v = toml::get_strings(*t, "dns_options", w)) merge_list(dns_options, *v, "dns_options");
     if (auto v = toml::get_strings(*t, "annotations", w)) {
       for (const auto& a : *v)
         if (a.find('=') == std::string::npos || a[0] == '=')
           fail("[containers] annotations: {:?} must be formatted KEY=VALUE", a);
-      annotations = v;
+      merge_list(annotations, *v, "annotations");
     }
     if (auto v = toml::get_optional_bool(*t, "init", w)) init = v;
     if (auto v = toml::get_optional_bool(*t, "read_only", w)) read_only = v;

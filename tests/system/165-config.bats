@@ -222,7 +222,7 @@ show_env() {
 @test "containers.conf: a Podman file with keys cabin has no use for is no error" {
   require_userns
   pull_probe
-  conf "$USER_CONF" '[containers]' 'label = true' 'netns = "slirp4netns"' 'tz = "local"' \
+  conf "$USER_CONF" '[containers]' 'label = true' 'netns = "slirp4netns"' 'tz = "local"' 'env = ["X=1", {append=true}]' \
     'default_sysctls = ["net.ipv4.ping_group_range=0 0"]' 'log_driver = "journald"' 'log_size_max = -1' \
     '[engine]' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' 'runtime = "crun"' \
     '[engine.runtimes]' 'crun = ["/usr/bin/crun"]' \

@@ -143,7 +143,7 @@ TEST_CASE("containers.conf: a malformed file names the file and the key") {
   CHECK(merge_error("[containers]\nannotations = [\"novalue\"]\n") ==
         "containers.conf /c/bad.conf: [containers] annotations: \"novalue\" must be formatted KEY=VALUE");
   CHECK(merge_error("[containers]\nuserns = \"keep-id:size=3\"\n") ==
-        "containers.conf /c/bad.conf: [containers] userns: invalid --userns option \"size=3\": want uid=N or gid=N");
+        "containers.conf /c/bad.conf: [containers] userns: unknown --userns keep-id option \"size\"");
   CHECK(merge_error("[engine]\npull_policy = \"sometimes\"\n") ==
         "containers.conf /c/bad.conf: [engine] pull_policy: unsupported pull policy \"sometimes\": must be "
         "always, missing, never or newer");
@@ -261,4 +261,18 @@ pull_policy = "never"
   cabin::engine::CreateOptions h;
   cabin::engine::apply_containers_conf(conf_from("[containers]\nuserns = \"host\"\n"), h, was_given);
   CHECK(h.userns.empty());
+}
+
+TEST_CASE("containers.conf: {append=true} extends the list the files before set") {
+  ContainersConf c;
+  c.merge_text("[containers]\nenv = [\"A=1\"]\ndns_servers = [\"192.0.2.1\"]\n", "/1.conf");
+  c.merge_text("[containers]\nenv = [\"B=2\", {append=true}]\n"
+               "dns_servers = [\n  \"192.0.2.2\",\n  # a comment {append=true}\n  {append=true},\n]\n",
+               "/2.conf");
+  CHECK(c.env == Strings{"A=1", "B=2"});
+  CHECK(c.dns_servers == Strings{"192.0.2.1", "192.0.2.2"});
+  c.merge_text("[containers]\nenv = [\"C=3\", {append=false}]\n", "/3.conf");
+  CHECK(c.env == Strings{"C=3"});
+  // The line numbers of errors stay those of the file.
+  CHECK(merge_error("[containers]\nenv = [\n\"A\",\n{append=true}\n]\ninit = \n").find("line 6") != std::string::npos);
 }
