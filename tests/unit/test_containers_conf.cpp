@@ -11,7 +11,9 @@
 #include "engine/create.h"
 #include "env_guard.h"
 #include "error_of.h"
+#include "util/fd.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 using cabin::config::ContainersConf;
 using cabin::config::ContainersConfSource;
@@ -94,6 +96,10 @@ TEST_CASE("containers.conf: a key a later file sets replaces the earlier one; th
 }
 
 TEST_CASE("containers.conf: keys and tables cabin has no use for are not errors") {
+  // userns "auto" is warned about: keep the warning off the test's output.
+  auto level = cabin::log::level();
+  cabin::log::set_level(cabin::log::Level::Error);
+  cabin::ScopeGuard restore([&] { cabin::log::set_level(level); });
   auto c = conf_from(R"(
 [containers]
 label = true
