@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "config/containers_conf.h"
 #include "engine/build.h"
 #include "runtime/plan.h"
 #include "storage/events.h"
@@ -26,6 +27,7 @@ struct BuildCmdOptions {
   std::vector<std::string> tags, build_args, build_arg_files, annotations, secrets;
   std::string format = "oci", iidfile, layers = "true";
   std::optional<int64_t> timestamp;
+  bool pull_given = false;  // --pull was on the command line
 };
 
 // NAME=VALUE (NAME alone: the host's value, dropped when unset) into args.
@@ -47,6 +49,8 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
   b.docker_format = o.format == "docker";
   if (o.layers != "true" && o.layers != "false") fail("invalid --layers value {:?}: true or false", o.layers);
   b.layers = o.layers == "true";
+  // containers.conf's pull_policy when --pull is not given.
+  if (auto& policy = config::containers_conf().pull_policy; policy && !o.pull_given) b.pull = *policy;
   if (b.pull == "true") b.pull = "always";
   if (b.pull == "false") b.pull = "missing";
   for (const auto& t : o.tags) b.tags.push_back(storage::normalize_image_name(t));
@@ -132,7 +136,10 @@ Runner bind_build(CLI::App& app, Globals& g) {
   app.add_option("--format", o->format, "Format of the built image's manifest and metadata (oci or docker)");
   app.add_option("--iidfile", o->iidfile, "Write the image ID to the file");
   app.add_flag("-q,--quiet", o->build.quiet, "Refrain from announcing build instructions and image read/write progress");
-  return [o, &g] { return run_build(g, *o); };
+  return [o, &g, &app] {
+    o->pull_given = app.count("--pull") > 0;
+    return run_build(g, *o);
+  };
 }
 
 }  // namespace cabin::cmd

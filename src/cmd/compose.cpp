@@ -570,6 +570,7 @@ Runner run_cmd(CLI::App& app, Globals& g) {
     opts.rm = o->rm;
     opts.run.interactive = !o->detach;
     opts.run.tty = !o->no_tty && !o->detach && ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
+    ec::apply_containers_conf(s, opts);
     std::vector<std::string> command(args.begin() + 1, args.end());
     if (command.empty() && s.command) command = *s.command;
     storage::ContainerStore containers(g.paths);

@@ -14,6 +14,7 @@ Runner bind_create(CLI::App& app, Globals& g) {
   return [o, &g, &app] {
     auto what = image_and_command("create", app.remaining());
     if (!what) return kExitError;
+    apply_config_defaults(app, *o);
     if (!o->stop_signal.empty()) parse_signal(o->stop_signal);
     auto store = open_store(g);
     auto created = engine::create_container(store, g.paths, *o, what->image, what->command);

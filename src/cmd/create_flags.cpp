@@ -5,6 +5,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/common.h"
+#include "config/containers_conf.h"
 #include "util/error.h"
 #include "util/signals.h"
 
@@ -87,6 +88,11 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   // One value per occurrence (-v a -v b), so the image is never taken as
   // a second value of the option before it.
   for (CLI::Option* opt : app.get_options()) opt->allow_extra_args(false);
+}
+
+void apply_config_defaults(const CLI::App& app, engine::CreateOptions& o) {
+  engine::apply_containers_conf(config::containers_conf(), o,
+                                [&](std::string_view flag) { return app.count(std::string(flag)) > 0; });
 }
 
 std::optional<ImageAndCommand> image_and_command(const std::string& command_name,

@@ -11,6 +11,9 @@ class App;
 namespace cabin::cmd {
 
 void bind_create_flags(CLI::App& app, engine::CreateOptions& o);
+// containers.conf's defaults (read here, on first use) for the flags app
+// did not get. Throws for a malformed file before anything is done.
+void apply_config_defaults(const CLI::App& app, engine::CreateOptions& o);
 
 // Everything from the image on: the image, then its command.
 struct ImageAndCommand {

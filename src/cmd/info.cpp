@@ -9,6 +9,8 @@
 
 #include "cabin-config.h"
 #include "cmd/common.h"
+#include "config/containers_conf.h"
+#include "config/paths.h"
 #include "config/registries.h"
 #include "format/output.h"
 #include "rootless/doctor.h"
@@ -113,6 +115,14 @@ ordered_json build_info(const Globals& g) {
                        "CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT"},
                       {"rootless", rootless},
                       {"seccompEnabled", true}};
+  // The containers.conf files that were read, in the order they were merged.
+  ordered_json cc = {{"files", ordered_json::array()}};
+  try {
+    cc["files"] = config::containers_conf().files_read;
+  } catch (const std::exception& e) {
+    cc["error"] = e.what();
+  }
+  host["containersConf"] = cc;
 
   ordered_json reg = ordered_json::object();
   try {
@@ -140,6 +150,7 @@ ordered_json build_info(const Globals& g) {
   struct statfs sfs {};
   fs::mkdir_p(g.paths.graphroot, 0700);
   ::statfs(g.paths.graphroot.c_str(), &sfs);
+  store["configFile"] = config::storage_conf_path();
   store["containerStore"] = {{"number", 0}, {"paused", 0}, {"running", 0}, {"stopped", 0}};
   store["graphDriverName"] = storage::reported_driver(g.paths.graphroot, g.paths.driver);
   store["graphRoot"] = g.paths.graphroot;

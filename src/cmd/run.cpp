@@ -23,9 +23,10 @@ struct RunCmdOptions {
   std::string detach_keys{runtime::kDefaultDetachKeys};
 };
 
-int run_run(const Globals& g, RunCmdOptions& o, const std::vector<std::string>& args) {
+int run_run(const Globals& g, const CLI::App& app, RunCmdOptions& o, const std::vector<std::string>& args) {
   auto what = image_and_command("run", args);
   if (!what) return kExitError;
+  apply_config_defaults(app, o.create);
   if (!o.create.stop_signal.empty()) parse_signal(o.create.stop_signal);
   runtime::parse_detach_keys(o.detach_keys);
   storage::ContainerStore containers(g.paths);
@@ -77,7 +78,7 @@ Runner bind_run(CLI::App& app, Globals& g) {
   app.add_flag("-d,--detach", o->detach, "Run container in background and print container ID")->allow_extra_args(false);
   app.add_option("--detach-keys", o->detach_keys, "Override the key sequence for detaching a container")
       ->allow_extra_args(false);
-  return [o, &g, &app] { return run_run(g, *o, app.remaining()); };
+  return [o, &g, &app] { return run_run(g, app, *o, app.remaining()); };
 }
 
 }  // namespace cabin::cmd

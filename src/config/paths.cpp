@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sstream>
+
 #include <cpptoml.h>
 
 #include "util/error.h"
@@ -30,15 +32,7 @@ struct StorageConf {
 
 StorageConf read_storage_conf() {
   StorageConf out;
-  std::vector<std::string> candidates;
-  if (auto e = env("CONTAINERS_STORAGE_CONF"); !e.empty()) {
-    candidates.push_back(e);
-  } else if (::geteuid() != 0) {
-    candidates.push_back(fs::join(user_config_dir(), "containers/storage.conf"));
-  } else {
-    candidates.push_back("/etc/containers/storage.conf");
-  }
-  for (const auto& path : candidates) {
+  for (const auto& path : {storage_conf_path()}) {
     if (!fs::exists(path)) continue;
     try {
       auto doc = cpptoml::parse_file(path);
@@ -73,6 +67,23 @@ std::string home_dir() {
 std::string user_config_dir() {
   if (auto x = env("XDG_CONFIG_HOME"); !x.empty()) return x;
   return fs::join(home_dir(), ".config");
+}
+
+std::string storage_conf_path() {
+  if (auto e = env("CONTAINERS_STORAGE_CONF"); !e.empty()) return e;
+  if (::geteuid() != 0) return fs::join(user_config_dir(), "containers/storage.conf");
+  return "/etc/containers/storage.conf";
+}
+
+unsigned host_uid() {
+  uid_t uid = ::getuid();
+  auto map = fs::read_file_if_exists("/proc/self/uid_map");
+  if (!map) return uid;
+  std::istringstream in(*map);
+  unsigned long inside = 0, outside = 0, count = 0;
+  while (in >> inside >> outside >> count)
+    if (uid >= inside && uid - inside < count) return static_cast<unsigned>(outside + (uid - inside));
+  return uid;
 }
 
 std::string xdg_runtime_dir() {

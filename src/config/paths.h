@@ -11,6 +11,11 @@ std::string home_dir();
 std::string user_config_dir();
 // $XDG_RUNTIME_DIR when set and usable, else empty.
 std::string xdg_runtime_dir();
+// The user's uid on the host, also from inside cabin's user namespace
+// (where getuid() is 0): what selects the rootless or rootful files.
+unsigned host_uid();
+// The storage.conf resolve_store_paths reads (it may not exist).
+std::string storage_conf_path();
 
 struct StorePaths {
   std::string graphroot;  // images, layers, containers

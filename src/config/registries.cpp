@@ -16,6 +16,7 @@
 #include <cpptoml.h>
 
 #include "config/paths.h"
+#include "config/toml.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -48,38 +49,13 @@ bool running_rootless() {
   return !(inside == 0 && outside == 0 && count == 4294967295UL);
 }
 
-// ---- typed access to cpptoml values; errors name the key ----
-
-std::optional<std::string> get_string(const cpptoml::table& t, const std::string& key,
-                                      std::string_view where) {
-  if (!t.contains(key)) return std::nullopt;
-  auto v = t.get_as<std::string>(key);
-  if (!v) fail("{}{}: expected a string", where, key);
-  return *v;
-}
-
-bool get_bool(const cpptoml::table& t, const std::string& key, std::string_view where) {
-  if (!t.contains(key)) return false;
-  auto v = t.get_as<bool>(key);
-  if (!v) fail("{}{}: expected true or false", where, key);
-  return *v;
-}
-
-std::optional<std::vector<std::string>> get_strings(const cpptoml::table& t, const std::string& key,
-                                                    std::string_view where) {
-  if (!t.contains(key)) return std::nullopt;
-  auto v = t.get_array_of<std::string>(key);
-  if (!v) fail("{}{}: expected an array of strings", where, key);
-  return *v;
-}
+using toml::get_bool;
+using toml::get_string;
+using toml::get_strings;
 
 void note_unknown_keys(const cpptoml::table& t, std::span<const std::string_view> known,
                        std::string_view where, std::string_view origin) {
-  if (!log::enabled(log::Level::Debug)) return;
-  for (const auto& [key, value] : t) {
-    if (std::find(known.begin(), known.end(), key) == known.end())
-      log::debug("registries.conf {}: ignoring unknown key {}{}", origin, where, key);
-  }
+  toml::note_unknown_keys(t, known, where, "registries.conf", origin);
 }
 
 constexpr std::array<std::string_view, 6> kTopLevelKeys = {
@@ -303,15 +279,8 @@ std::optional<FileData> parse_v1(const cpptoml::table& root) {
   return out;
 }
 
-FileData parse_file(std::string_view toml, std::string_view origin, bool require_v2, bool aliases_only) {
-  std::shared_ptr<cpptoml::table> root;
-  try {
-    std::istringstream in{std::string(toml)};
-    cpptoml::parser parser{in};
-    root = parser.parse();
-  } catch (const cpptoml::parse_exception& e) {
-    fail("{}", e.what());
-  }
+FileData parse_file(std::string_view text, std::string_view origin, bool require_v2, bool aliases_only) {
+  auto root = toml::parse(text);
   if (aliases_only) {
     note_unknown_keys(*root, kAliasCacheKeys, "", origin);
     FileData out;
@@ -421,17 +390,7 @@ RegistriesConf RegistriesConf::load(const RegistriesConfSources& src) {
     throw Error(ENOENT, fmt::format("registries.conf {}", src.main));
   }
   for (const auto& dir : src.dropin_dirs) {
-    std::error_code ec;
-    std::vector<std::string> files;
-    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      const auto& p = it->path();
-      if (p.extension() != ".conf" || it->is_directory(ec)) continue;
-      files.push_back(p.string());
-    }
-    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-      throw Error(ec.value(), fmt::format("reading registries.conf.d {}", dir));
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
+    for (const auto& file : toml::dropin_files(dir, "registries.conf.d")) {
       auto text = fs::read_file_if_exists(file);
       if (!text) continue;  // removed since the listing
       log::debug("loading drop-in registries configuration {}", file);

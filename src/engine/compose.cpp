@@ -44,6 +44,14 @@ int number_of(const storage::ContainerRecord& r) { return std::atoi(label(r, kNu
 
 }  // namespace
 
+void apply_containers_conf(const cabin::compose::Service& s, CreateOptions& o) {
+  apply_containers_conf(config::containers_conf(), o, [&](std::string_view flag) {
+    return flag == "--pull" || (flag == "--init" && s.init) || (flag == "--read-only" && s.read_only) ||
+           (flag == "--dns" && !s.dns.empty()) || (flag == "--dns-search" && !s.dns_search.empty()) ||
+           (flag == "--dns-option" && !s.dns_opt.empty());
+  });
+}
+
 CreateOptions service_options(const Project& p, const Service& s, int n, const std::string& image_id) {
   CreateOptions o;
   auto& r = o.run;
@@ -315,6 +323,7 @@ void converge(storage::Store& store, storage::ContainerStore& containers, const 
       remove_anonymous_volumes(paths, containers, *it);
     }
     auto opts = service_options(p, s, n, image_id);
+    apply_containers_conf(s, opts);
     std::vector<std::string> command = s.command.value_or(std::vector<std::string>{});
     auto created = create_container(store, paths, opts, image, command);
     say("Container", created.record.name, it != existing.end() ? "Recreated" : "Created");

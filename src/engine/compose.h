@@ -78,6 +78,9 @@ std::string ensure_image(storage::Store& store, const config::StorePaths& paths,
 // The run/create flags replica n of the service stands for, with its labels.
 CreateOptions service_options(const cabin::compose::Project& project, const cabin::compose::Service& s, int n,
                               const std::string& image_id);
+// containers.conf's defaults for what the service does not say, as Podman's
+// service applies them to compose's containers.
+void apply_containers_conf(const cabin::compose::Service& s, CreateOptions& o);
 
 // Waits until what s depends on is as its condition asks (service_started:
 // it runs; service_healthy: its healthcheck passed; service_completed_

@@ -94,6 +94,26 @@ uint64_t log_max_size(const std::vector<std::string>& opts) {
 
 }  // namespace
 
+void apply_containers_conf(const config::ContainersConf& c, CreateOptions& o,
+                           const std::function<bool(std::string_view)>& given) {
+  auto& r = o.run;
+  if (c.default_capabilities) r.default_caps = c.default_capabilities;
+  if (c.default_ulimits) r.ulimits.insert(r.ulimits.begin(), c.default_ulimits->begin(), c.default_ulimits->end());
+  if (c.env) r.config_env = *c.env;
+  if (c.env_host && !given("--env-host")) r.env_host = *c.env_host;
+  if (c.dns_servers && !given("--dns")) r.dns = *c.dns_servers;
+  if (c.dns_searches && !given("--dns-search")) r.dns_search = *c.dns_searches;
+  if (c.dns_options && !given("--dns-option")) r.dns_options = *c.dns_options;
+  if (c.annotations) o.annotations.insert(o.annotations.begin(), c.annotations->begin(), c.annotations->end());
+  if (c.init && !given("--init")) r.init = *c.init;
+  if (c.read_only && !given("--read-only")) r.read_only = *c.read_only;
+  if (c.userns && !given("--userns") && !given("--uidmap") && !given("--gidmap"))
+    o.userns = *c.userns == "host" ? "" : *c.userns;
+  if (c.log_size_max && *c.log_size_max > 0)
+    o.log_opts.insert(o.log_opts.begin(), fmt::format("max-size={}", *c.log_size_max));
+  if (c.pull_policy && !given("--pull")) o.pull = *c.pull_policy;
+}
+
 Created create_container(storage::Store& store, const config::StorePaths& paths, CreateOptions& o,
                          const std::string& image_name, const std::vector<std::string>& command) {
   o.run.userns = o.userns;

@@ -3,10 +3,12 @@
 // record, directory, generated /etc files and start.json; nothing runs yet.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/containers_conf.h"
 #include "config/paths.h"
 #include "runtime/plan.h"
 #include "runtime/spec_json.h"
@@ -28,6 +30,14 @@ struct CreateOptions {
   std::string memory, memory_swap, cpus, cpu_shares, pids_limit;
   runtime::HealthFlags health;
 };
+
+// containers.conf's defaults for what the command line did not set;
+// given("--flag") says whether the user gave that flag. Lists the file
+// extends (--ulimit, --annotation) go first, so the flags' entries win.
+// pids_limit is not applied: it needs a cgroup, which cabin does not set up
+// (Podman skips it too where it has none).
+void apply_containers_conf(const config::ContainersConf& c, CreateOptions& o,
+                           const std::function<bool(std::string_view)>& given);
 
 struct Created {
   storage::ContainerRecord record;

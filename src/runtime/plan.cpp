@@ -603,6 +603,8 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   s.env = {kDefaultPath};
   if (o.tty) s.env.push_back("TERM=xterm");
   s.env.push_back("container=cabin");
+  for (const auto& e : o.config_env)
+    if (auto v = env_entry(e)) set_env(s.env, *v);
   if (o.env_host)
     for (char** e = environ; *e; ++e) set_env(s.env, *e);
   for (const auto& e : image.env) set_env(s.env, e);
@@ -666,7 +668,13 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   }
 
   // Security: Podman's defaults, then --privileged, --cap-*, --security-opt.
-  security::CapSet caps = o.privileged ? security::all_caps() : security::default_caps();
+  security::CapSet caps = security::default_caps();
+  if (o.privileged) {
+    caps = security::all_caps();
+  } else if (o.default_caps) {
+    caps = {};
+    for (const auto& c : *o.default_caps) caps.add(security::parse_cap(c));
+  }
   // --cap-add NET_ADMIN,SYS_PTRACE: several in one value, as Podman takes them.
   auto names = [](const std::vector<std::string>& values) {
     std::vector<std::string> out;

@@ -43,6 +43,11 @@ struct RunOptions {
   std::vector<std::string> add_hosts;             // --add-host
   std::vector<std::string> dns, dns_search, dns_options;
   std::string userns;                             // "", "host", "keep-id[:uid=N,gid=N]"
+  // From containers.conf: the capabilities before --cap-add/--cap-drop
+  // (nullopt: Podman's 11), and environment below the image's ("NAME" alone
+  // takes the host's value).
+  std::optional<std::vector<std::string>> default_caps;
+  std::vector<std::string> config_env;
 };
 
 // The user running cabin, as the host knows them (for keep-id).

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/registries.h"
+#include "env_guard.h"
 #include "util/error.h"
 #include "util/fs.h"
 
@@ -69,34 +70,7 @@ std::optional<std::string> found_prefix(const RegistriesConf& c, const std::stri
   return r->prefix;
 }
 
-// Sets environment variables for one test and restores them afterwards.
-class EnvGuard {
- public:
-  void set(const char* name, const std::string& value) {
-    remember(name);
-    ::setenv(name, value.c_str(), 1);
-  }
-  void unset(const char* name) {
-    remember(name);
-    ::unsetenv(name);
-  }
-  ~EnvGuard() {
-    for (const auto& [name, value] : saved_) {
-      if (value)
-        ::setenv(name.c_str(), value->c_str(), 1);
-      else
-        ::unsetenv(name.c_str());
-    }
-  }
-
- private:
-  void remember(const char* name) {
-    if (saved_.count(name)) return;
-    const char* v = std::getenv(name);
-    saved_[name] = v ? std::optional<std::string>(v) : std::nullopt;
-  }
-  std::map<std::string, std::optional<std::string>> saved_;
-};
+using cabin::test::EnvGuard;
 
 void write(const std::string& path, const std::string& text) {
   auto slash = path.rfind('/');
