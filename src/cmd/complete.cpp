@@ -30,8 +30,6 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-extern char** environ;
-
 namespace cabin::cmd {
 namespace {
 
@@ -311,11 +309,7 @@ void add_services(const Position& p, std::vector<Candidate>& out) {
   o.profiles = get("--profile");
   if (auto v = get("--project-name"); !v.empty()) o.project_name = v.back();
   if (auto v = get("--project-directory"); !v.empty()) o.project_directory = v.back();
-  for (char** e = environ; *e; ++e) {
-    std::string_view kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string_view::npos) o.environ.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  o.environ = compose::process_environment();
   for (const auto& name : compose::service_names(compose::load_project(o))) out.push_back({name, "service"});
 }
 

@@ -31,8 +31,6 @@
 #include "util/signals.h"
 #include "util/strings.h"
 
-extern char** environ;
-
 namespace cabin::cmd {
 namespace {
 
@@ -58,11 +56,7 @@ Project load(const std::vector<std::string>& services = {}) {
   o.env_files = f.env_files;
   o.profiles = f.profiles;
   o.services = services;
-  for (char** e = environ; *e; ++e) {
-    std::string_view kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string_view::npos) o.environ.emplace(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  o.environ = cabin::compose::process_environment();
   return cabin::compose::load_project(o);
 }
 

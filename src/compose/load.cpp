@@ -14,6 +14,8 @@
 #include "util/log.h"
 #include "util/strings.h"
 
+extern char** environ;
+
 namespace cabin::compose {
 namespace {
 
@@ -399,6 +401,16 @@ std::string normalize_project_name(std::string_view name) {
   if (out.empty()) fail("project name must not be empty");
   if (out[0] == '_' || out[0] == '-')
     fail("invalid project name \"{}\": it must contain only characters from [a-z0-9_-] and start with [a-z0-9]", name);
+  return out;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string_view::npos) out.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
   return out;
 }
 

@@ -44,6 +44,9 @@ struct LoadOptions {
 
 Project load_project(const LoadOptions& options);
 
+// This process's environment, for LoadOptions::environ.
+std::map<std::string, std::string> process_environment();
+
 // The files load_project would read when options.files is empty, absolute.
 // Throws "no configuration file provided: not found" when there is none.
 std::vector<std::string> find_compose_files(const std::string& cwd);
