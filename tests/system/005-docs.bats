@@ -7,10 +7,12 @@ load helpers
 COMPLETION_SCRIPT=$CABIN_TEST_DIR/../completions/bash/cabin
 COMPLETIONS=$CABIN_TEST_DIR/../completions
 
-# help_tree [PATH…]: every command path under PATH ("image ls"), from --help.
+# help_tree [PATH…]: every command path under PATH ("image ls"), from the
+# Subcommands list of --help (it ends at a blank line: Examples follow).
 help_tree() {
   local sub
-  for sub in $("$CABIN" "$@" --help | awk '/^Subcommands:/{f=1; next} f && /^  [a-z]/{sub(/,$/, "", $1); print $1}'); do
+  (($# < 4)) || die "help_tree: commands nested too deep at '$*': is --help's Subcommands list parsed right?"
+  for sub in $("$CABIN" "$@" --help | awk '/^Subcommands:/{f=1; next} f && /^$/{exit} f && /^  [a-z]/{sub(/,$/, "", $1); print $1}'); do
     echo "$* $sub" | sed 's/^ //'
     help_tree "$@" "$sub"
   done
