@@ -765,6 +765,12 @@ struct Client::Impl {
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(opts.low_speed_time.count()));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    // HTTP/1.1 even where TLS offers HTTP/2: a registry's traffic is a few
+    // large bodies, where HTTP/2 only adds cost -- libcurl sends each 16 KiB
+    // DATA frame's header as a TLS record of its own and the server answers
+    // every frame with a WINDOW_UPDATE, so a push made three records, two
+    // sends and two receives per 16 KiB.
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);

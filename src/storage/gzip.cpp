@@ -41,9 +41,9 @@ void GzipWriter::finish() {
   if (!in_.empty() || !wrote_) flush();
 }
 
-// ISA-L's level 1 of the chunk's first n bytes into buf_ (raw deflate, or a
-// gzip member); 0 when that does not fit in 98 % of n.
-size_t GzipWriter::isal(size_t n, bool gzip) {
+// ISA-L's level 1 of in_[from, from + n) into buf_ (raw deflate, or a gzip
+// member); 0 when that does not fit in 98 % of n.
+size_t GzipWriter::isal(size_t from, size_t n, bool gzip) {
   isal_zstream z;
   isal_deflate_stateless_init(&z);
   z.level = 1;
@@ -52,7 +52,7 @@ size_t GzipWriter::isal(size_t n, bool gzip) {
   z.gzip_flag = gzip ? IGZIP_GZIP : 0;
   z.end_of_stream = 1;
   z.flush = NO_FLUSH;
-  z.next_in = reinterpret_cast<uint8_t*>(in_.data());
+  z.next_in = reinterpret_cast<uint8_t*>(in_.data() + from);
   z.avail_in = static_cast<uint32_t>(n);
   z.next_out = reinterpret_cast<uint8_t*>(buf_.data());
   z.avail_out = static_cast<uint32_t>(n - n / 50);
@@ -62,12 +62,29 @@ size_t GzipWriter::isal(size_t n, bool gzip) {
   return z.total_out;
 }
 
-// Whether libdeflate's matches pay for its time on this chunk.
-bool GzipWriter::deflate_pays() {
-  size_t n = std::min(in_.size(), kSample);
-  size_t fast = isal(n, false);
-  if (fast == 0) return false;  // the sample does not shrink: no match to find
-  return libdeflate_deflate_compress(c_.get(), in_.data(), n, buf_.data(), fast - fast / 32) != 0;  // 0: not 3 % better
+// How this chunk is best written, judged on samples of it.
+GzipWriter::Way GzipWriter::choose() {
+  if (level_ == 0) return Way::store;
+  size_t n = std::min(in_.size(), kSample), from = 0;
+  size_t fast = isal(0, n, false);
+  if (fast == 0 && in_.size() >= 2 * kSample) {
+    // The chunk's start does not shrink; nor, when its end does not
+    // either, does the rest (random or compressed data): storing it saves
+    // trying the whole chunk in vain.
+    from = in_.size() - kSample;
+    fast = isal(from, n, false);
+  }
+  if (fast == 0) return Way::store;
+  // libdeflate's matches rarely pay on a chunk after one where they did
+  // not: only every kRetry-th such chunk is tried again.
+  if (skip_deflate_ > 0) {
+    --skip_deflate_;
+    return Way::fast;
+  }
+  if (libdeflate_deflate_compress(c_.get(), in_.data() + from, n, buf_.data(), fast - fast / 32) != 0)
+    return Way::deflate;  // at least 3 % smaller than ISA-L's
+  skip_deflate_ = kRetry - 1;
+  return Way::fast;
 }
 
 void GzipWriter::emit(libdeflate_compressor* c) {
@@ -77,14 +94,19 @@ void GzipWriter::emit(libdeflate_compressor* c) {
 }
 
 void GzipWriter::flush() {
-  if (level_ == 0) {
-    emit(store_.get());
-  } else if (deflate_pays()) {
-    emit(c_.get());
-  } else if (size_t k = isal(in_.size(), true)) {
-    out_(buf_.data(), k);
-  } else {
-    emit(store_.get());
+  switch (choose()) {
+    case Way::deflate:
+      emit(c_.get());
+      break;
+    case Way::fast:
+      if (size_t k = isal(0, in_.size(), true)) {
+        out_(buf_.data(), k);
+        break;
+      }
+      [[fallthrough]];  // the samples shrank, the whole does not
+    case Way::store:
+      emit(store_.get());
+      break;
   }
   in_.clear();
   wrote_ = true;

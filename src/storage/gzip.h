@@ -10,7 +10,11 @@
 // repeats); ISA-L's level 1, about ten times libdeflate's speed, where they
 // do not (random-looking text, where both come down to the same Huffman
 // code); stored, at the speed of a copy, where even that does not shrink
-// the chunk (random or already compressed data). Level 0 stores everything.
+// the chunk, or neither its first nor its last 32 KiB shrink (random or
+// already compressed data). After a chunk where libdeflate did not pay,
+// the next kRetry - 1 chunks that shrink go to ISA-L untried (runs of
+// similar data are the rule in a layer). Level 0 stores everything. The
+// choice depends on the input alone.
 
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +41,7 @@ class GzipWriter {
   // Writes what is left (an empty member when nothing was written at all).
   void finish();
 
-  static constexpr size_t kChunk = 1 << 20, kSample = 32 << 10;
+  static constexpr size_t kChunk = 1 << 20, kSample = 32 << 10, kRetry = 8;
 
  private:
   struct Free {
@@ -45,8 +49,9 @@ class GzipWriter {
   };
   using Compressor = std::unique_ptr<libdeflate_compressor, Free>;
   static Compressor make(int level);
-  size_t isal(size_t n, bool gzip);
-  bool deflate_pays();
+  enum class Way { store, fast, deflate };
+  size_t isal(size_t from, size_t n, bool gzip);
+  Way choose();
   void emit(libdeflate_compressor* c);
   void flush();
 
@@ -56,6 +61,7 @@ class GzipWriter {
   std::vector<uint8_t> isal_buf_;
   std::string in_;
   std::vector<char> buf_;
+  size_t skip_deflate_ = 0;
   bool wrote_ = false;
 };
 

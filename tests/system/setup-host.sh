@@ -53,7 +53,9 @@ ensure_user() {
   fi
 }
 
-# Keep exactly one line for $user in FILE: the given range, or none.
+# Keep exactly one line for $user in FILE: the given range, or none. The
+# file is replaced in one step, and only when that changes it, so that a
+# setup run beside tests (another state dir) never takes a range from them.
 set_subid() {
   local file=$1 user=$2 range=$3
   touch "$file"
@@ -61,6 +63,10 @@ set_subid() {
   tmp=$(mktemp "$file.XXXXXX")
   grep -v "^${user}:" "$file" >"$tmp" || true
   [[ -z $range ]] || echo "${user}:${range}" >>"$tmp"
+  if cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return
+  fi
   chmod 0644 "$tmp"
   mv "$tmp" "$file"
 }
@@ -68,8 +74,8 @@ set_subid() {
 ensure_user "$TEST_USER"
 ensure_user "$SOLO_USER"
 for f in /etc/subuid /etc/subgid; do
-  # useradd may have given both users ranges of its own: replace them.
-  set_subid "$f" "$TEST_USER" ""
+  # useradd may have given both users ranges of its own: replace them
+  # (the test user's below, in the same write that sets its range).
   set_subid "$f" "$SOLO_USER" ""
   # Another user holding an overlapping range would make newuidmap refuse.
   if awk -F: -v u="$TEST_USER" -v s="$SUBID_START" -v c="$SUBID_COUNT" \

@@ -117,6 +117,20 @@ TEST_CASE("gzip suits each chunk's content") {
     CHECK(gunzip(gz9, members) == data);
     CHECK(gunzip(gz1, members) == data);
   }
+  SECTION("a chunk whose start is random but whose end compresses is compressed") {
+    std::string data = random_bytes(kChunk / 2, 5) + log_text(kChunk / 2);
+    std::string gz = gzip(6, data);
+    CHECK(gz.size() < data.size() * 6 / 10);
+    CHECK(gunzip(gz, members) == data);
+  }
+  SECTION("after a chunk libdeflate did not shrink, chunks go to the fast path until every kRetry-th") {
+    std::string data = base64_text(kChunk, 4) + log_text((GzipWriter::kRetry - 1) * kChunk);
+    CHECK(gzip(9, data) == gzip(1, data));
+    data += log_text(kChunk);
+    std::string gz9 = gzip(9, data);
+    CHECK(gz9 != gzip(1, data));
+    CHECK(gunzip(gz9, members) == data);
+  }
   SECTION("level 0 stores everything") {
     std::string data = log_text(kChunk + 5);
     std::string gz = gzip(0, data);
