@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "cmd/command.h"
 #include "cmd/common.h"
 #include "cmd/suggest.h"
+#include "config/mode.h"
 #include "engine/lifecycle.h"
 #include "format/units.h"
 #include "rootless/userns.h"
@@ -95,9 +97,26 @@ std::string full_store_hint(const cabin::Error& e, const std::string& graphroot)
                      graphroot, cabin::format::human_size(static_cast<double>(st.f_bavail) * st.f_frsize));
 }
 
+// Docker mode: DOCKER_HOST names a daemon. cabin has none; a local socket
+// only says "the engine on this machine", which cabin is, but a remote one
+// means the script wants containers elsewhere: acting locally would be wrong.
+void check_docker_host() {
+  const char* host = std::getenv("DOCKER_HOST");
+  if (host == nullptr || *host == '\0') return;
+  std::string_view h = host;
+  if (h.rfind("unix://", 0) == 0) {
+    cabin::log::debug("ignoring DOCKER_HOST={}: cabin has no daemon and acts on this machine", h);
+    return;
+  }
+  cabin::fail("DOCKER_HOST={} names a remote daemon, but cabin has no daemon and only manages this machine's "
+              "containers: unset DOCKER_HOST to use them",
+              h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 0) cabin::config::set_cli_mode(cabin::config::mode_for_program(argv[0]));
   if (auto code = monitor_fast_path(argc, argv)) return *code;
   if (argc >= 2 && std::string_view(argv[1]) == "__complete")
     return cabin::cmd::complete_main({argv + 2, static_cast<size_t>(argc - 2)});
@@ -132,6 +151,7 @@ int main(int argc, char** argv) {
 
   try {
     cabin::log::set_level(cabin::log::parse_level(globals.log_level));
+    if (cabin::config::docker_mode()) check_docker_host();
     globals.paths =
         cabin::config::resolve_store_paths(globals.root, globals.runroot, globals.storage_driver);
     if (it->second.command->needs == Needs::UserNS) cabin::cmd::enter_userns(globals);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cabin-config.h"
+#include "config/mode.h"
 #include "util/strings.h"
 
 namespace cabin::cmd {
@@ -37,7 +38,7 @@ std::string usage_args(const CLI::App* app) {
 
 void add_global_options(CLI::App& app, Globals& globals) {
   app.description("Manage pods, containers and images, rootless and without a daemon");
-  app.name("cabin");
+  app.name(std::string(config::program_name()));
   app.formatter(std::make_shared<Formatter>());
   app.set_version_flag("-v,--version", fmt::format("cabin version {}", CABIN_VERSION));
   app.add_option("--root", globals.root, "Path to the graph root directory where images and containers are stored");
@@ -84,7 +85,8 @@ std::string command_path(const CLI::App* app) {
   std::string path;
   for (; app && app->get_parent(); app = app->get_parent())
     path = path.empty() ? app->get_name() : app->get_name() + " " + path;
-  return path.empty() ? "cabin" : "cabin " + path;
+  std::string program(config::program_name());
+  return path.empty() ? program : program + " " + path;
 }
 
 }  // namespace cabin::cmd

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "config/mode.h"
 #include "engine/create.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
@@ -94,7 +95,10 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["Path"] = args.empty() ? "" : args[0];
   j["Args"] = args.size() > 1 ? ordered_json(std::vector<std::string>(args.begin() + 1, args.end())) : ordered_json::array();
   j["State"] = state;
-  j["Image"] = r.image_id;
+  // Docker shows the image ID with its algorithm and the name with a leading
+  // slash (its old name-tree form); scripts strip or compare both.
+  const bool docker = config::docker_mode();
+  j["Image"] = docker && !r.image_id.empty() ? "sha256:" + r.image_id : r.image_id;
   j["ImageName"] = r.image;
   j["Rootfs"] = r.rootfs;
   j["Pod"] = "";
@@ -105,7 +109,7 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["OCIRuntime"] = "cabin";
   j["ConmonPidFile"] = "";
   j["PidFile"] = "";
-  j["Name"] = r.name;
+  j["Name"] = docker ? "/" + r.name : r.name;
   j["RestartCount"] = st.restart_count;
   j["Driver"] = r.rootfs.empty() ? storage::reported_driver(paths.graphroot, paths.driver) : "";
   j["MountLabel"] = "";
@@ -258,6 +262,7 @@ int run_inspect(const Globals& g, const InspectOptions& o, bool containers_only)
   }
   if (!out.empty() || missing.empty()) format::print_inspect(stdout, o.format, out, views);
   if (!missing.empty()) {
+    if (config::docker_mode()) fail("No such {}: {}", containers_only ? "container" : "object", missing.front());
     if (containers_only) fail("no such container {}", missing.front());
     fail("no such object: {:?}", missing.front());
   }

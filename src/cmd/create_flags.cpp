@@ -85,6 +85,13 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--log-driver", log_driver, "Logging driver for the container")->check([](const std::string& v) {
     return v == "k8s-file" || v.empty() ? std::string() : "cabin supports the k8s-file log driver only";
   });
+  // Docker's --gpus: say plainly that it cannot work rather than "unknown flag".
+  static std::string gpus;
+  app.add_option("--gpus", gpus, "GPU devices to add to the container (not supported)")
+      ->group("")
+      ->check([](const std::string&) -> std::string {
+        fail("--gpus is not supported: cabin cannot give containers GPUs (it has neither --device nor CDI support)");
+      });
   // One value per occurrence (-v a -v b), so the image is never taken as
   // a second value of the option before it.
   for (CLI::Option* opt : app.get_options()) opt->allow_extra_args(false);

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "config/mode.h"
 #include "format/output.h"
 #include "format/units.h"
 #include "image/report.h"
@@ -35,6 +36,7 @@ static int run_image_inspect(const Globals& g, const ImageInspectOptions& o) {
   }
   // Podman prints what it found, then fails for what it did not.
   if (!out.empty() || missing.empty()) format::print_inspect(stdout, o.format, out, views);
+  if (!missing.empty() && config::docker_mode()) fail("No such image: {}", missing.front());
   if (!missing.empty()) fail("{}: image not known", missing.front());
   return 0;
 }

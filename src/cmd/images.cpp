@@ -50,7 +50,7 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const nlohmann::json& a, const nlohmann::json& b) {
     if (o.sort == "created") return a["CreatedUnix"].get<int64_t>() > b["CreatedUnix"].get<int64_t>();
-    if (o.sort == "size") return a["VirtualSize"].get<uint64_t>() < b["VirtualSize"].get<uint64_t>();
+    if (o.sort == "size") return a["SizeBytes"].get<uint64_t>() < b["SizeBytes"].get<uint64_t>();
     if (o.sort == "id") return a["Id"].get<std::string>() < b["Id"].get<std::string>();
     if (o.sort == "tag") return a["Tag"].get<std::string>() < b["Tag"].get<std::string>();
     return a["Repository"].get<std::string>() < b["Repository"].get<std::string>();
@@ -61,6 +61,8 @@ static int run_images(const Globals& g, const ImagesOptions& o) {
   lo.headers = kImageHeaders;
   lo.noheading = o.noheading;
   lo.name = "images";
+  lo.docker_json_keys = {"Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository",
+                         "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize"};
   if (o.quiet && o.format.empty()) {
     // -q: each image once.
     std::set<std::string> seen;

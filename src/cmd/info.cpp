@@ -12,6 +12,7 @@
 #include "config/containers_conf.h"
 #include "config/paths.h"
 #include "config/registries.h"
+#include "config/mode.h"
 #include "format/output.h"
 #include "rootless/doctor.h"
 #include "rootless/idmap.h"
@@ -172,6 +173,19 @@ ordered_json build_info(const Globals& g) {
   out["registries"] = reg;
   out["store"] = store;
   out["version"] = version;
+  if (config::docker_mode()) {
+    // The fields of `docker info` that scripts read with --format.
+    out["ServerVersion"] = CABIN_VERSION;
+    out["Driver"] = store["graphDriverName"];
+    out["DockerRootDir"] = g.paths.graphroot;
+    out["Images"] = images;
+    out["OSType"] = "linux";
+    out["Architecture"] = host.value("arch", "");
+    out["KernelVersion"] = host.value("kernel", "");
+    out["Name"] = host.value("hostname", "");
+    out["CgroupVersion"] = host.value("cgroupVersion", "") == "v2" ? "2" : "1";
+    out["CgroupDriver"] = "cgroupfs";
+  }
   return out;
 }
 

@@ -4,11 +4,13 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "config/mode.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "engine/volumes.h"
 #include "format/output.h"
 #include "format/units.h"
+#include "image/reference.h"
 #include "net/config.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -47,6 +49,47 @@ std::string status_text(const storage::ContainerState& st, const std::string& he
   if (st.running()) return "Up " + format::time_ago(time_of(st.started_at)) + (health.empty() ? "" : " (" + health + ")");
   if (st.status == "exited") return fmt::format("Exited ({}) {}", st.exit_code, format::time_ago(time_of(st.finished_at)));
   return "Created";
+}
+
+// Docker's COMMAND: the command line quoted as Go's strconv.Quote does,
+// and cut to 20 characters with an ellipsis unless --no-trunc.
+std::string docker_command(const std::vector<std::string>& command, bool no_trunc) {
+  std::string q = "\"";
+  for (char c : join(command, " ")) {
+    if (c == '"' || c == '\\') q += '\\';
+    if (c == '\n') {
+      q += "\\n";
+      continue;
+    }
+    q += c;
+  }
+  q += '"';
+  if (no_trunc || q.size() <= 20) return q;
+  size_t cut = 19;
+  while (cut > 0 && (static_cast<unsigned char>(q[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+  return q.substr(0, cut) + "…";
+}
+
+// The fields where `docker ps` differs from `podman ps`: Image in Docker's
+// short form, State as one word, Labels and Networks as text, RunningFor.
+void dockerize_row(nlohmann::json& row, const storage::ContainerRecord& r, const storage::ContainerState& st,
+                   bool no_trunc) {
+  row["Image"] = image::docker_familiar_name(r.image);
+  row["Command"] = docker_command(r.command, no_trunc);
+  row["State"] = st.running() ? "running" : st.status == "stopped" ? "exited" : st.status;
+  row["RunningFor"] = row["CreatedHuman"];
+  // time.Unix(created, 0).String(): whole seconds.
+  row["CreatedAt"] = format::go_time_string(std::chrono::floor<std::chrono::seconds>(time_of(r.created)));
+  std::vector<std::string> labels;
+  for (const auto& [k, v] : r.labels) labels.push_back(k + "=" + v);
+  row["Labels"] = join(labels, ",");
+  std::vector<std::string> networks;
+  if (row["Networks"].is_array())
+    for (const auto& n : row["Networks"])
+      if (n.is_string()) networks.push_back(n.get<std::string>());
+  row["Networks"] = join(networks, ",");
+  row["Mounts"] = "";
+  row["LocalVolumes"] = "0";
 }
 
 struct Entry {
@@ -205,6 +248,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
                     {"Mounts", nlohmann::json::array()},
                     {"AutoRemove", false},
                     {"IsInfra", false}});
+    if (config::docker_mode()) dockerize_row(rows.back(), r, st, o.no_trunc);
     nlohmann::ordered_json j;
     j["AutoRemove"] = false;
     j["Command"] = r.command;
@@ -242,6 +286,8 @@ int run_ps(const Globals& g, const PsOptions& o) {
   lo.noheading = o.noheading;
   lo.json_indent = 2;
   lo.name = "ps";
+  lo.docker_json_keys = {"Command", "CreatedAt", "ID",    "Image",      "Labels", "LocalVolumes", "Mounts",
+                         "Names",   "Networks",  "Ports", "RunningFor", "Size",   "State",        "Status"};
   lo.default_format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
   if (o.size) lo.default_format += "\t{{.Size}}";
   format::print_list(stdout, lo, rows, json_rows);

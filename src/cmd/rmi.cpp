@@ -2,9 +2,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cmd/common.h"
+#include "config/mode.h"
 #include "engine/lifecycle.h"
 #include "engine/prune.h"
 #include "image/filter.h"
+#include "image/reference.h"
 #include "storage/events.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -38,9 +40,9 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
   bool not_found = false;
   bool removed_any = false;
   auto remove = [&](const storage::ImageRecord& rec, const std::string& asked_as) {
-    for (const auto& n : rec.repo_tags()) fmt::print("Untagged: {}\n", n);
+    for (const auto& n : rec.repo_tags()) fmt::print("Untagged: {}\n", image::shown_name(n));
     store.remove_image(rec.id);
-    fmt::print("Deleted: {}\n", rec.id);
+    fmt::print("Deleted: {}{}\n", config::docker_mode() ? "sha256:" : "", rec.id);
     // As Podman: an untag per name, then the remove with the name it was
     // asked by (none for --all).
     for (const auto& n : rec.names) storage::record_image_event(g.paths, "untag", rec.id, n);
@@ -64,7 +66,7 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
         if (storage::name_denotes(t, n, pass == 0)) by_name = n;
     if (!by_name.empty() && rec->repo_tags().size() > 1 && !o.all) {
       store.remove_name(rec->id, by_name);
-      fmt::print("Untagged: {}\n", by_name);
+      fmt::print("Untagged: {}\n", image::shown_name(by_name));
       // Podman records this as an untag and a remove (libimage removeRecursive).
       storage::record_image_event(g.paths, "untag", rec->id, by_name);
       storage::record_image_event(g.paths, "remove", rec->id, by_name);
@@ -90,7 +92,7 @@ static int run_rmi(const Globals& g, const RmiOptions& o) {
         throw Error(fmt::format("image {} has dependent child images", rec->id), kRmiConflict);
       for (const auto& n : rec->names) {
         store.remove_name(rec->id, n);
-        fmt::print("Untagged: {}\n", n);
+        fmt::print("Untagged: {}\n", image::shown_name(n));
         storage::record_image_event(g.paths, "untag", rec->id, n);
       }
       continue;

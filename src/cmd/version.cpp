@@ -7,6 +7,7 @@
 
 #include "cabin-config.h"
 #include "cmd/command.h"
+#include "config/mode.h"
 #include "format/output.h"
 
 namespace cabin::cmd {
@@ -25,6 +26,13 @@ static nlohmann::json version_info() {
       {"APIVersion", CABIN_VERSION}, {"Version", CABIN_VERSION}, {"GoVersion", "c++20"},
       {"GitCommit", CABIN_GIT_COMMIT}, {"BuiltTime", __DATE__ " " __TIME__}, {"Built", 0},
       {"OsArch", "linux/" + arch},     {"Os", "linux"}};
+  // Docker mode: scripts ask `docker version --format '{{.Server.Version}}'`
+  // to see whether the engine answers; cabin is its own engine.
+  if (config::docker_mode())
+    return {{"Client", client},
+            {"Server",
+             {{"Version", CABIN_VERSION}, {"APIVersion", CABIN_VERSION}, {"GitCommit", CABIN_GIT_COMMIT},
+              {"GoVersion", "c++20"}, {"Os", "linux"}, {"Arch", arch}, {"KernelVersion", u.release}}}};
   return {{"Client", client}};
 }
 

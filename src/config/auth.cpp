@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/mode.h"
 #include "config/paths.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -183,6 +184,11 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
+std::string docker_config_file() {
+  if (auto d = env("DOCKER_CONFIG"); !d.empty()) return fs::join(d, "config.json");
+  return fs::join(home_dir(), ".docker/config.json");
+}
+
 std::vector<std::string> auth_file_paths() { return auth_file_paths(""); }
 
 std::vector<std::string> auth_file_paths(std::string_view authfile) {
@@ -196,6 +202,7 @@ std::vector<std::string> auth_file_paths(std::string_view authfile) {
   if (auto d = env("DOCKER_CONFIG"); !d.empty()) return {fs::join(d, "config.json")};
 
   std::vector<std::string> paths;
+  if (docker_mode()) paths.push_back(docker_config_file());  // Docker's own file first
   if (auto rt = env("XDG_RUNTIME_DIR"); !rt.empty()) {
     if (fs::exists(rt))
       paths.push_back(fs::join(rt, "containers/auth.json"));
@@ -259,6 +266,8 @@ std::string base64_encode(std::string_view in) {
 std::string auth_write_path(std::string_view authfile) {
   if (!authfile.empty()) return std::string(authfile);
   if (auto f = env("REGISTRY_AUTH_FILE"); !f.empty()) return f;
+  // Docker mode writes where Docker does, so docker's other tools see the login.
+  if (docker_mode()) return docker_config_file();
   if (auto rt = env("XDG_RUNTIME_DIR"); !rt.empty()) return fs::join(rt, "containers/auth.json");
   return fmt::format("/run/containers/{}/auth.json", ::getuid());
 }

@@ -22,6 +22,7 @@ struct Credentials {
 //    a missing directory), $XDG_CONFIG_HOME/containers/auth.json (default
 //    ~/.config), ~/.docker/config.json, and ~/.dockercfg (Docker's legacy
 //    format: the "auths" map at top level, registry-wide keys only).
+//    In Docker mode (config/mode.h) ~/.docker/config.json comes first.
 std::vector<std::string> auth_file_paths();
 // The same with an explicit --authfile (empty: as above). An explicit file
 // (--authfile or REGISTRY_AUTH_FILE) that does not exist throws cabin::Error.
@@ -50,8 +51,11 @@ Credentials parse_creds(std::string_view creds);
 
 // The file login writes and logout edits: authfile, else $REGISTRY_AUTH_FILE,
 // else $XDG_RUNTIME_DIR/containers/auth.json (/run/containers/UID/auth.json
-// without XDG_RUNTIME_DIR), as Podman.
+// without XDG_RUNTIME_DIR), as Podman; in Docker mode docker_config_file().
 std::string auth_write_path(std::string_view authfile);
+
+// Docker's client config: $DOCKER_CONFIG/config.json, else ~/.docker/config.json.
+std::string docker_config_file();
 // Sets key's entry in path's "auths" to the credentials (other keys and
 // entries kept); the file is written atomically with mode 0600, its
 // directory made 0700 when missing.

@@ -15,6 +15,7 @@
 
 #include <cpptoml.h>
 
+#include "config/mode.h"
 #include "config/paths.h"
 #include "config/toml.h"
 #include "util/error.h"
@@ -508,6 +509,8 @@ std::vector<PullSource> RegistriesConf::pull_sources(const image::Reference& ref
 
 std::vector<image::Reference> RegistriesConf::resolve_short_name(const image::ParsedReference& parsed) const {
   if (parsed.qualified) return {parsed.ref};
+  // Docker has neither aliases nor search registries: a short name is docker.io's.
+  if (docker_mode()) return {parsed.ref};
 
   // An alias always wins; the tag or digest typed by the user is kept.
   std::string short_name = image::typed_name(parsed);

@@ -98,7 +98,8 @@ class RegistriesConf {
   // Throws cabin::Error when the registry is blocked.
   std::vector<PullSource> pull_sources(const image::Reference& ref) const;
   // Candidates for an unqualified name, in order: an alias, else each
-  // unqualified-search registry. Throws when there are none to try.
+  // unqualified-search registry. Throws when there are none to try. In Docker
+  // mode (config/mode.h) only docker.io: the parsed reference itself.
   std::vector<image::Reference> resolve_short_name(const image::ParsedReference& parsed) const;
   // Whether the registry (host[:port]) is marked insecure.
   bool is_insecure(std::string_view domain) const;

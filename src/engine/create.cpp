@@ -8,9 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "config/mode.h"
 #include "engine/lifecycle.h"
 #include "engine/volumes.h"
 #include "image/manifest.h"
+#include "image/reference.h"
 #include "net/store.h"
 #include "rootless/fixes.h"
 #include "rootless/userns.h"
@@ -176,6 +178,9 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
         po.policy = storage::PullPolicy::Always;
       }
     }
+    // Docker says so before it pulls; scripts and users look for the line.
+    if (!local && po.policy == storage::PullPolicy::Missing && config::docker_mode())
+      fmt::print(stderr, "Unable to find image '{}' locally\n", image::docker_familiar_reference(image_name));
     auto image = local ? *local : storage::pull_image(store, image_name, po);
     defaults = runtime::ImageDefaults::from_config(nlohmann::json::parse(store.get_blob(image.config_digest())));
     for (auto it = image.layers.rbegin(); it != image.layers.rend(); ++it)

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "config/mode.h"
 #include "format/template.h"
 #include "util/error.h"
 
@@ -431,6 +432,18 @@ void write_all(std::FILE* out, std::string s) {
 
 template <typename J>
 void print_list_impl(std::FILE* out, const ListOptions& opts, const std::vector<json>& rows, const J& json_rows) {
+  if (!opts.format.empty() && is_json_format(opts.format) && config::docker_mode()) {
+    // Docker's {{json .}}: json.Marshal of each row (HTML escaped), a line each.
+    for (const auto& row : rows) {
+      json shown = row;
+      if (!opts.docker_json_keys.empty()) {
+        shown = json::object();
+        for (const auto& k : opts.docker_json_keys) shown[k] = row.contains(k) ? row[k] : json("");
+      }
+      write_all(out, go_json(shown, "", true));
+    }
+    return;
+  }
   if (!opts.format.empty() && is_json_format(opts.format)) {
     // json.MarshalIndent, which escapes HTML.
     write_all(out, go_json(json_rows, std::string(static_cast<size_t>(std::max(opts.json_indent, 0)), ' '), true));

@@ -40,10 +40,15 @@ struct ListOptions {
   // The template's name in error messages; Podman uses the command's name
   // ("template: images:1:13: executing \"images\" at <.Foo>: …").
   std::string name = "list";
+  // Docker mode (config/mode.h): "json" / "{{json .}}" prints each row as one
+  // line of compact JSON, as `docker ps --format '{{json .}}'` does, with
+  // only these keys (all of the row's when empty).
+  std::vector<std::string> docker_json_keys;
 };
 
 // Prints rows (JSON objects carrying every template field) per --format:
-// "json" prints json_rows as an indented JSON array; "table …" prints a header
+// "json" prints json_rows as an indented JSON array (in Docker mode: each
+// row on a line, see docker_json_keys); "table …" prints a header
 // row and aligned columns; any other template prints one execution per row.
 // With no --format, default_format is used, always with a header row (unless
 // noheading) and aligned columns, as Podman does for its own formats.

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "config/mode.h"
 #include "util/error.h"
 
 namespace cabin::format {
@@ -182,6 +183,7 @@ std::string go_human_size(double bytes, int precision) {
 
 std::string human_size(double bytes) {
   std::string s = go_human_size(bytes, 3);
+  if (config::docker_mode()) return s;  // Docker prints "4.26MB"
   // A blank after the last digit, as Podman's Size() inserts it.
   size_t j = s.find_last_of("0123456789");
   if (j == std::string::npos) return " " + s;

@@ -10,7 +10,8 @@
 namespace cabin::format {
 
 // go-units HumanSizeWithPrecision(size, 3) with a blank before the unit, as
-// Podman prints image and container sizes: "7.63 MB", "1.05 kB", "123 B".
+// Podman prints image and container sizes: "7.63 MB", "1.05 kB", "123 B";
+// in Docker mode (config/mode.h) without the blank, as Docker prints them.
 std::string human_size(double bytes);
 // go-units HumanSizeWithPrecision(size, precision) as is, without the blank:
 // "7.632MB" for precision 4 (go-units HumanSize, used by `podman system df`).

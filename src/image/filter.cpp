@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "config/mode.h"
 #include "format/units.h"
 #include "image/reference.h"
 #include "image/report.h"
@@ -116,6 +117,11 @@ bool ImageFilter::matches(const storage::ImageRecord& rec) const {
           std::string bare = (colon != std::string::npos && (slash == std::string::npos || colon > slash))
                                  ? repo.substr(0, colon)
                                  : repo;
+          // Docker matches the familiar name, with and without its tag.
+          if (config::docker_mode()) {
+            if (glob_match(v, docker_familiar_name(bare)) || glob_match(v, docker_familiar_name(repo))) return true;
+            continue;
+          }
           // Podman matches the pattern against the full name, the name
           // without tag, and the familiar (short) forms.
           std::string last = bare.substr(bare.rfind('/') + 1);

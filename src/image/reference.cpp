@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "config/mode.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -253,6 +254,35 @@ std::string typed_name(const ParsedReference& parsed) {
 
 bool looks_like_id(std::string_view s) {
   return s.size() >= 3 && s.size() <= 64 && std::all_of(s.begin(), s.end(), is_lower_hex);
+}
+
+std::string docker_familiar_name(std::string_view stored) {
+  auto strip = [&](std::string_view prefix) {
+    if (stored.substr(0, prefix.size()) != prefix) return false;
+    stored.remove_prefix(prefix.size());
+    return true;
+  };
+  if (strip("localhost/")) return std::string(stored);
+  if (!strip("docker.io/")) return std::string(stored);
+  // library/ goes only for one-component official images.
+  auto end = stored.find_first_of(":@");
+  std::string_view repo = stored.substr(0, end);
+  if (repo.substr(0, kOfficialRepoPrefix.size()) == kOfficialRepoPrefix &&
+      repo.find('/', kOfficialRepoPrefix.size()) == std::string_view::npos)
+    stored.remove_prefix(kOfficialRepoPrefix.size());
+  return std::string(stored);
+}
+
+std::string docker_familiar_reference(std::string_view input) {
+  try {
+    return docker_familiar_name(parse_reference(input).ref.string());
+  } catch (const Error&) {
+    return std::string(input);
+  }
+}
+
+std::string shown_name(std::string_view stored) {
+  return config::docker_mode() ? docker_familiar_name(stored) : std::string(stored);
 }
 
 }  // namespace cabin::image

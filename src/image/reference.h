@@ -49,6 +49,23 @@ ParsedReference parse_reference(std::string_view input);
 // for short-name aliases (containers-registries.conf(5)).
 std::string typed_name(const ParsedReference& parsed);
 
+// A stored name (repository, "repo:tag" or "repo@digest") as Docker shows it:
+// "docker.io/library/alpine:3" -> "alpine:3", "docker.io/user/app" ->
+// "user/app", "docker.io/library/a/b" -> "library/a/b" (Docker's familiar
+// form), and "localhost/myapp:1" -> "myapp:1" (Podman stores locally
+// built short names under localhost/, Docker under docker.io/library/).
+// Other registries' names are returned unchanged.
+std::string docker_familiar_name(std::string_view stored);
+
+// A name the user typed, normalised (default tag added) and in Docker's
+// familiar form: "busybox" -> "busybox:latest", "docker.io/x/y" -> "x/y:latest".
+// Returns the input when it does not parse.
+std::string docker_familiar_reference(std::string_view input);
+
+// The name to show for a stored one: docker_familiar_name in Docker mode
+// (config/mode.h), the name itself otherwise.
+std::string shown_name(std::string_view stored);
+
 // True for a 64-hex image ID or a unique-prefix candidate (3..64 hex chars).
 bool looks_like_id(std::string_view s);
 

@@ -2,8 +2,10 @@
 
 #include <chrono>
 
+#include "config/mode.h"
 #include "format/units.h"
 #include "image/manifest.h"
+#include "image/reference.h"
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -34,6 +36,16 @@ std::pair<std::string, std::string> split_name(const std::string& name) {
   return {name, "<none>"};
 }
 
+std::vector<std::string> shown_names(std::vector<std::string> names) {
+  for (auto& n : names) n = shown_name(n);
+  return names;
+}
+
+// Docker prints image IDs with their algorithm, Podman without.
+std::string shown_id(const std::string& id) {
+  return config::docker_mode() && !id.empty() ? "sha256:" + id : id;
+}
+
 json null_if_empty(const std::vector<std::string>& v) { return v.empty() ? json(nullptr) : json(v); }
 
 std::string manifest_type(const storage::Store& store, const storage::ImageRecord& rec) {
@@ -62,11 +74,11 @@ ordered_json inspect_json(const storage::Store& store, const storage::ImageRecor
   ordered_json config_out = ordered_json::parse(inner.dump());
   json labels = inner.value("Labels", json(nullptr));
   ordered_json out;
-  out["Id"] = rec.id;
+  out["Id"] = shown_id(rec.id);
   out["Digest"] = rec.digest;
-  out["RepoTags"] = rec.repo_tags();
-  out["RepoDigests"] = rec.repo_digests();
-  out["Parent"] = rec.parent;
+  out["RepoTags"] = shown_names(rec.repo_tags());
+  out["RepoDigests"] = shown_names(rec.repo_digests());
+  out["Parent"] = shown_id(rec.parent);
   out["Comment"] = cfg.value("comment", "");
   out["Created"] = rec.created.empty()
                        ? std::string()
@@ -137,6 +149,7 @@ std::vector<json> list_rows(const storage::Store& store, const storage::ImageRec
       {"CreatedUnix", unix_seconds(rec.created)},
       {"Size", format::human_size(static_cast<double>(rec.size))},
       {"VirtualSize", rec.size},
+      {"SizeBytes", rec.size},  // for sorting (VirtualSize is text in Docker mode)
       {"SharedSize", 0},
       {"ReadOnly", false},
       {"Containers", 0},
@@ -167,8 +180,17 @@ std::vector<json> list_rows(const storage::Store& store, const storage::ImageRec
       row["Tag"] = "<none>";
     } else {
       auto [repo, tag] = split_name(n);
-      row["Repository"] = repo;
+      row["Repository"] = shown_name(repo);
       row["Tag"] = tag;
+    }
+    if (config::docker_mode()) {
+      // `docker images --format '{{json .}}'` fields Podman lacks or types otherwise.
+      row["Containers"] = "N/A";
+      row["SharedSize"] = "N/A";
+      row["UniqueSize"] = "N/A";
+      row["VirtualSize"] = row["Size"];
+      row["RepoTags"] = shown_names(rec.repo_tags());
+      row["RepoDigests"] = shown_names(rec.repo_digests());
     }
     rows.push_back(std::move(row));
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "config/mode.h"
 #include "format/units.h"
 #include "image/reference.h"
 #include "util/digest.h"
@@ -308,6 +309,8 @@ bool name_denotes(std::string_view input, const std::string& stored, bool exact_
   std::string suffix = "/" + image::typed_name(*parsed) + ":" + ref.tag;
   if (stored == "localhost" + suffix) return true;
   if (exact_only) return false;
+  // Docker: a short name means docker.io (or, for names cabin stored, localhost).
+  if (config::docker_mode()) return stored == ref.string();
   return stored.size() > suffix.size() &&
          stored.compare(stored.size() - suffix.size(), suffix.size(), suffix) == 0;
 }

@@ -147,7 +147,8 @@ class Store {
 
 // Whether a user-given name (qualified, or short as "busybox:1") denotes the
 // stored name ("127.0.0.1:5000/busybox:1"). exact_only: short names match
-// only localhost/NAME.
+// only localhost/NAME; otherwise also any registry's NAME (Podman), or in
+// Docker mode (config/mode.h) only docker.io's (docker.io/library/NAME).
 bool name_denotes(std::string_view input, const std::string& stored, bool exact_only);
 
 // The canonical form of a user-given name for storing (tag, import, pull):
