@@ -23,7 +23,16 @@ void enter_userns(const Globals& g) {
 }
 
 std::string network_mode_of(const storage::ContainerRecord& rec) {
-  return rec.config.is_object() ? rec.config.value("network_mode", "") : "";
+  if (!rec.config.is_object()) return "";
+  // The network's holder, else the first other namespace joined (--ipc,
+  // --uts, --pid container:X): all of them are owned by one user namespace.
+  std::string net = rec.config.value("network_mode", "");
+  if (net.starts_with("container:") || net.starts_with("ns:")) return net;
+  for (const char* key : {"ipc_mode", "uts_mode", "pid_mode"}) {
+    std::string m = rec.config.value(key, "");
+    if (m.starts_with("container:") || m.starts_with("ns:")) return m;
+  }
+  return net;
 }
 
 void enter_userns_to_start(const Globals& g, storage::ContainerStore& containers, const std::string& network_mode) {

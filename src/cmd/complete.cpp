@@ -23,6 +23,7 @@
 #include "cmd/cli.h"
 #include "compose/load.h"
 #include "compose/output.h"
+#include "engine/pod.h"
 #include "net/store.h"
 #include "storage/containers.h"
 #include "storage/store.h"
@@ -39,7 +40,7 @@ enum Directive { kFiles = 0, kNoFiles = 4, kDirs = 16 };
 
 // What a command's positionals are, in order; "..." repeats the last kind.
 // Kinds: container, running, image, volume, network, service, object (any
-// of the first four), file, dir, none.
+// of the first four), pod, file, dir, none.
 const std::map<Binder, std::string_view>& args_table() {
   static const std::map<Binder, std::string_view> table = {
       {bind_attach, "running"},
@@ -114,6 +115,18 @@ const std::map<Binder, std::string_view>& args_table() {
       {bind_compose_exec, "service file..."},
       {bind_compose_run, "service file..."},
       {bind_compose_port, "service none"},
+      {bind_pod_exists, "pod"},
+      {bind_pod_inspect, "pod..."},
+      {bind_pod_kill, "pod..."},
+      {bind_pod_logs, "pod"},
+      {bind_pod_pause, "pod..."},
+      {bind_pod_restart, "pod..."},
+      {bind_pod_rm, "pod..."},
+      {bind_pod_start, "pod..."},
+      {bind_pod_stats, "pod..."},
+      {bind_pod_stop, "pod..."},
+      {bind_pod_top, "pod none..."},
+      {bind_pod_unpause, "pod..."},
   };
   return table;
 }
@@ -125,6 +138,11 @@ const std::map<std::string_view, std::string_view>& flag_values() {
       {"--network", "=network bridge host none slirp4netns private"},
       {"--net", "=network bridge host none slirp4netns private"},
       {"--volumes-from", "=container"},
+      {"--pod", "=pod"},
+      {"--share", "cgroup ipc net pid uts none"},
+      {"--ipc", "host private shareable"},
+      {"--uts", "host private"},
+      {"--pid", "host private"},
       {"--pull", "always missing never newer"},
       {"--log-level", "trace debug info warn error fatal panic"},
       {"--restart", "no on-failure always unless-stopped"},
@@ -301,6 +319,11 @@ void add_networks(const config::StorePaths& paths, std::vector<Candidate>& out) 
   for (const auto& n : net::NetworkStore(paths).list()) out.push_back({n.name, n.subnet});
 }
 
+void add_pods(const config::StorePaths& paths, std::vector<Candidate>& out) {
+  if (!has_store(paths)) return;
+  for (const auto& p : engine::PodStore(paths).list()) out.push_back({p.name, "pod"});
+}
+
 void add_services(const Position& p, std::vector<Candidate>& out) {
   compose::LoadOptions o;
   auto get = [&](const char* name) { return p.values.count(name) ? p.values.at(name) : std::vector<std::string>{}; };
@@ -323,6 +346,7 @@ int add_kind(std::string_view kind, const Position& p, const config::StorePaths&
   if (kind == "volume" || kind == "object") add_volumes(paths, out);
   if (kind == "network" || kind == "object") add_networks(paths, out);
   if (kind == "service") add_services(p, out);
+  if (kind == "pod") add_pods(paths, out);
   return kNoFiles;
 }
 

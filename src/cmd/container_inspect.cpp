@@ -7,6 +7,7 @@
 #include "engine/create.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "format/output.h"
 #include "format/units.h"
 #include "image/report.h"
@@ -101,7 +102,7 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["Image"] = docker && !r.image_id.empty() ? "sha256:" + r.image_id : r.image_id;
   j["ImageName"] = r.image;
   j["Rootfs"] = r.rootfs;
-  j["Pod"] = "";
+  j["Pod"] = engine::pod_of(r);
   j["ResolvConfPath"] = fs::join(userdata, "resolv.conf");
   j["HostnamePath"] = fs::join(userdata, "hostname");
   j["HostsPath"] = fs::join(userdata, "hosts");
@@ -190,6 +191,11 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   log["Size"] = cfg.log_max_size ? std::to_string(cfg.log_max_size) + "B" : "0B";
   h["LogConfig"] = log;
   h["NetworkMode"] = net::mode_name(cfg.net);
+  // Podman's spellings: "private", "host", "container:ID", "ns:PATH"
+  // ("shareable" for a container's own IPC namespace).
+  h["IpcMode"] = cfg.ipc_mode.empty() ? "shareable" : cfg.ipc_mode;
+  h["UTSMode"] = cfg.uts_mode.empty() ? "private" : cfg.uts_mode;
+  h["PidMode"] = cfg.pid_mode.empty() ? "private" : cfg.pid_mode;
   h["PortBindings"] = net::port_bindings(cfg.net.ports);
   h["RestartPolicy"] = {{"Name", cfg.restart.name == "no" ? "" : cfg.restart.name},
                         {"MaximumRetryCount", cfg.restart.max_retries}};

@@ -16,6 +16,7 @@ Runner bind_create(CLI::App& app, Globals& g) {
     if (!what) return kExitError;
     apply_config_defaults(app, *o);
     if (!o->stop_signal.empty()) parse_signal(o->stop_signal);
+    prepare_pod(g, *o);
     auto store = open_store(g);
     auto created = engine::create_container(store, g.paths, *o, what->image, what->command);
     fmt::print("{}\n", created.record.id);

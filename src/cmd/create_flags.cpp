@@ -6,10 +6,32 @@
 #include "cmd/cli.h"
 #include "cmd/common.h"
 #include "config/containers_conf.h"
+#include "engine/pod.h"
 #include "util/error.h"
 #include "util/signals.h"
 
 namespace cabin::cmd {
+
+std::string prepare_pod(const Globals& g, engine::CreateOptions& o) {
+  if (o.pod.starts_with("new:")) {
+    enter_userns(g);
+    engine::PodCreateOptions po;
+    po.name = o.pod.substr(4);
+    if (po.name.empty()) fail("new pod name must be at least one character");
+    auto store = open_store(g);
+    o.pod = engine::create_pod(store, g.paths, po).id;
+  }
+  std::string holder;
+  for (const auto& v : o.run.networks)
+    if (v.starts_with("container:") || v.starts_with("ns:")) holder = v;
+  for (const auto* m : {&o.ipc, &o.uts, &o.pid})
+    if (holder.empty() && (m->starts_with("container:") || m->starts_with("ns:"))) holder = *m;
+  if (holder.empty() && !o.pod.empty()) {
+    auto pod = engine::PodStore(g.paths).get(o.pod);
+    if (pod.infra && !pod.share.empty()) holder = "container:" + pod.infra_id;
+  }
+  return holder;
+}
 
 void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   auto& r = o.run;
@@ -43,6 +65,10 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("-p,--publish", r.publish, "Publish a container's port, or a range of ports, to the host");
   app.add_flag("-P,--publish-all", r.publish_all, "Publish all exposed ports to random ports on the host interfaces");
   app.add_option("--userns", o.userns, "User namespace to use");
+  app.add_option("--ipc", o.ipc, "IPC namespace to use (host, private, shareable, container:NAME, ns:PATH)");
+  app.add_option("--uts", o.uts, "UTS namespace to use (host, private, container:NAME, ns:PATH)");
+  app.add_option("--pid", o.pid, "PID namespace to use (host, private, container:NAME, ns:PATH)");
+  app.add_option("--pod", o.pod, "Run container in an existing pod, or a new one with new:NAME");
   app.add_option("--uidmap", o.uidmap, "UID map to use for the user namespace");
   app.add_option("--gidmap", o.gidmap, "GID map to use for the user namespace");
   app.add_option("--cap-add", r.cap_add, "Add capabilities to the container");

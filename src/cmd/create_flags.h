@@ -15,6 +15,14 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o);
 // did not get. Throws for a malformed file before anything is done.
 void apply_config_defaults(const CLI::App& app, engine::CreateOptions& o);
 
+// --pod new:NAME: makes the pod first (o.pod then names it). Returns the
+// container that holds the namespaces the new container joins
+// ("container:ID" or "ns:PATH", the last --network of those, else --ipc,
+// --uts, --pid, else the pod's infra), or "" when none: what
+// enter_userns_to_start takes.
+struct Globals;
+std::string prepare_pod(const Globals& g, engine::CreateOptions& o);
+
 // Everything from the image on: the image, then its command.
 struct ImageAndCommand {
   std::string image;

@@ -34,6 +34,11 @@ std::string_view examples(Binder bind) {
       {bind_compose_up, "cabin compose up -d\ncabin compose -f compose.yaml -f compose.prod.yaml up -d web"},
       {bind_volume_create, "cabin volume create pgdata\ncabin run --rm -v pgdata:/var/lib/data busybox ls /var/lib/data"},
       {bind_network_create, "cabin network create app\ncabin run -d --network app --name db image\ncabin run --rm --network app busybox ping -c1 db"},
+      {bind_pod_create,
+       "cabin pod create --name app -p 8080:80\n"
+       "cabin run -d --pod app --name web busybox httpd -f -p 80\n"
+       "cabin run --rm --pod app busybox wget -qO- localhost:80"},
+      {bind_pod_ps, "cabin pod ps --ctr-names\ncabin pod ps --filter status=running --format '{{.Name}} {{.Status}}'"},
       {bind_unshare, "cabin unshare cat /proc/self/uid_map\ncabin unshare rm -rf ~/.local/share/cabin"},
   };
   auto it = table.find(bind);

@@ -3,6 +3,7 @@
 
 #include "cmd/common.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "format/units.h"
 #include "runtime/logfile.h"
 #include "util/error.h"
@@ -18,17 +19,8 @@ struct LogsOptions {
   int64_t tail = -1;
 };
 
-int run_logs(const Globals& g, const LogsOptions& o) {
-  storage::ContainerStore containers(g.paths);
-  std::vector<storage::ContainerRecord> recs;
-  if (o.latest) {
-    auto all = containers.list();
-    if (all.empty()) fail("no containers to show logs of");
-    recs.push_back(all.back());
-  } else {
-    if (o.names.empty()) fail("requires at least 1 arg(s), only received 0");
-    for (const auto& n : o.names) recs.push_back(find_container(containers, n));
-  }
+int print_logs(const Globals& g, const LogsOptions& o, storage::ContainerStore& containers,
+               const std::vector<storage::ContainerRecord>& recs) {
   runtime::LogReadOptions ro;
   auto now = std::chrono::system_clock::now();
   auto time_of = [&](const std::string& text, bool since) {
@@ -63,18 +55,60 @@ int run_logs(const Globals& g, const LogsOptions& o) {
   return 0;
 }
 
+int run_logs(const Globals& g, const LogsOptions& o) {
+  storage::ContainerStore containers(g.paths);
+  std::vector<storage::ContainerRecord> recs;
+  if (o.latest) {
+    auto all = containers.list();
+    if (all.empty()) fail("no containers to show logs of");
+    recs.push_back(all.back());
+  } else {
+    if (o.names.empty()) fail("requires at least 1 arg(s), only received 0");
+    for (const auto& n : o.names) recs.push_back(find_container(containers, n));
+  }
+  return print_logs(g, o, containers, recs);
+}
+
+void bind_log_flags(CLI::App& app, LogsOptions& o) {
+  app.add_flag("-f,--follow", o.follow, "Follow log output");
+  app.add_flag("-t,--timestamps", o.timestamps, "Output the timestamps in the log");
+  app.add_flag("-n,--names", o.names_prefix, "Output the container name in the log");
+  app.add_flag("-l,--latest", o.latest, "Act on the latest container podman is aware of");
+  app.add_option("--since", o.since, "Show logs since TIMESTAMP");
+  app.add_option("--until", o.until, "Show logs until TIMESTAMP");
+  app.add_option("--tail", o.tail, "Output the specified number of LINES at the end of the logs");
+}
+
 }  // namespace
+
+// cabin pod logs POD: its containers' logs (not the infra's), one after the
+// other, each line with its container's ID, as Podman prints them.
+Runner bind_pod_logs(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<LogsOptions>();
+  auto only = std::make_shared<std::string>();
+  app.add_option("pod", o->names, "Pod");
+  app.add_option("-c,--container", *only, "Filter logs by container name or id which belongs to pod");
+  bind_log_flags(app, *o);
+  return [o, only, &g] {
+    check_args(o->names, 1, 1);
+    storage::ContainerStore containers(g.paths);
+    auto pod = engine::PodStore(g.paths).get(o->names.front());
+    std::vector<storage::ContainerRecord> recs;
+    for (auto& r : engine::pod_containers(containers, pod)) {
+      if (engine::is_infra(r)) continue;
+      if (!only->empty() && r.name != *only && r.id.rfind(*only, 0) != 0) continue;
+      recs.push_back(r);
+    }
+    if (!only->empty() && recs.empty())
+      fail("no container with name or ID {:?} found in pod {}: no such container", *only, pod.name);
+    return print_logs(g, *o, containers, recs);
+  };
+}
 
 Runner bind_logs(CLI::App& app, Globals& g) {
   auto o = std::make_shared<LogsOptions>();
   app.add_option("container", o->names, "Containers");
-  app.add_flag("-f,--follow", o->follow, "Follow log output");
-  app.add_flag("-t,--timestamps", o->timestamps, "Output the timestamps in the log");
-  app.add_flag("-n,--names", o->names_prefix, "Output the container name in the log");
-  app.add_flag("-l,--latest", o->latest, "Act on the latest container podman is aware of");
-  app.add_option("--since", o->since, "Show logs since TIMESTAMP");
-  app.add_option("--until", o->until, "Show logs until TIMESTAMP");
-  app.add_option("--tail", o->tail, "Output the specified number of LINES at the end of the logs");
+  bind_log_flags(app, *o);
   return [o, &g] { return run_logs(g, *o); };
 }
 

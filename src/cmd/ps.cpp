@@ -7,6 +7,7 @@
 #include "config/mode.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "engine/volumes.h"
 #include "format/output.h"
 #include "format/units.h"
@@ -20,7 +21,7 @@ namespace cabin::cmd {
 namespace {
 
 struct PsOptions {
-  bool all = false, quiet = false, no_trunc = false, latest = false, noheading = false, size = false;
+  bool all = false, quiet = false, no_trunc = false, latest = false, noheading = false, size = false, pod = false;
   int last = -1;
   std::string format;
   std::vector<std::string> filters;
@@ -30,6 +31,7 @@ const format::Headers kPsHeaders = {
     {"ID", "CONTAINER ID"}, {"Image", "IMAGE"},         {"Command", "COMMAND"}, {"CreatedHuman", "CREATED"},
     {"CreatedAt", "CREATED AT"}, {"Status", "STATUS"},  {"Ports", "PORTS"},     {"Names", "NAMES"},
     {"Size", "SIZE"},       {"Labels", "LABELS"},       {"State", "STATE"},     {"Pid", "PID"},
+    {"Pod", "POD ID"},      {"PodName", "PODNAME"},
 };
 
 using Clock = std::chrono::system_clock;
@@ -96,6 +98,7 @@ struct Entry {
   storage::ContainerRecord rec;
   storage::ContainerState st;
   std::string health;  // a running container's health status; "" for none
+  std::string pod_id, pod_name;  // its pod's, if any
 };
 
 // --filter KEY=VALUE: the same key ORs, different keys AND, as Podman.
@@ -103,7 +106,7 @@ class PsFilter {
  public:
   PsFilter(const std::vector<std::string>& filters, const std::vector<Entry>& all) {
     static const std::vector<std::string> kKeys = {"id", "name", "label", "status", "ancestor", "exited", "before",
-                                                   "since", "volume", "health"};
+                                                   "since", "volume", "health", "pod"};
     for (const auto& f : filters) {
       auto eq = f.find('=');
       std::string key = f.substr(0, eq);
@@ -158,6 +161,7 @@ class PsFilter {
       auto names = engine::volumes_of(r), dests = engine::volume_destinations(r);
       return std::find(names.begin(), names.end(), v) != names.end() || std::find(dests.begin(), dests.end(), v) != dests.end();
     }
+    if (key == "pod") return !e.pod_id.empty() && (e.pod_name == v || (v.size() >= 3 && e.pod_id.rfind(v, 0) == 0));
     if (key == "before") return time_of(r.created) < time_of(v);
     if (key == "since") return time_of(r.created) > time_of(v);
     return false;
@@ -188,10 +192,14 @@ int run_ps(const Globals& g, const PsOptions& o) {
   }
   storage::ContainerStore containers(g.paths);
   std::vector<Entry> entries;
+  std::map<std::string, std::string> pod_names;
+  for (const auto& p : engine::PodStore(g.paths).list()) pod_names[p.id] = p.name;
   for (auto& r : containers.list()) {
     auto st = engine::current_state(containers, g.paths, r.id);
     std::string health = st.running() ? engine::health_status(containers, r.id) : "";
-    entries.push_back({std::move(r), std::move(st), std::move(health)});
+    std::string pod = engine::pod_of(r);
+    std::string pod_name = pod_names.count(pod) ? pod_names[pod] : "";
+    entries.push_back({std::move(r), std::move(st), std::move(health), pod, pod_name});
   }
   PsFilter filter(o.filters, entries);
   bool all = o.all || !o.filters.empty() || o.latest || o.last >= 0;
@@ -207,7 +215,8 @@ int run_ps(const Globals& g, const PsOptions& o) {
 
   std::vector<nlohmann::json> rows;
   nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
-  for (const auto& [r, st, health] : shown) {
+  for (const auto& [r, st, health, pod_id, pod_name] : shown) {
+    std::string pod_short = o.no_trunc ? pod_id : pod_id.substr(0, 12);
     std::string command = join(r.command, " ");
     if (!o.no_trunc && command.size() > 20) command = command.substr(0, 17) + "...";
     std::string status = status_text(st, health);
@@ -242,12 +251,12 @@ int run_ps(const Globals& g, const PsOptions& o) {
                     {"ExitedAt", unix_of(st.finished_at)},
                     {"StartedAt", unix_of(st.started_at)},
                     {"Size", size},
-                    {"Pod", ""},
-                    {"PodName", ""},
+                    {"Pod", pod_short},
+                    {"PodName", pod_name},
                     {"Networks", networks},
                     {"Mounts", nlohmann::json::array()},
                     {"AutoRemove", false},
-                    {"IsInfra", false}});
+                    {"IsInfra", engine::is_infra(r)}});
     if (config::docker_mode()) dockerize_row(rows.back(), r, st, o.no_trunc);
     nlohmann::ordered_json j;
     j["AutoRemove"] = false;
@@ -259,15 +268,15 @@ int run_ps(const Globals& g, const PsOptions& o) {
     j["Id"] = r.id;
     j["Image"] = r.image;
     j["ImageID"] = r.image_id;
-    j["IsInfra"] = false;
+    j["IsInfra"] = engine::is_infra(r);
     j["Labels"] = labels;
     j["Mounts"] = nlohmann::json::array();
     j["Names"] = {r.name};
     j["Namespaces"] = nlohmann::json::object();
     j["Networks"] = networks;
     j["Pid"] = st.pid;
-    j["Pod"] = "";
-    j["PodName"] = "";
+    j["Pod"] = pod_id;
+    j["PodName"] = pod_name;
     j["Ports"] = ports_json.empty() ? nlohmann::json(nullptr) : ports_json;
     j["Size"] = nullptr;
     j["StartedAt"] = unix_of(st.started_at);
@@ -290,6 +299,7 @@ int run_ps(const Globals& g, const PsOptions& o) {
                          "Names",   "Networks",  "Ports", "RunningFor", "Size",   "State",        "Status"};
   lo.default_format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
   if (o.size) lo.default_format += "\t{{.Size}}";
+  if (o.pod) lo.default_format += "\t{{.Pod}}\t{{.PodName}}";
   format::print_list(stdout, lo, rows, json_rows);
   return 0;
 }
@@ -305,6 +315,7 @@ Runner bind_ps(CLI::App& app, Globals& g) {
   app.add_option("-n,--last", o->last, "Print the n last created containers (all states)");
   app.add_flag("--noheading", o->noheading, "Do not print headers");
   app.add_flag("-s,--size", o->size, "Display the total file sizes");
+  app.add_flag("-p,--pod", o->pod, "Print the ID and name of the pod the containers are associated with");
   app.add_option("--format", o->format, "Pretty-print containers to JSON or using a Go template");
   app.add_option("-f,--filter", o->filters, "Filter output based on conditions given");
   return [o, &g] { return run_ps(g, *o); };

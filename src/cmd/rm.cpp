@@ -4,6 +4,7 @@
 #include "cmd/common.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "engine/prune.h"
 #include "engine/volumes.h"
 #include "util/error.h"
@@ -27,7 +28,9 @@ int run_rm(const Globals& g, const RmOptions& o) {
   std::vector<std::pair<std::string, storage::ContainerRecord>> todo;
   if (o.all) {
     if (!o.names.empty()) fail("--all, --latest, and --cidfile cannot be used together with arguments");
-    for (auto& r : containers.list()) todo.emplace_back(r.id, r);
+    // Infra containers go with their pods (pod rm).
+    for (auto& r : containers.list())
+      if (!engine::is_infra(r)) todo.emplace_back(r.id, r);
   } else if (o.names.empty()) {
     fail("you must provide at least one name or id");
   }
@@ -37,6 +40,9 @@ int run_rm(const Globals& g, const RmOptions& o) {
       if (o.ignore) continue;
       throw Error(fmt::format("no container with name or ID {:?} found: no such container", n), kExitNoSuchContainer);
     }
+    if (engine::is_infra(*r))
+      fail("container {} is the infra container of pod {} and cannot be removed without removing the pod", r->id,
+           engine::pod_of(*r));
     todo.emplace_back(n, *r);
   }
   // Running ones are refused, or stopped from the host's side with --force.

@@ -8,6 +8,7 @@
 #include "cmd/create_flags.h"
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "runtime/attach.h"
 #include "storage/containers.h"
 #include "util/error.h"
@@ -30,10 +31,8 @@ int run_run(const Globals& g, const CLI::App& app, RunCmdOptions& o, const std::
   if (!o.create.stop_signal.empty()) parse_signal(o.create.stop_signal);
   runtime::parse_detach_keys(o.detach_keys);
   storage::ContainerStore containers(g.paths);
-  std::string network_mode;  // the last --network container:X or ns:PATH decides
-  for (const auto& v : o.create.run.networks)
-    if (v.starts_with("container:") || v.starts_with("ns:")) network_mode = v;
-  enter_userns_to_start(g, containers, network_mode);
+  bool made_pod = o.create.pod.starts_with("new:");
+  enter_userns_to_start(g, containers, prepare_pod(g, o.create));
   auto store = open_store(g);
   auto created = engine::create_container(store, g.paths, o.create, what->image, what->command);
   const auto& rec = created.record;
@@ -67,6 +66,12 @@ int run_run(const Globals& g, const CLI::App& app, RunCmdOptions& o, const std::
   }
   int code = engine::run_foreground(containers, g.paths, rec, created.config, o.create.run.interactive);
   remove.dismiss();
+  if (made_pod && o.create.rm) {
+    // --rm with --pod new:NAME removes the pod it made too, as Podman does.
+    auto pod = engine::PodStore(g.paths).get(o.create.pod);
+    engine::stop_pod(containers, g.paths, pod, std::nullopt);
+    engine::remove_pod(containers, g.paths, pod);
+  }
   return code;
 }
 

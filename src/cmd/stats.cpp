@@ -9,6 +9,7 @@
 
 #include "cmd/common.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "format/output.h"
 #include "runtime/procstat.h"
 #include "util/error.h"
@@ -21,6 +22,7 @@ struct StatsOptions {
   bool all = false, latest = false, no_reset = false, no_stream = false, no_trunc = false;
   std::string format;
   int interval = 5;
+  bool pods = false;  // pod stats: names are pods (none: every pod), each row its container's
 };
 
 // The default table's fields, in the order of runtime::stats_headers().
@@ -53,8 +55,18 @@ std::string bytes_size(double size) {
 // frame, as Podman does), the latest, or all of them. Podman 4.3 lists every
 // container when none is named, with or without --all; those not running
 // show zeros.
-std::vector<storage::ContainerRecord> query(const storage::ContainerStore& containers, const StatsOptions& o) {
+std::vector<storage::ContainerRecord> query(const storage::ContainerStore& containers, const Globals& g,
+                                           const StatsOptions& o) {
   std::vector<storage::ContainerRecord> recs;
+  if (o.pods) {
+    engine::PodStore pods(g.paths);
+    std::vector<engine::PodRecord> which;
+    for (const auto& n : o.names) which.push_back(pods.get(n));
+    if (o.names.empty()) which = pods.list();
+    for (const auto& p : which)
+      for (auto& r : engine::pod_containers(containers, p)) recs.push_back(r);
+    return recs;
+  }
   if (!o.names.empty()) {
     for (const auto& n : o.names) {
       try {
@@ -110,6 +122,8 @@ class StatsFrame {
     // The fields of Podman's containerStats: define.ContainerStats and the
     // methods that format it.
     rows_.push_back({{"ID", id},
+                     {"CID", r.id.substr(0, 12)},
+                     {"Pod", engine::pod_of(r).substr(0, 12)},
                      {"ContainerID", r.id},
                      {"Name", r.name},
                      {"CPU", runtime::cpu_percent(p, s)},
@@ -167,12 +181,18 @@ int run_stats(const Globals& g, const StatsOptions& o) {
   lo.json_indent = 1;
   lo.name = "stats";
   lo.default_format = default_format();
+  if (o.pods) {
+    lo.headers["Pod"] = "POD";
+    lo.headers["CID"] = "CID";
+    lo.default_format =
+        "table {{.Pod}}\t{{.CID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDS}}";
+  }
   // Podman clears the screen before each frame (goterm), unless --no-reset;
   // only on a terminal, so that redirected output stays plain text.
   bool reset = !o.no_reset && isatty(STDOUT_FILENO);
   StatsFrame frame;
   for (;;) {
-    frame.sample(containers, g, query(containers, o), o.no_trunc);
+    frame.sample(containers, g, query(containers, g, o), o.no_trunc);
     if (reset) std::fputs("\033[2J\033[1;1H", stdout);
     format::print_list(stdout, lo, frame.rows(), frame.json());
     std::fflush(stdout);
@@ -182,6 +202,21 @@ int run_stats(const Globals& g, const StatsOptions& o) {
 }
 
 }  // namespace
+
+// cabin pod stats [POD…]: the figures of the pods' containers.
+Runner bind_pod_stats(CLI::App& app, Globals& g) {
+  auto o = std::make_shared<StatsOptions>();
+  o->pods = true;
+  app.add_option("pod", o->names, "Pods");
+  app.add_flag("-a,--all", o->all, "Provide stats for all pods");
+  app.add_option("--format", o->format, "Pretty-print container statistics to JSON or using a Go template");
+  app.add_flag("--no-reset", o->no_reset, "Disable resetting the screen when streaming");
+  app.add_flag("--no-stream", o->no_stream, "Disable streaming stats and only pull the first result");
+  return [o, &g] {
+    if (o->all && !o->names.empty()) fail("--all, --latest and containers cannot be used together");
+    return run_stats(g, *o);
+  };
+}
 
 Runner bind_stats(CLI::App& app, Globals& g) {
   auto o = std::make_shared<StatsOptions>();

@@ -131,6 +131,26 @@ constexpr std::array kComposeCommands = {
     Command{"version", "Show the Docker Compose version information", Needs::Host, bind_compose_version},
 };
 
+// `cabin pod …`: pods (engine/pod.h).
+constexpr std::array kPodCommands = {
+    Command{"create", "Create a new empty pod", Needs::UserNS, bind_pod_create},
+    Command{"exists", "Check if a pod exists in local storage", Needs::Host, bind_pod_exists},
+    Command{"inspect", "Displays a pod configuration", Needs::Host, bind_pod_inspect},
+    Command{"kill", "Send the specified signal or SIGKILL to containers in pod", Needs::Host, bind_pod_kill},
+    Command{"logs", "Fetch logs for pod with one or more containers", Needs::Host, bind_pod_logs},
+    Command{"pause", "Pause one or more pods", Needs::Host, bind_pod_pause},
+    Command{"prune", "Remove all stopped pods and their containers", Needs::Host, bind_pod_prune},
+    Command{"ps", "List pods", Needs::Host, bind_pod_ps, {}, kPsAliases},
+    Command{"restart", "Restart one or more pods", Needs::Host, bind_pod_restart},
+    Command{"rm", "Remove one or more pods", Needs::Host, bind_pod_rm},
+    Command{"start", "Start one or more pods", Needs::Host, bind_pod_start},
+    Command{"stats", "Display a live stream of resource usage statistics for the containers in one or more pods",
+            Needs::Host, bind_pod_stats},
+    Command{"stop", "Stop one or more pods", Needs::Host, bind_pod_stop},
+    Command{"top", "Display the running processes of containers in a pod", Needs::Host, bind_pod_top},
+    Command{"unpause", "Unpause one or more pods", Needs::Host, bind_pod_unpause},
+};
+
 // `cabin healthcheck …`.
 constexpr std::array kHealthcheckCommands = {
     Command{"run", "Run the health check of a container", Needs::Host, bind_healthcheck_run},
@@ -175,6 +195,7 @@ constexpr std::array kCommands = {
     Command{"manifest", "Manipulate manifest lists and image indexes", Needs::Host, nullptr, kManifestCommands},
     Command{"network", "Manage networks", Needs::Host, nullptr, kNetworkCommands},
     Command{"pause", "Pause all the processes in one or more containers", Needs::Host, bind_pause},
+    Command{"pod", "Manage pods", Needs::Host, nullptr, kPodCommands},
     Command{"port", "List port mappings or a specific mapping for the container", Needs::Host, bind_port},
     Command{"ps", "List containers", Needs::Host, bind_ps},
     Command{"pull", "Pull an image from a registry", Needs::UserNS, bind_pull},

@@ -10,6 +10,7 @@
 
 #include "config/mode.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "engine/volumes.h"
 #include "image/manifest.h"
 #include "image/reference.h"
@@ -116,8 +117,32 @@ void apply_containers_conf(const config::ContainersConf& c, CreateOptions& o,
   if (c.pull_policy && !given("--pull")) o.pull = *c.pull_policy;
 }
 
+namespace {
+
+// A namespace flag's value as kept in start.json: "" (a new namespace),
+// "host", "container:ID" or "ns:PATH".
+std::string namespace_mode(const storage::ContainerStore& containers, const std::string& v, bool ipc) {
+  if (v.empty() || v == "private" || (ipc && v == "shareable")) return "";
+  if (v == "host") return v;
+  if (v.starts_with("container:") && v.size() > 10) {
+    auto other = containers.find(v.substr(10));
+    if (!other) fail("no container with name or ID {:?} found: no such container", v.substr(10));
+    return "container:" + other->id;
+  }
+  if (v.starts_with("ns:") && v.size() > 4 && v[3] == '/') return v;
+  fail("unrecognized namespace mode {} passed", v);
+}
+
+}  // namespace
+
 Created create_container(storage::Store& store, const config::StorePaths& paths, CreateOptions& o,
                          const std::string& image_name, const std::vector<std::string>& command) {
+  std::optional<PodRecord> pod;
+  if (!o.pod.empty()) {
+    PodStore pods(paths);
+    pod = pods.get(o.pod);
+    apply_pod(paths, o, *pod);
+  }
   o.run.userns = o.userns;
   std::optional<rootless::IdMapping> id_maps;
   const auto& ns = rootless::userns_state();
@@ -145,6 +170,9 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   o.run.command = command;
 
   storage::ContainerStore containers(paths);
+  cfg.ipc_mode = namespace_mode(containers, o.ipc, true);
+  cfg.uts_mode = namespace_mode(containers, o.uts, false);
+  cfg.pid_mode = namespace_mode(containers, o.pid, false);
   o.run.inherited_mounts = inherited_mounts(containers, o.run.volumes_from);
   Created out;
   storage::ContainerRecord& rec = out.record;
@@ -254,6 +282,10 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   nlohmann::json nets = nlohmann::json::array();
   for (const auto& a : plan.net.networks) nets.push_back(a.network);
   rec.config = {{"network_mode", net::mode_name(plan.net)}, {"networks", nets}, {"ports", net::to_json(plan.net)["ports"]}};
+  if (!cfg.ipc_mode.empty()) rec.config["ipc_mode"] = cfg.ipc_mode;
+  if (!cfg.uts_mode.empty()) rec.config["uts_mode"] = cfg.uts_mode;
+  if (!cfg.pid_mode.empty()) rec.config["pid_mode"] = cfg.pid_mode;
+  if (pod) rec.config["pod"] = pod->id;
   // The volumes are made, and the record names them, under the volume
   // store's lock: `volume rm` sees either no volume or a user.
   std::optional<fs::FileLock> volume_lock;

@@ -25,6 +25,9 @@ struct CreateOptions {
   std::optional<bool> sig_proxy, tls_verify;
   std::string name, pull = "missing", platform, userns, cidfile;
   std::string restart, stop_signal;
+  // --ipc, --uts, --pid: "", private, host, container:NAME, ns:PATH (and
+  // shareable for --ipc); --pod NAME or new:NAME (the pod made first).
+  std::string ipc, uts, pid, pod;
   std::optional<int> stop_timeout;
   std::vector<std::string> uidmap, gidmap, labels, annotations, log_opts;
   std::string memory, memory_swap, cpus, cpu_shares, pids_limit;

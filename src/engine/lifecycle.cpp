@@ -290,6 +290,34 @@ struct Networking {
   }
 };
 
+// --ipc, --uts, --pid (and a pod's sharing): the namespaces to join go
+// into cfg.spec, as paths of the process that holds them.
+void prepare_namespaces(storage::ContainerStore& containers, const config::StorePaths& paths,
+                        runtime::StartConfig& cfg) {
+  struct Kind {
+    const std::string& mode;
+    bool& make_new;
+    std::string& join;
+    const char* ns;
+  };
+  auto& s = cfg.spec;
+  for (const Kind& k : {Kind{cfg.ipc_mode, s.new_ipcns, s.join_ipcns, "ipc"}, Kind{cfg.uts_mode, s.new_utsns, s.join_utsns, "uts"},
+                        Kind{cfg.pid_mode, s.new_pidns, s.join_pidns, "pid"}}) {
+    k.make_new = k.mode != "host";
+    k.join.clear();
+    if (k.mode.starts_with("ns:")) {
+      k.join = k.mode.substr(3);
+    } else if (k.mode.starts_with("container:")) {
+      auto other = containers.find(k.mode.substr(10));
+      if (!other) fail("cannot join the {} namespace of container {}: it no longer exists", k.ns, k.mode.substr(10));
+      pid_t pid = -1;
+      if (!running_pidfd(containers, paths, other->id, &pid))
+        fail("cannot join the {} namespace of container {}: it is not running", k.ns, other->name);
+      k.join = fmt::format("/proc/{}/ns/{}", pid, k.ns);
+    }
+  }
+}
+
 // The tap devices the child makes and the namespace it joins go into
 // cfg.spec; the stack comes back with the published ports already bound.
 Networking prepare_network(storage::ContainerStore& containers, const config::StorePaths& paths,
@@ -314,6 +342,7 @@ Networking prepare_network(storage::ContainerStore& containers, const config::St
   } else if (n.mode == net::Mode::Ns) {
     cfg.spec.join_netns = n.target;
   }
+  prepare_namespaces(containers, paths, cfg);
   if (n.mode == net::Mode::Bridge)
     out.members = net::Membership::join(
         paths, n, {rec.id, rec.name, cfg.spec.hostname, fs::join(containers.dir(rec.id), "userdata/hosts")});

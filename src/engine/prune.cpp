@@ -4,6 +4,7 @@
 
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/pod.h"
 #include "engine/volumes.h"
 #include "net/store.h"
 #include "storage/events.h"
@@ -24,6 +25,7 @@ Pruned prune_containers(storage::ContainerStore& containers, const config::Store
   Pruned out;
   for (const auto& rec : containers.list()) {
     if (take && !take(rec)) continue;
+    if (is_infra(rec)) continue;  // it goes with its pod (pod rm, pod prune)
     {
       auto lock = containers.lock(rec.id);
       if (repair_locked(containers, paths, rec.id, containers.state(rec.id)).running()) continue;

@@ -54,6 +54,7 @@ enum class Step : uint32_t {
   RemountReadonly,
   PivotRoot,
   SetHostname,
+  JoinNamespace,
   Network,
   SetupTerminal,
   Rlimit,
@@ -81,6 +82,7 @@ const char* step_name(Step s) {
     case Step::RemountReadonly: return "make the root filesystem read-only";
     case Step::PivotRoot: return "pivot_root";
     case Step::SetHostname: return "set hostname";
+    case Step::JoinNamespace: return "join the namespace";
     case Step::Network: return "set up the network:";
     case Step::SetupTerminal: return "set up the terminal";
     case Step::Rlimit: return "set rlimit";
@@ -119,6 +121,7 @@ struct ChildPlan {
   int userns_sync = -1;     // keep-id: readable once cabin has written our id maps
   int net_sock = -1;        // the tap fds go back through it
   int netns_fd = -1;        // a network namespace to join (spec->join_netns)
+  int ipcns_fd = -1, utsns_fd = -1;  // IPC and UTS namespaces to join
   int parent_pidfd = -1;    // cabin itself: gone before PR_SET_PDEATHSIG took hold?
   char ping_groups[32] = "0 0";  // "LOW HIGH": the container's whole gid range
   bool userns_has_root = false;
@@ -291,10 +294,16 @@ int mount_rootfs(const ChildPlan& p) {
   return tree;
 }
 
-// A new procfs for the new pid namespace.
+// A new procfs for the new (or joined) pid namespace; the host's bound for
+// --pid host, whose namespace no user namespace of ours owns.
 void mount_proc(const ChildPlan& p, int root) {
   int t = open_in_root(root, "/proc", true, true);
   CHECK(Step::MountProc, t, "/proc");
+  if (!p.spec->new_pidns && p.spec->join_pidns.empty()) {
+    CHECK(Step::MountProc, bind_onto("/proc", t, true, false), "/proc");
+    ::close(t);
+    return;
+  }
   FdPath fp(t);
   CHECK(Step::MountProc, ::mount("proc", fp.s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "/proc");
   ::close(t);
@@ -357,10 +366,15 @@ void mount_dev(const ChildPlan& p, int root) {
   CHECK(Step::MountDev, ::mount("shm", sp.s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"),
         "/dev/shm");
   ::close(shm);
-  int mq = ::openat(dev, "mqueue", O_PATH | O_CLOEXEC);
-  FdPath mp(mq);
-  CHECK(Step::MountDev, ::mount("mqueue", mp.s, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr), "/dev/mqueue");
-  ::close(mq);
+  // mqueue belongs to the IPC namespace: the host's (--ipc host) is not ours
+  // to mount.
+  if (s.new_ipcns || !s.join_ipcns.empty()) {
+    int mq = ::openat(dev, "mqueue", O_PATH | O_CLOEXEC);
+    FdPath mp(mq);
+    CHECK(Step::MountDev, ::mount("mqueue", mp.s, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+          "/dev/mqueue");
+    ::close(mq);
+  }
   ::close(dev);
 }
 
@@ -668,6 +682,25 @@ void setup_network(const ChildPlan& p) {
   ::close(p.net_sock);
 }
 
+// A pod's infra: PID 1 of the pod's namespaces, which reaps what is left to
+// it and ends (exit 0) on SIGTERM, SIGINT or SIGHUP, as Podman's pause does.
+int infra_loop() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&set, sig);
+  ::sigprocmask(SIG_SETMASK, &set, nullptr);
+  for (;;) {
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&set, &info);
+    if (sig == SIGCHLD) {
+      while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+      }
+    } else if (sig > 0) {
+      return 0;
+    }
+  }
+}
+
 [[noreturn]] void container_main(const ChildPlan& p) {
   const ContainerSpec& s = *p.spec;
   for (int i = 0; i < 3; ++i)
@@ -675,6 +708,9 @@ void setup_network(const ChildPlan& p) {
   if (p.exec_mode) goto in_root;
   {
   if (s.userns) join_user_namespace(p);
+  // Before the mounts: /dev/mqueue is the joined IPC namespace's.
+  if (p.ipcns_fd >= 0) CHECK(Step::JoinNamespace, ::setns(p.ipcns_fd, CLONE_NEWIPC), s.join_ipcns.c_str());
+  if (p.utsns_fd >= 0) CHECK(Step::JoinNamespace, ::setns(p.utsns_fd, CLONE_NEWUTS), s.join_utsns.c_str());
   setup_network(p);
   int root = mount_rootfs(p);
   // Order: /proc and /sys before the paths masked in them; /dev before user
@@ -697,7 +733,8 @@ void setup_network(const ChildPlan& p) {
   }
 in_root:
 
-  if (!s.hostname.empty())
+  // A shared or the host's UTS namespace keeps its name.
+  if (!s.hostname.empty() && s.new_utsns && s.join_utsns.empty())
     CHECK(Step::SetHostname, ::sethostname(s.hostname.data(), s.hostname.size()), s.hostname.c_str());
   if (s.terminal) {
     int r = setup_container_tty(p.tty_sock);
@@ -751,6 +788,10 @@ in_root:
   // Every fd cabin holds, except the report pipe, closes at exec.
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
 
+  if (s.infra) {
+    ::syscall(SYS_close_range, 3, ~0U, 0);
+    ::_exit(infra_loop());
+  }
   if (s.init) {
     // cabin stays as PID 1 and reaps; the command runs as its child.
     pid_t child = ::fork();
@@ -905,6 +946,25 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
       if (::setns(netns.get(), CLONE_NEWNET) != 0) throw_errno("join the network namespace {}", spec.join_netns);
     }
   }
+  // IPC and UTS namespaces are joined by the child; a pid namespace only
+  // takes children, so the waiter joins it for the clone and stays (it has
+  // no rights over the host's to come back to): the processes it forks
+  // later (healthchecks, helpers that join the container) belong there too.
+  UniqueFd ipcns, utsns, pidns;
+  auto open_ns = [](const std::string& ns_path) {
+    UniqueFd fd(::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("open the namespace {}", ns_path);
+    return fd;
+  };
+  if (!exec_mode && !spec.join_ipcns.empty()) {
+    ipcns = open_ns(spec.join_ipcns);
+    p.ipcns_fd = ipcns.get();
+  }
+  if (!exec_mode && !spec.join_utsns.empty()) {
+    utsns = open_ns(spec.join_utsns);
+    p.utsns_fd = utsns.get();
+  }
+  if (!exec_mode && !spec.join_pidns.empty()) pidns = open_ns(spec.join_pidns);
   UniqueFd sync_rd, sync_wr;
   if (spec.userns && !exec_mode) {
     if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe");
@@ -942,7 +1002,10 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
   }
 
   // The mount namespace comes after the clone (mount_rootfs).
-  uint64_t flags = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  uint64_t flags = 0;
+  if (spec.new_pidns && spec.join_pidns.empty()) flags |= CLONE_NEWPID;
+  if (spec.new_utsns && spec.join_utsns.empty()) flags |= CLONE_NEWUTS;
+  if (spec.new_ipcns && spec.join_ipcns.empty()) flags |= CLONE_NEWIPC;
   if (spec.userns) flags |= CLONE_NEWUSER;
   if (spec.new_netns && spec.join_netns.empty()) flags |= CLONE_NEWNET;
   if (spec.new_cgroupns) flags |= CLONE_NEWCGROUP;
@@ -954,7 +1017,9 @@ Started launch(const ContainerSpec& spec, const security::SeccompFilter& filter,
     p.parent_pidfd = self.get();
   }
   int pidfd = -1;
-  pid_t pid = clone_child(p, flags, &pidfd, (exec_mode || !spec.userns) && !spec.init && !spec.terminal);
+  if (pidns && ::setns(pidns.get(), CLONE_NEWPID) != 0) throw_errno("join the pid namespace {}", spec.join_pidns);
+  pid_t pid = clone_child(p, flags, &pidfd,
+                          (exec_mode || !spec.userns) && !spec.init && !spec.terminal && !spec.infra);
   self.reset();
   if (pid < 0) throw_errno("create the container's namespaces");
 

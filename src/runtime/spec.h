@@ -84,6 +84,14 @@ struct ContainerSpec {
   std::vector<TapSpec> taps;
   std::string join_netns;
   bool new_cgroupns = true;
+  // IPC, UTS and PID namespaces: new ones (private), or none made (false:
+  // --ipc/--uts/--pid host, the process stays in its waiter's), or joined
+  // (set at each start, not kept: container:, ns:, a pod's infra).
+  bool new_ipcns = true, new_utsns = true, new_pidns = true;
+  std::string join_ipcns, join_utsns, join_pidns;
+  // A pod's infra container: cabin's child holds the namespaces and waits
+  // for a signal; nothing is exec'd (no pause image).
+  bool infra = false;
   std::vector<MountSpec> mounts;  // user mounts (-v, --mount, --tmpfs) and /etc files
   std::vector<std::string> masked_paths, readonly_paths;
   bool mount_sysfs_ro = true;

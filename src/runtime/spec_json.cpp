@@ -61,6 +61,10 @@ json spec_json(const ContainerSpec& s) {
             {"hostname", s.hostname},
             {"new_netns", s.new_netns},
             {"new_cgroupns", s.new_cgroupns},
+            {"new_ipcns", s.new_ipcns},
+            {"new_utsns", s.new_utsns},
+            {"new_pidns", s.new_pidns},
+            {"infra", s.infra},
             {"mounts", mounts},
             {"masked_paths", s.masked_paths},
             {"readonly_paths", s.readonly_paths},
@@ -99,6 +103,10 @@ ContainerSpec spec_from(const json& j) {
   s.hostname = j.at("hostname").get<std::string>();
   s.new_netns = j.at("new_netns").get<bool>();
   s.new_cgroupns = j.at("new_cgroupns").get<bool>();
+  s.new_ipcns = j.value("new_ipcns", true);
+  s.new_utsns = j.value("new_utsns", true);
+  s.new_pidns = j.value("new_pidns", true);
+  s.infra = j.value("infra", false);
   for (const auto& m : j.at("mounts")) {
     MountSpec ms;
     ms.kind = m.at("kind").get<std::string>() == "bind" ? MountSpec::Kind::Bind : MountSpec::Kind::Tmpfs;
@@ -159,6 +167,9 @@ nlohmann::json to_json(const StartConfig& c) {
             {"net", net::to_json(c.net)}};
   if (c.shift) j["shift"] = mapping_json(*c.shift);
   if (c.health) j["health"] = to_start_json(*c.health);
+  if (!c.ipc_mode.empty()) j["ipc_mode"] = c.ipc_mode;
+  if (!c.uts_mode.empty()) j["uts_mode"] = c.uts_mode;
+  if (!c.pid_mode.empty()) j["pid_mode"] = c.pid_mode;
   return j;
 }
 
@@ -179,6 +190,9 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     // Containers from before networking had none.
     if (j.contains("net")) c.net = net::net_config_from_json(j.at("net"));
     else c.net.mode = net::Mode::None;
+    c.ipc_mode = j.value("ipc_mode", "");
+    c.uts_mode = j.value("uts_mode", "");
+    c.pid_mode = j.value("pid_mode", "");
     if (j.contains("health")) c.health = health_from_start_json(j.at("health"));
     return c;
   } catch (const json::exception& e) {

@@ -36,6 +36,9 @@ struct StartConfig {
   uint64_t log_max_size = 0;               // --log-opt max-size (0 = unlimited)
   bool sig_proxy = true;
   net::NetConfig net;
+  // --ipc, --uts, --pid: "" (private), "host", "container:ID", "ns:PATH";
+  // a pod member's name its pod's infra container.
+  std::string ipc_mode, uts_mode, pid_mode;
   std::optional<HealthConfig> health;      // run by the container's waiter
 };
 

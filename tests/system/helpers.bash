@@ -84,7 +84,10 @@ EOF
 basic_teardown() {
   local base=${BATS_TEST_TMPDIR:-}
   [[ -n $base && -d $base ]] || return 0
-  # Detached containers outlive the commands that started them.
+  # Detached containers outlive the commands that started them; pods' infra
+  # containers go with their pods.
+  [[ ! -e ${GRAPHROOT:-/nonexistent}/pods/pods.json ]] ||
+    timeout 30 "$CABIN" pod rm -af -t 0 >/dev/null 2>&1 || true
   [[ ! -e ${GRAPHROOT:-/nonexistent}/containers/containers.json ]] ||
     timeout 30 "$CABIN" rm -af -t 0 >/dev/null 2>&1 || true
   rm -rf "$base" 2>/dev/null && return 0
