@@ -10,7 +10,9 @@
 #   fresh  a node that has never run the image (an empty store each round):
 #            pull + run                    vs   run --rootfs FILE
 # Also prints the export's time and the file's size next to the unpacked
-# layers'.
+# layers'. With other registries on 127.0.0.1:5000, run it in a network
+# namespace of its own:  unshare --net bash -c 'ip link set lo up && bench/hpc.sh'
+
 source "$(dirname "$0")/lib.sh"
 bench_setup
 "$TOP/tests/system/make-bench-image.sh" >/dev/null
@@ -21,7 +23,7 @@ work=$(mktemp -d "${BENCH_STORE:-/var/tmp}/cabin-bench-hpc.XXXXXX")
 chmod 0755 "$work"
 mkdir -p "$work/u" && chown "$BENCH_USER" "$work/u"
 cabin_in() { local s=$1; shift; echo "$CABIN --root $s/root --runroot $s/run $*"; }
-cleanup() { as_user "$CABIN" --root "$work/u/s/root" --runroot "$work/u/s/run" unshare rm -rf "$work/u" >/dev/null 2>&1; rm -rf "$work" || true; }
+cleanup() { as_user "$CABIN" --root "$work/u/s/root" --runroot "$work/u/s/run" unshare rm -rf "$work/u" >/dev/null 2>&1 || true; rm -rf "$work" || true; }
 trap cleanup EXIT
 
 s=$work/u/s file=$work/u/image.sqsh
