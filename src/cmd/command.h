@@ -55,6 +55,7 @@ Runner bind_push(CLI::App&, Globals&);
 Runner bind_login(CLI::App&, Globals&);
 Runner bind_search(CLI::App&, Globals&);
 Runner bind_save(CLI::App&, Globals&);
+Runner bind_image_export(CLI::App&, Globals&);
 Runner bind_manifest_create(CLI::App&, Globals&);
 Runner bind_manifest_add(CLI::App&, Globals&);
 Runner bind_manifest_annotate(CLI::App&, Globals&);

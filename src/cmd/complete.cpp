@@ -66,6 +66,7 @@ const std::map<Binder, std::string_view>& args_table() {
       {bind_rmi, "image..."},
       {bind_run, "image file..."},
       {bind_save, "image..."},
+      {bind_image_export, "image file"},
       {bind_start, "container..."},
       {bind_stats, "running..."},
       {bind_stop, "running..."},

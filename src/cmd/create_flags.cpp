@@ -46,6 +46,7 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_flag("-t,--tty", r.tty, "Allocate a pseudo-TTY for container");
   app.add_option("-e,--env", r.env, "Set environment variables in container");
   app.add_option("--env-file", r.env_files, "Read in a file of environment variables");
+  app.add_option("--env-merge", r.env_merge, "Preprocess environment variables from image before injecting them into the container");
   app.add_flag("--env-host", r.env_host, "Use all current host environment variables in container");
   app.add_option("-w,--workdir", r.workdir, "Working directory inside the container");
   app.add_option("-u,--user", r.user, "Username or UID (format: <name|uid>[:<group|gid>])");

@@ -27,6 +27,9 @@ std::string_view examples(Binder bind) {
       {bind_ps, "cabin ps -a\ncabin ps --filter status=exited --format '{{.Names}} {{.Status}}'"},
       {bind_images, "cabin images\ncabin images --format 'table {{.Repository}}\\t{{.Tag}}\\t{{.Size}}'"},
       {bind_logs, "cabin logs -f --tail 20 web\ncabin logs --since 10m -t web"},
+      {bind_image_export,
+       "cabin image export --squashfs myapp:1.0 /shared/images/myapp.sqsh\n"
+       "srun cabin run --rm --rootfs /shared/images/myapp.sqsh"},
       {bind_save, "cabin save -o myapp.tar myapp:1.0\ncabin save --format oci-archive myapp:1.0 | gzip > myapp.oci.tar.gz"},
       {bind_load, "cabin load -i myapp.tar\ngunzip -c myapp.oci.tar.gz | cabin load"},
       {bind_login, "cabin login -u alice registry.example.com\nprintf %s \"$TOKEN\" | cabin login -u alice --password-stdin registry.example.com"},

@@ -1,5 +1,6 @@
 // cabin run: create a container and run it, in the foreground or detached
 // (podman-run(1)).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,7 +25,21 @@ struct RunCmdOptions {
   std::string detach_keys{runtime::kDefaultDetachKeys};
 };
 
+// --preserve-fds N: fds 3..3+N-1 must be open now, before cabin opens any
+// of its own (one it opened over a gap would leak into the container).
+void check_preserved_fds(const RunCmdOptions& o) {
+  int n = o.create.run.preserve_fds;
+  if (n == 0) return;
+  if (o.detach) fail("--preserve-fds cannot be used with --detach: the fds stay with this process");
+  for (int fd = 3; fd < 3 + n; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0)
+      fail("file descriptor {} is not available - the preserve-fds option requires that file descriptors must be "
+           "passed",
+           fd);
+}
+
 int run_run(const Globals& g, const CLI::App& app, RunCmdOptions& o, const std::vector<std::string>& args) {
+  check_preserved_fds(o);
   auto what = image_and_command("run", args);
   if (!what) return kExitError;
   apply_config_defaults(app, o.create);
@@ -51,7 +66,7 @@ int run_run(const Globals& g, const CLI::App& app, RunCmdOptions& o, const std::
     fmt::print("{}\n", rec.id);
     return 0;
   }
-  if (o.create.run.interactive && o.create.run.tty && ::isatty(STDIN_FILENO)) {
+  if (o.create.run.interactive && o.create.run.tty && ::isatty(STDIN_FILENO) && o.create.run.preserve_fds == 0) {
     // At a terminal, -it goes through a monitor with cabin attached, as
     // Podman's conmon does: the detach keys then leave the container running.
     engine::AttachOptions a;
@@ -81,6 +96,10 @@ Runner bind_run(CLI::App& app, Globals& g) {
   auto o = std::make_shared<RunCmdOptions>();
   bind_create_flags(app, o->create);
   app.add_flag("-d,--detach", o->detach, "Run container in background and print container ID")->allow_extra_args(false);
+  app.add_option("--preserve-fds", o->create.run.preserve_fds,
+                 "Pass a number of additional file descriptors into the container")
+      ->check(CLI::Range(0, 1 << 20))
+      ->allow_extra_args(false);
   app.add_option("--detach-keys", o->detach_keys, "Override the key sequence for detaching a container")
       ->allow_extra_args(false);
   return [o, &g, &app] { return run_run(g, app, *o, app.remaining()); };

@@ -15,6 +15,8 @@ constexpr std::array kRmiAliases = {"remove"sv};
 constexpr std::array kImageCommands = {
     Command{"build", "Build an image using instructions from Containerfiles", Needs::UserNS, bind_build},
     Command{"exists", "Check if an image exists in local storage", Needs::Host, bind_image_exists},
+    Command{"export", "Export an image as one squashfs file (for run --rootfs FILE on shared filesystems)",
+            Needs::UserNS, bind_image_export},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"import", "Import a tarball to create a filesystem image", Needs::UserNS, bind_import},
     Command{"inspect", "Display the configuration of an image", Needs::Host, bind_image_inspect},

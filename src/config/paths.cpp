@@ -19,12 +19,24 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-// Expands a leading "~/" and $HOME as storage.conf allows.
+// Expands a leading "~/", $HOME, $UID and $USER as storage.conf allows (a
+// system-wide rootless_storage_path such as "/local/$USER/containers").
 std::string expand_home(std::string path) {
   if (path.rfind("~/", 0) == 0) return home_dir() + path.substr(1);
-  if (auto pos = path.find("$HOME"); pos != std::string::npos) path.replace(pos, 5, home_dir());
+  auto replace = [&](std::string_view var, const std::string& value) {
+    for (auto pos = path.find(var); pos != std::string::npos; pos = path.find(var, pos + value.size()))
+      path.replace(pos, var.size(), value);
+  };
+  replace("$HOME", home_dir());
+  replace("$UID", std::to_string(::getuid()));
+  if (path.find("$USER") != std::string::npos) {
+    const passwd* pw = ::getpwuid(::getuid());
+    replace("$USER", pw ? pw->pw_name : env("USER"));
+  }
   return path;
 }
+
+std::string user_storage_conf() { return fs::join(user_config_dir(), "containers/storage.conf"); }
 
 struct StorageConf {
   std::string graphroot, runroot, driver;
@@ -40,10 +52,13 @@ StorageConf read_storage_conf() {
       if (!storage) continue;
       // cabin keeps its own store layout; graphroot is honoured only under
       // the rootless_storage_path/graphroot keys as Podman reads them.
-      if (auto v = storage->get_as<std::string>("driver")) out.driver = *v;
       if (::geteuid() != 0) {
         if (auto v = storage->get_as<std::string>("rootless_storage_path")) out.graphroot = expand_home(*v);
+        // The system's file, which a rootless user without one of their own
+        // reads: its graphroot, runroot and driver are root's.
+        if (path != user_storage_conf() && env("CONTAINERS_STORAGE_CONF").empty()) break;
       }
+      if (auto v = storage->get_as<std::string>("driver")) out.driver = *v;
       if (auto v = storage->get_as<std::string>("graphroot")) out.graphroot = expand_home(*v);
       if (auto v = storage->get_as<std::string>("runroot")) out.runroot = expand_home(*v);
     } catch (const cpptoml::parse_exception& e) {
@@ -71,8 +86,14 @@ std::string user_config_dir() {
 
 std::string storage_conf_path() {
   if (auto e = env("CONTAINERS_STORAGE_CONF"); !e.empty()) return e;
-  if (::geteuid() != 0) return fs::join(user_config_dir(), "containers/storage.conf");
-  return "/etc/containers/storage.conf";
+  if (::geteuid() == 0) return "/etc/containers/storage.conf";
+  // Rootless: the user's file; without one, the system's (as Podman), where
+  // an administrator sets rootless_storage_path for every user of a host.
+  std::string user = user_storage_conf();
+  if (fs::exists(user)) return user;
+  for (const char* system : {"/etc/containers/storage.conf", "/usr/share/containers/storage.conf"})
+    if (fs::exists(system)) return system;
+  return user;
 }
 
 unsigned host_uid() {

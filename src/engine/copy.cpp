@@ -163,7 +163,7 @@ View open_view(storage::ContainerStore& containers, const config::StorePaths& pa
   v.lock = containers.lock(rec.id);
   auto cfg = load_start_config(containers, rec.id);
   v.mount = mount_container_root(paths, containers, rec, cfg);
-  v.root = rec.rootfs.empty() ? v.mount.path() : rec.rootfs;
+  v.root = v.mount.path().empty() ? rec.rootfs : v.mount.path();  // --rootfs DIR mounts nothing
   return v;
 }
 

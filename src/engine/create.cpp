@@ -20,6 +20,7 @@
 #include "runtime/cgroups.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
+#include "storage/rootfs.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/log.h"
@@ -93,6 +94,16 @@ uint64_t log_max_size(const std::vector<std::string>& opts) {
     else if (key != "path" && key != "tag" && key != "max-file") fail("unknown log opt {:?}", key);
   }
   return size;
+}
+
+// The image config `image export --squashfs` stored in the file; none (the
+// command must be given) for a squashfs file made otherwise.
+runtime::ImageDefaults squashfs_defaults(const runtime::Layout& layout, const std::string& file) {
+  auto text = runtime::read_image_file(layout, std::string("/") + storage::kSquashfsConfigPath);
+  if (!text) return {};
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail("--rootfs {}: /{} is not a JSON object", file, storage::kSquashfsConfigPath);
+  return runtime::ImageDefaults::from_config(j);
 }
 
 }  // namespace
@@ -180,13 +191,16 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   runtime::ImageDefaults defaults;
   runtime::Layout layout;
   out.image_ref = store.reference_lock();
+  std::string squashfs_file;  // --rootfs FILE: a squashfs file, mounted below an overlay
   if (o.rootfs) {
     char* real = ::realpath(image_name.c_str(), nullptr);
     if (!real) throw_errno("--rootfs {}", image_name);
-    layout.rootfs_dir = real;
+    rec.rootfs = real;
     std::free(real);
-    rec.rootfs = layout.rootfs_dir;
-    rec.image = layout.rootfs_dir;
+    rec.image = rec.rootfs;
+    if (fs::is_dir(rec.rootfs)) layout.rootfs_dir = rec.rootfs;
+    else if (storage::is_squashfs_file(rec.rootfs)) squashfs_file = rec.rootfs;
+    else fail("--rootfs {}: not a directory nor a squashfs file", image_name);
   } else {
     storage::PullOptions po;
     po.policy = storage::parse_pull_policy(o.pull);
@@ -225,7 +239,9 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
     if (eq == std::string::npos) fail("annotation {:?} must be formatted KEY=VALUE", a);
     rec.annotations[a.substr(0, eq)] = a.substr(eq + 1);
   }
-  rec.command = runtime::resolve_command(defaults, o.run);  // fails before anything is created
+  // Fails before anything is created (a squashfs file's config is read
+  // once it is mounted, below).
+  if (squashfs_file.empty()) rec.command = runtime::resolve_command(defaults, o.run);
 
   rec = containers.create(rec);
   bool keep = false;
@@ -241,6 +257,15 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
     }
   });
   std::string dir = containers.dir(rec.id);
+  storage::MountedRootfs squashfs;  // unmounted before the cleanup above runs
+  if (!squashfs_file.empty()) {
+    layout.lower_dirs = {fs::join(dir, "squashfs")};
+    fs::mkdir_p(layout.lower_dirs[0], 0755);
+    squashfs = with_context(fmt::format("--rootfs {}", squashfs_file),
+                            [&] { return storage::mount_squashfs(squashfs_file, layout.lower_dirs[0]); });
+    defaults = squashfs_defaults(layout, squashfs_file);
+    rec.command = runtime::resolve_command(defaults, o.run);
+  }
   layout.upper_dir = fs::join(dir, "upper");
   layout.work_dir = fs::join(dir, "work");
   layout.merged_dir = fs::join(dir, "merged");

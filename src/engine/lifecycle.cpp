@@ -51,11 +51,18 @@ std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()
 
 storage::MountedRootfs mount_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
                                   const storage::ContainerRecord& rec, const runtime::StartConfig& cfg) {
-  if (!rec.rootfs.empty()) return {};  // --rootfs: the user's directory as it is
+  if (!rec.rootfs.empty() && cfg.lower_dirs.empty()) return {};  // --rootfs DIR: the user's directory as it is
   std::string dir = containers.dir(rec.id);
+  // --rootfs FILE: the squashfs file is the one lower layer.
+  storage::MountedRootfs squashfs;
+  if (!rec.rootfs.empty())
+    squashfs = with_context(fmt::format("--rootfs {}", rec.rootfs),
+                            [&] { return storage::mount_squashfs(rec.rootfs, cfg.lower_dirs.at(0)); });
   storage::RootfsRequest req{cfg.lower_dirs, fs::join(dir, "upper"), fs::join(dir, "work"), fs::join(dir, "merged"),
                              cfg.shift, cfg.rm};
-  return storage::mount_rootfs(storage::choose_driver(paths.graphroot, paths.driver), req);
+  auto root = storage::mount_rootfs(storage::choose_driver(paths.graphroot, paths.driver), req);
+  if (!rec.rootfs.empty()) root.keep_below(std::move(squashfs));
+  return root;
 }
 
 security::SeccompFilter filter_for(const config::StorePaths& paths, const runtime::StartConfig& cfg) {

@@ -99,6 +99,12 @@ std::string install_fuse_overlayfs() {
   return "install the fuse-overlayfs package: sudo apt-get install fuse-overlayfs";
 }
 
+std::string install_squashfuse() { return "install the squashfuse package: sudo apt-get install squashfuse"; }
+
+std::string install_squashfs_tools() {
+  return "install the squashfs-tools package: sudo apt-get install squashfs-tools";
+}
+
 std::string load_fuse() { return "load the fuse module: sudo modprobe fuse"; }
 
 std::string open_fuse() { return "it must be readable and writable by you: sudo chmod 0666 /dev/fuse"; }

@@ -48,6 +48,8 @@ std::string setuid_idmap_tool(std::string_view path, std::string_view cap);
 // ---- devices
 std::string open_tun();
 std::string install_fuse_overlayfs();
+std::string install_squashfuse();
+std::string install_squashfs_tools();
 std::string load_fuse();
 std::string open_fuse();
 

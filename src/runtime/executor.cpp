@@ -785,8 +785,11 @@ in_root:
     struct pollfd gone = {p.parent_pidfd, POLLIN, 0};
     if (p.parent_pidfd >= 0 && ::poll(&gone, 1, 0) > 0) ::_exit(128 + SIGKILL);
   }
-  // Every fd cabin holds, except the report pipe, closes at exec.
+  // Every fd cabin holds, except the report pipe, closes at exec; those
+  // --preserve-fds passes stay open (cabin opened nothing over them: run
+  // checked that they were open when it started).
   ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  for (int fd = 3; fd < 3 + s.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
 
   if (s.infra) {
     ::syscall(SYS_close_range, 3, ~0U, 0);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "build/shell_words.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
@@ -54,10 +55,23 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
   env.push_back(kv);
 }
 
-bool has_env(const std::vector<std::string>& env, const std::string& key) {
+std::optional<std::string> get_env(const std::vector<std::string>& env, const std::string& key) {
   for (const auto& e : env)
-    if (e.compare(0, key.size() + 1, key + "=") == 0) return true;
-  return false;
+    if (e.compare(0, key.size() + 1, key + "=") == 0) return e.substr(key.size() + 1);
+  return std::nullopt;
+}
+
+bool has_env(const std::vector<std::string>& env, const std::string& key) { return get_env(env, key).has_value(); }
+
+// --env-merge NAME=VALUE, VALUE expanded against env (Docker's substitution
+// rules, as Podman uses them); a variable env lacks expands to "".
+std::string merged_env(const std::vector<std::string>& env, const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) fail("invalid --env-merge {:?}: it must be NAME=VALUE", text);
+  return with_context(fmt::format("--env-merge {:?}", text), [&] {
+    return text.substr(0, eq + 1) +
+           build::expand_word(std::string_view(text).substr(eq + 1), [&](const std::string& k) { return get_env(env, k); });
+  });
 }
 
 // "-e KEY": the host's value, or nothing when the host has none.
@@ -608,6 +622,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   if (o.env_host)
     for (char** e = environ; *e; ++e) set_env(s.env, *e);
   for (const auto& e : image.env) set_env(s.env, e);
+  for (const auto& e : o.env_merge) set_env(s.env, merged_env(s.env, e));
   add_env(s.env, o.env_files, o.env);
   if (!has_env(s.env, "HOSTNAME")) set_env(s.env, "HOSTNAME=" + hostname);
   if (!has_env(s.env, "HOME")) set_env(s.env, "HOME=" + home);
@@ -616,6 +631,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   // an error, so that a typo does not go unnoticed (as Podman).
   s.create_cwd = o.workdir.empty();
   s.stdin_open = o.interactive;
+  s.preserve_fds = o.preserve_fds;
   // Open files: the soft limit raised to the hard one, as Podman does.
   if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
     nofile.rlim_cur = nofile.rlim_max;

@@ -23,6 +23,11 @@ struct RunOptions {
   std::optional<std::string> entrypoint;          // --entrypoint ("" clears; a JSON array allowed)
   std::vector<std::string> env, env_files;        // -e, --env-file
   bool env_host = false;                          // --env-host
+  // --env-merge NAME=VALUE: VALUE's $VAR/${VAR} expanded against the
+  // environment below -e (the image's, containers.conf's, --env-host's);
+  // -e and --env-file still win, as in Podman 4.
+  std::vector<std::string> env_merge;
+  int preserve_fds = 0;                           // run --preserve-fds N
   std::string workdir;                            // -w
   std::string user;                               // -u
   std::string hostname;

@@ -71,6 +71,9 @@ struct ContainerSpec {
   std::optional<std::pair<unsigned short, unsigned short>> console_size;
   bool stdin_open = false; // -i; without it (and -t) stdin is /dev/null
   bool init = false;       // --init: cabin is PID 1
+  // run --preserve-fds N: cabin's fds 3..3+N-1 stay open in the command.
+  // Not kept in start.json: a later start has none to pass.
+  int preserve_fds = 0;
 
   // Isolation
   // A user namespace of the container's own inside cabin's (keep-id): its

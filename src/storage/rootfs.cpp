@@ -41,6 +41,7 @@ namespace cabin::storage {
 namespace {
 
 constexpr const char* kFuseProgram = "fuse-overlayfs";
+constexpr const char* kSquashfuse = "squashfuse";
 constexpr const char* kOpaqueXattr = "user.overlay.opaque";
 // How long fuse-overlayfs may take to mount (it opens every layer first).
 constexpr std::chrono::seconds kMountTimeout{20};
@@ -210,6 +211,85 @@ void stop_helper(pid_t pid) {
   }
 }
 
+// Starts a FUSE program (args: its path, -f to stay in the foreground, its
+// options, the mount point `target`, canonical) as our child, passing it
+// the fds in `inherited`, and waits until its mount shows in
+// /proc/self/mountinfo. Returns the helper's pid. `name` is for messages.
+pid_t start_fuse_helper(const std::string& name, std::vector<std::string> args, const std::string& target,
+                        const std::vector<UniqueFd>& inherited) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  UniqueFd out(::memfd_create("fuse-helper-output", MFD_CLOEXEC));
+  if (!out) throw_errno("memfd_create");
+  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null) throw_errno("open /dev/null");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd exec_rd(p[0]), exec_wr(p[1]);
+  sigset_t none;
+  ::sigemptyset(&none);
+  pid_t parent = ::getpid();
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    // Async-signal-safe calls only. Its own session keeps the terminal's ^C
+    // away (cabin forwards signals to the container, not to the helper); the
+    // death signal stops it if cabin dies without unmounting.
+    ::setsid();
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::dup2(null.get(), STDIN_FILENO);
+    ::dup2(out.get(), STDOUT_FILENO);
+    ::dup2(out.get(), STDERR_FILENO);
+    // Only the fds it is given: not a monitor's report pipe or a caller's
+    // --preserve-fds, which a helper outliving them would hold open.
+    ::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    for (const auto& fd : inherited) ::fcntl(fd.get(), F_SETFD, 0);
+    ::execv(argv[0], argv.data());
+    int err = errno;
+    (void)!::write(exec_wr.get(), &err, sizeof err);
+    ::_exit(127);
+  }
+  exec_wr.reset();
+  bool started = false;
+  ScopeGuard reap([&] {
+    if (started) return;
+    ::umount2(target.c_str(), MNT_DETACH);  // in case it mounted just as we gave up
+    ::kill(pid, SIGKILL);
+    int status;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  });
+  int err = 0;
+  ssize_t n;
+  while ((n = ::read(exec_rd.get(), &err, sizeof err)) < 0 && errno == EINTR) {
+  }
+  if (n == static_cast<ssize_t>(sizeof err)) throw Error(err, fmt::format("exec {}", args[0]));
+
+  auto deadline = std::chrono::steady_clock::now() + kMountTimeout;
+  long sleep_ns = 200'000;
+  for (;;) {
+    if (fuse_mounted_at(target)) break;
+    int status;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      started = true;  // reaped
+      fail("{} {}: {}", name, describe_status(status), helper_output(out.get()));
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      fail("{} did not mount {} within {} seconds: {}", name, target, kMountTimeout.count(),
+           helper_output(out.get()));
+    struct timespec ts {0, sleep_ns};
+    ::nanosleep(&ts, nullptr);
+    sleep_ns = std::min(sleep_ns * 2, 20'000'000L);
+  }
+  started = true;
+  return pid;
+}
+
 // Starts fuse-overlayfs in the foreground (-f) as our child and waits until
 // its mount shows in /proc/self/mountinfo. Returns the helper's pid.
 pid_t start_fuse_overlayfs(const RootfsRequest& r) {
@@ -252,75 +332,7 @@ pid_t start_fuse_overlayfs(const RootfsRequest& r) {
   std::string target = real;
   std::free(real);
 
-  std::vector<std::string> args = {program, "-f", "-o", opts, target};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  UniqueFd out(::memfd_create("fuse-overlayfs-output", MFD_CLOEXEC));
-  if (!out) throw_errno("memfd_create");
-  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!null) throw_errno("open /dev/null");
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw_errno("pipe");
-  UniqueFd exec_rd(p[0]), exec_wr(p[1]);
-  sigset_t none;
-  ::sigemptyset(&none);
-  pid_t parent = ::getpid();
-
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
-  if (pid == 0) {
-    // Async-signal-safe calls only. Its own session keeps the terminal's ^C
-    // away (cabin forwards signals to the container, not to the helper); the
-    // death signal stops it if cabin dies without unmounting.
-    ::setsid();
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::dup2(null.get(), STDIN_FILENO);
-    ::dup2(out.get(), STDOUT_FILENO);
-    ::dup2(out.get(), STDERR_FILENO);
-    for (const auto& fd : inherited) ::fcntl(fd.get(), F_SETFD, 0);
-    ::execv(argv[0], argv.data());
-    int err = errno;
-    (void)!::write(exec_wr.get(), &err, sizeof err);
-    ::_exit(127);
-  }
-  exec_wr.reset();
-  bool started = false;
-  ScopeGuard reap([&] {
-    if (started) return;
-    ::umount2(target.c_str(), MNT_DETACH);  // in case it mounted just as we gave up
-    ::kill(pid, SIGKILL);
-    int status;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  });
-  int err = 0;
-  ssize_t n;
-  while ((n = ::read(exec_rd.get(), &err, sizeof err)) < 0 && errno == EINTR) {
-  }
-  if (n == static_cast<ssize_t>(sizeof err)) throw Error(err, fmt::format("exec {}", program));
-
-  auto deadline = std::chrono::steady_clock::now() + kMountTimeout;
-  long sleep_ns = 200'000;
-  for (;;) {
-    if (fuse_mounted_at(target)) break;
-    int status;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      started = true;  // reaped
-      fail("fuse-overlayfs {}: {}", describe_status(status), helper_output(out.get()));
-    }
-    if (std::chrono::steady_clock::now() >= deadline)
-      fail("fuse-overlayfs did not mount {} within {} seconds: {}", target, kMountTimeout.count(),
-           helper_output(out.get()));
-    struct timespec ts {0, sleep_ns};
-    ::nanosleep(&ts, nullptr);
-    sleep_ns = std::min(sleep_ns * 2, 20'000'000L);
-  }
-  started = true;
-  return pid;
+  return start_fuse_helper(kFuseProgram, {program, "-f", "-o", opts, target}, target, inherited);
 }
 
 // ---- vfs ------------------------------------------------------------------------
@@ -631,9 +643,10 @@ Driver parse_driver(const std::string& name) {
 
 std::string driver_record_path(const std::string& graphroot) { return fs::join(graphroot, "driver.json"); }
 
-std::string fuse_overlayfs_unusable() {
-  if (find_in_path(kFuseProgram).empty())
-    return fmt::format("fuse-overlayfs is not installed (fix: {})", rootless::fix::install_fuse_overlayfs());
+// Why a FUSE program cannot be used: not installed (fix: `install`), or
+// /dev/fuse closed. Empty when it can.
+std::string fuse_program_unusable(const char* program, const std::string& install) {
+  if (find_in_path(program).empty()) return fmt::format("{} is not installed (fix: {})", program, install);
   UniqueFd fd(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
   if (fd) return "";
   int err = errno;
@@ -641,6 +654,39 @@ std::string fuse_overlayfs_unusable() {
     return fmt::format("/dev/fuse: {} (fix: {})", std::strerror(err), rootless::fix::load_fuse());
   return fmt::format("open /dev/fuse: {} (fix: {})", std::strerror(err), rootless::fix::open_fuse());
 }
+
+std::string fuse_overlayfs_unusable() {
+  return fuse_program_unusable(kFuseProgram, rootless::fix::install_fuse_overlayfs());
+}
+
+std::string squashfuse_unusable() { return fuse_program_unusable(kSquashfuse, rootless::fix::install_squashfuse()); }
+
+bool is_squashfs_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  char magic[4];
+  return ::pread(fd.get(), magic, sizeof magic, 0) == 4 && std::memcmp(magic, "hsqs", 4) == 0;
+}
+
+MountedRootfs mount_squashfs(const std::string& file, const std::string& target) {
+  if (auto why = squashfuse_unusable(); !why.empty()) fail("{}", why);
+  char* real = ::realpath(target.c_str(), nullptr);
+  if (!real) throw_errno("{}", target);
+  std::string where = real;
+  std::free(real);
+  MountedRootfs m;
+  m.path_ = where;
+  // allow_other: the container's other users read it too; the kernel checks
+  // the files' modes (default_permissions), as on any filesystem.
+  m.helper_ = start_fuse_helper(kSquashfuse, {find_in_path(kSquashfuse), "-f", "-o", "allow_other,default_permissions",
+                                              file, where},
+                                where, {});
+  m.mounted_ = true;
+  return m;
+}
+
+void MountedRootfs::keep_below(MountedRootfs below) { below_ = std::make_unique<MountedRootfs>(std::move(below)); }
 
 std::string fuse_overlayfs_mapping(const std::vector<rootless::IdRange>& ranges) {
   std::vector<std::string> parts;
@@ -698,7 +744,10 @@ std::string recorded_driver_reason(const std::string& graphroot) {
 }
 
 MountedRootfs::MountedRootfs(MountedRootfs&& o) noexcept
-    : path_(std::move(o.path_)), helper_(std::exchange(o.helper_, -1)), mounted_(std::exchange(o.mounted_, false)) {}
+    : path_(std::move(o.path_)),
+      helper_(std::exchange(o.helper_, -1)),
+      mounted_(std::exchange(o.mounted_, false)),
+      below_(std::move(o.below_)) {}
 
 MountedRootfs& MountedRootfs::operator=(MountedRootfs&& o) noexcept {
   if (this != &o) {

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,17 +99,43 @@ class MountedRootfs {
   MountedRootfs& operator=(MountedRootfs&&) noexcept;
   ~MountedRootfs();
   const std::string& path() const { return path_; }
+  // Keeps `below` (the mount this one's layers come from: a squashfs file's)
+  // mounted while this one is, and unmounts it after this one.
+  void keep_below(MountedRootfs below);
 
  private:
   friend MountedRootfs mount_rootfs(Driver, const RootfsRequest&);
+  friend MountedRootfs mount_squashfs(const std::string&, const std::string&);
   std::string path_;
   pid_t helper_ = -1;
   bool mounted_ = false;
+  std::unique_ptr<MountedRootfs> below_;
 };
 
 // Mounts (or, for vfs, copies) the layers at request.target. With a shift,
 // overlay falls back to fuse-overlayfs (and vfs copies with chown). Throws
 // cabin::Error naming the driver and the cause.
 MountedRootfs mount_rootfs(Driver driver, const RootfsRequest& request);
+
+// ---- single-file images: squashfs ---------------------------------------------
+// `cabin image export --squashfs` writes an image's root as one squashfs
+// file (its config in /.cabin/config.json inside); `run --rootfs FILE` mounts
+// it read-only as the lower layer of an overlay whose upper dir is the
+// container's. The kernel's squashfs cannot be mounted in a user namespace:
+// squashfuse (FUSE) can.
+
+// Where the image's config lives in a squashfs file cabin wrote.
+inline constexpr const char* kSquashfsConfigPath = ".cabin/config.json";
+
+// True when path is a regular file starting with squashfs's magic ("hsqs").
+bool is_squashfs_file(const std::string& path);
+
+// Why squashfuse cannot be used here, naming the fix; empty when it can.
+std::string squashfuse_unusable();
+
+// Mounts the squashfs file read-only at target (an existing directory) with
+// squashfuse, a helper kept as our child until the mount is dropped. Call in
+// cabin's user namespace. Throws cabin::Error naming the cause.
+MountedRootfs mount_squashfs(const std::string& file, const std::string& target);
 
 }  // namespace cabin::storage

@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -174,6 +175,33 @@ TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
   CHECK((!plan.spec.seccomp && plan.spec.no_new_privileges));
   o.security_opts = {"bogus=1"};
   CHECK(cabin::test::error_of([&] { make_plan(o, d, layout, "h", "n"); }) == "invalid --security-opt \"bogus=1\"");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("--env-merge expands against the image's environment; -e still wins", "[plan]") {
+  auto dir = std::filesystem::temp_directory_path() / "cabin-plan-merge-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "layer");
+  Layout layout;
+  layout.lower_dirs = {(dir / "layer").string()};
+  layout.merged_dir = (dir / "merged").string();
+  layout.userdata_dir = (dir / "userdata").string();
+  RunOptions o;
+  o.env_merge = {"PATH=/opt/bin:${PATH}", "A=${A}+merged", "N=${NOT_THERE}x", "D=${NOT_THERE:-dflt}"};
+  ImageDefaults d = image({}, {"sh"});
+  d.env = {"PATH=/bin", "A=img"};
+  auto env = make_plan(o, d, layout, "h", "n").spec.env;
+  auto has = [&](const std::string& kv) { return std::find(env.begin(), env.end(), kv) != env.end(); };
+  CHECK(has("PATH=/opt/bin:/bin"));
+  CHECK(has("A=img+merged"));
+  CHECK(has("N=x"));
+  CHECK(has("D=dflt"));
+  o.env = {"A=from-e"};
+  env = make_plan(o, d, layout, "h", "n").spec.env;
+  CHECK(has("A=from-e"));
+  o.env_merge = {"NOEQUALS"};
+  CHECK(cabin::test::error_of([&] { make_plan(o, d, layout, "h", "n"); }) ==
+        "invalid --env-merge \"NOEQUALS\": it must be NAME=VALUE");
   std::filesystem::remove_all(dir);
 }
 

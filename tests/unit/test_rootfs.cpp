@@ -19,6 +19,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -27,6 +28,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/process.h"
 
 using cabin::Error;
 using cabin::rootless::IdMapping;
@@ -519,4 +521,65 @@ TEST_CASE("fuse-overlayfs: owners shifted both ways", "[rootfs][userns]") {
     return;
   }
   CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("squashfs files are recognised by their magic", "[rootfs]") {
+  auto dir = std::filesystem::temp_directory_path() / "cabin-squashfs-magic";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "sub");
+  fs::write_file_atomic((dir / "text").string(), "not squashfs");
+  fs::write_file_atomic((dir / "short").string(), "hsq");
+  fs::write_file_atomic((dir / "magic").string(), std::string("hsqs") + std::string(60, '\0'));
+  CHECK_FALSE(storage::is_squashfs_file((dir / "text").string()));
+  CHECK_FALSE(storage::is_squashfs_file((dir / "short").string()));
+  CHECK_FALSE(storage::is_squashfs_file((dir / "sub").string()));
+  CHECK_FALSE(storage::is_squashfs_file((dir / "missing").string()));
+  CHECK(storage::is_squashfs_file((dir / "magic").string()));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("squashfs: mounted with squashfuse below an overlay, both gone with the root", "[rootfs][userns]") {
+  if (auto why = storage::squashfuse_unusable(); !why.empty()) {
+    WARN("skipped: " + why);
+    return;
+  }
+  if (cabin::find_in_path("mksquashfs").empty()) {
+    WARN("skipped: mksquashfs is not installed");
+    return;
+  }
+  auto dir = std::filesystem::temp_directory_path() / "cabin-squashfs-mount";
+  std::filesystem::remove_all(dir);
+  for (const char* d : {"src/etc", "lower", "upper", "work", "merged"}) std::filesystem::create_directories(dir / d);
+  fs::write_file_atomic((dir / "src/etc/hello").string(), "from the file");
+  std::string file = (dir / "image.sqsh").string();
+  REQUIRE(cabin::run_process({cabin::find_in_path("mksquashfs"), (dir / "src").string(), file, "-quiet", "-no-progress"})
+              .exited_ok());
+  auto sha_before = fs::read_file(file);
+  auto out = in_userns([&] {
+    std::string result;
+    {
+      storage::RootfsRequest r;
+      r.lower_dirs = {(dir / "lower").string()};
+      r.upper_dir = (dir / "upper").string();
+      r.work_dir = (dir / "work").string();
+      r.target = (dir / "merged").string();
+      auto below = storage::mount_squashfs(file, r.lower_dirs[0]);
+      auto driver = storage::probe_driver((dir / "store").string()).driver;
+      auto root = storage::mount_rootfs(driver, r);
+      root.keep_below(std::move(below));
+      result = fs::read_file(r.target + "/etc/hello");
+      fs::write_file_atomic(r.target + "/etc/hello", "changed");
+      if (driver == storage::Driver::Vfs) return std::string("from the file");  // a copy: nothing to unmount
+    }
+    if (mounted_at((dir / "lower").string())) return std::string("squashfs still mounted");
+    if (::waitpid(-1, nullptr, WNOHANG) != -1 || errno != ECHILD) return std::string("helper not reaped");
+    return result;
+  });
+  if (!out) {
+    WARN("user namespaces are not available: skipped");
+    return;
+  }
+  CHECK(*out == "from the file");
+  CHECK(fs::read_file(file) == sha_before);
+  std::filesystem::remove_all(dir);
 }
