@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "engine/lifecycle.h"
+#include "engine/secrets.h"
 #include "engine/volumes.h"
 #include "image/manifest.h"
 #include "net/store.h"
@@ -17,6 +18,7 @@
 #include "runtime/cgroups.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
+#include "storage/secrets.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/log.h"
@@ -141,6 +143,12 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   if (!o.name.empty() && !valid_name(o.name))
     fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
   o.run.command = command;
+  // --secret: checked before anything is made, and the store kept locked
+  // until the record names them, so that `secret rm` sees the user.
+  for (const auto& v : o.secrets) cfg.secrets.push_back(parse_secret_flag(v));
+  std::optional<fs::FileLock> secret_lock;
+  if (!cfg.secrets.empty()) secret_lock = storage::SecretStore(paths).lock();
+  nlohmann::json secret_names = check_secrets(paths, cfg.secrets);
 
   storage::ContainerStore containers(paths);
   o.run.inherited_mounts = inherited_mounts(containers, o.run.volumes_from);
@@ -243,12 +251,21 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
           ::chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
         throw_errno("chown {}", m.source);
   }
+  for (const auto& u : cfg.secrets) {
+    if (u.env) continue;
+    with_context(fmt::format("secret {}", u.name), [&] {
+      if (!plan.spec.userns) return check_user_mapped({u.uid, u.gid, {}});
+      if (!mapped(plan.spec.userns->uids, u.uid)) fail("user id {} is not mapped in the container", u.uid);
+      if (!mapped(plan.spec.userns->gids, u.gid)) fail("group id {} is not mapped in the container", u.gid);
+    });
+  }
   check_network(containers, paths, plan.net);
   net::choose_host_ports(plan.net.ports);
   // What ps shows without reading start.json.
   nlohmann::json nets = nlohmann::json::array();
   for (const auto& a : plan.net.networks) nets.push_back(a.network);
   rec.config = {{"network_mode", net::mode_name(plan.net)}, {"networks", nets}, {"ports", net::to_json(plan.net)["ports"]}};
+  if (!secret_names.is_null()) rec.config["secrets"] = secret_names;
   // The volumes are made, and the record names them, under the volume
   // store's lock: `volume rm` sees either no volume or a user.
   std::optional<fs::FileLock> volume_lock;

@@ -159,6 +159,9 @@ nlohmann::json to_json(const StartConfig& c) {
             {"net", net::to_json(c.net)}};
   if (c.shift) j["shift"] = mapping_json(*c.shift);
   if (c.health) j["health"] = to_start_json(*c.health);
+  for (const auto& u : c.secrets)
+    j["secrets"].push_back({{"name", u.name}, {"env", u.env}, {"target", u.target}, {"uid", u.uid}, {"gid", u.gid},
+                            {"mode", u.mode}});
   return j;
 }
 
@@ -180,6 +183,10 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     if (j.contains("net")) c.net = net::net_config_from_json(j.at("net"));
     else c.net.mode = net::Mode::None;
     if (j.contains("health")) c.health = health_from_start_json(j.at("health"));
+    if (j.contains("secrets"))
+      for (const auto& u : j.at("secrets"))
+        c.secrets.push_back({u.at("name").get<std::string>(), u.at("env").get<bool>(), u.at("target").get<std::string>(),
+                             u.at("uid").get<uid_t>(), u.at("gid").get<gid_t>(), u.at("mode").get<mode_t>()});
     return c;
   } catch (const json::exception& e) {
     fail("damaged container configuration: {}", e.what());
