@@ -27,6 +27,7 @@
 #include "net/store.h"
 #include "storage/containers.h"
 #include "storage/store.h"
+#include "storage/secrets.h"
 #include "storage/volumes.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -39,8 +40,8 @@ using namespace std::string_view_literals;
 enum Directive { kFiles = 0, kNoFiles = 4, kDirs = 16 };
 
 // What a command's positionals are, in order; "..." repeats the last kind.
-// Kinds: container, running, image, volume, network, service, object (any
-// of the first four), pod, file, dir, none.
+// Kinds: container, running, image, volume, network, secret, service, object
+// (any of the first four), pod, file, dir, none.
 const std::map<Binder, std::string_view>& args_table() {
   static const std::map<Binder, std::string_view> table = {
       {bind_attach, "running"},
@@ -93,6 +94,10 @@ const std::map<Binder, std::string_view>& args_table() {
       {bind_network_exists, "network"},
       {bind_network_inspect, "network..."},
       {bind_network_rm, "network..."},
+      {bind_secret_create, "none file"},
+      {bind_secret_exists, "secret"},
+      {bind_secret_inspect, "secret..."},
+      {bind_secret_rm, "secret..."},
       {bind_volume_exists, "volume"},
       {bind_volume_inspect, "volume..."},
       {bind_volume_rm, "volume..."},
@@ -144,6 +149,7 @@ const std::map<std::string_view, std::string_view>& flag_values() {
       {"--ipc", "host private shareable"},
       {"--uts", "host private"},
       {"--pid", "host private"},
+      {"--secret", "=secret"},
       {"--pull", "always missing never newer"},
       {"--log-level", "trace debug info warn error fatal panic"},
       {"--restart", "no on-failure always unless-stopped"},
@@ -314,6 +320,11 @@ void add_volumes(const config::StorePaths& paths, std::vector<Candidate>& out) {
   for (const auto& v : storage::VolumeStore(paths).list()) out.push_back({v.name, "volume"});
 }
 
+void add_secrets(const config::StorePaths& paths, std::vector<Candidate>& out) {
+  if (!has_store(paths)) return;
+  for (const auto& s : storage::SecretStore(paths).list()) out.push_back({s.name, s.driver});
+}
+
 void add_networks(const config::StorePaths& paths, std::vector<Candidate>& out) {
   if (!has_store(paths)) return;
   out.push_back({"podman", "the default network"});
@@ -346,6 +357,7 @@ int add_kind(std::string_view kind, const Position& p, const config::StorePaths&
   if (kind == "image" || kind == "object") add_images(paths, cur, out);
   if (kind == "volume" || kind == "object") add_volumes(paths, out);
   if (kind == "network" || kind == "object") add_networks(paths, out);
+  if (kind == "secret") add_secrets(paths, out);
   if (kind == "service") add_services(p, out);
   if (kind == "pod") add_pods(paths, out);
   return kNoFiles;

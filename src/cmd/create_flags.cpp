@@ -109,6 +109,7 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--health-retries", h.retries, "the number of retries allowed before a healthcheck is considered to be unhealthy");
   app.add_option("--health-on-failure", h.on_failure, "action to take once the container turns unhealthy (none, kill, restart, stop)");
   app.add_flag("--no-healthcheck", h.disabled, "Disable healthchecks on container");
+  app.add_option("--secret", o.secrets, "Add secret to container (NAME[,type=mount|env,target=PATH|VAR,uid=N,gid=N,mode=OCTAL])");
   app.add_option("--log-driver", log_driver, "Logging driver for the container")->check([](const std::string& v) {
     return v == "k8s-file" || v.empty() ? std::string() : "cabin supports the k8s-file log driver only";
   });

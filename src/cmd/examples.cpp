@@ -14,7 +14,7 @@ std::string_view examples(Binder bind) {
        "cabin run -d --name web -p 8080:80 -v ./site:/srv:ro busybox httpd -f -h /srv\n"
        "cabin run --rm --userns keep-id -v \"$PWD:/work\" -w /work image make\n"
        "cabin run -d --name api --health-cmd 'wget -qO- localhost/health' --restart on-failure myapp:1.0"},
-      {bind_create, "cabin create --name db -e POSTGRES_PASSWORD_FILE=/run/secrets/pw postgres\ncabin start db"},
+      {bind_create, "cabin create --name db --secret pw -e POSTGRES_PASSWORD_FILE=/run/secrets/pw postgres\ncabin start db"},
       {bind_exec, "cabin exec -it web sh\ncabin exec -u 0 -e DEBUG=1 web cat /etc/os-release"},
       {bind_build,
        "cabin build -t myapp:1.0 .\n"
@@ -35,6 +35,10 @@ std::string_view examples(Binder bind) {
       {bind_login, "cabin login -u alice registry.example.com\nprintf %s \"$TOKEN\" | cabin login -u alice --password-stdin registry.example.com"},
       {bind_compose, "cabin compose up -d --build\ncabin compose logs -f web\ncabin compose down -v"},
       {bind_compose_up, "cabin compose up -d\ncabin compose -f compose.yaml -f compose.prod.yaml up -d web"},
+      {bind_secret_create,
+       "printf %s \"$DB_PASSWORD\" | cabin secret create dbpw -\n"
+       "cabin run --rm --secret dbpw,uid=999,mode=0400 busybox cat /run/secrets/dbpw\n"
+       "cabin run --rm --secret dbpw,type=env,target=DB_PASSWORD busybox sh -c 'test -n \"$DB_PASSWORD\"'"},
       {bind_volume_create, "cabin volume create pgdata\ncabin run --rm -v pgdata:/var/lib/data busybox ls /var/lib/data"},
       {bind_network_create, "cabin network create app\ncabin run -d --network app --name db image\ncabin run --rm --network app busybox ping -c1 db"},
       {bind_pod_create,

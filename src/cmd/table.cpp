@@ -108,6 +108,15 @@ constexpr std::array kVolumeCommands = {
     Command{"rm", "Remove one or more volumes", Needs::UserNS, bind_volume_rm, {}, kRmAliases},
 };
 
+// `cabin secret …`: secrets given to containers at run time (storage/secrets.h).
+constexpr std::array kSecretCommands = {
+    Command{"create", "Create a new secret", Needs::Host, bind_secret_create},
+    Command{"exists", "Check if a secret exists in local storage", Needs::Host, bind_secret_exists},
+    Command{"inspect", "Inspect a secret", Needs::Host, bind_secret_inspect},
+    Command{"ls", "List secrets", Needs::Host, bind_secret_ls, {}, kLsAliases},
+    Command{"rm", "Remove one or more secrets", Needs::Host, bind_secret_rm, {}, kRmAliases},
+};
+
 // `cabin compose …`: compose files' projects (engine/compose.h).
 constexpr std::array kComposeCommands = {
     Command{"build", "Build or rebuild services", Needs::UserNS, bind_compose_build},
@@ -208,6 +217,7 @@ constexpr std::array kCommands = {
     Command{"rmi", "Remove one or more images from local storage", Needs::UserNS, bind_rmi},
     Command{"run", "Run a command in a new container", Needs::Host, bind_run},
     Command{"save", "Save image(s) to an archive", Needs::UserNS, bind_save},
+    Command{"secret", "Manage secrets", Needs::Host, nullptr, kSecretCommands},
     Command{"search", "Search a registry for images (not supported: cabin says so)", Needs::Host, bind_search},
     Command{"start", "Start one or more containers", Needs::Host, bind_start},
     Command{"stats", "Display a live stream of container resource usage statistics", Needs::Host, bind_stats},

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/create.h"
+#include "engine/secrets.h"
 #include "format/units.h"
 #include "image/change.h"
 #include "image/manifest.h"
@@ -174,7 +175,8 @@ storage::ImageRecord commit_container(storage::Store& store, storage::ContainerS
   for (const auto& ch : o.changes) image::apply_change(inner, ch);
 
   progress.message("Getting image source signatures");
-  auto layer = commit_upper(store, fs::join(containers.dir(rec.id), "upper"));
+  // Secrets' mount points are the run's, not the container's changes.
+  auto layer = commit_upper(store, fs::join(containers.dir(rec.id), "upper"), std::nullopt, secret_paths(cfg));
   size_t blob = progress.add(fmt::format("Copying blob {}", digest_hex(layer.diff_id).substr(0, 12)), layer.size);
   progress.finish(blob);
 

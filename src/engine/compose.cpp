@@ -14,11 +14,13 @@
 #include "engine/create.h"
 #include "engine/health.h"
 #include "engine/lifecycle.h"
+#include "engine/secrets.h"
 #include "engine/volumes.h"
 #include "format/units.h"
 #include "net/store.h"
 #include "storage/events.h"
 #include "storage/pull.h"
+#include "storage/secrets.h"
 #include "storage/volumes.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -154,7 +156,16 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
       if (h->retries) o.health.retries = static_cast<int>(*h->retries);
     }
   }
-  // File-based secrets and configs are bind-mounted read-only.
+  // Secrets are the store's (ensure_secrets put them there), given as
+  // --secret; file-based configs are bind-mounted read-only.
+  for (const auto& f : s.secrets) {
+    std::string target = f.target.empty() ? "/run/secrets/" + f.source : f.target;
+    std::string use = p.secrets.at(f.source).name + ",target=" + target;
+    if (!f.uid.empty()) use += ",uid=" + f.uid;
+    if (!f.gid.empty()) use += ",gid=" + f.gid;
+    if (f.mode) use += fmt::format(",mode={:o}", *f.mode);
+    o.secrets.push_back(use);
+  }
   auto files = [&](const std::vector<cabin::compose::FileRef>& refs, const std::map<std::string, cabin::compose::FileObject>& top,
                    const char* kind, const std::string& dir) {
     for (const auto& f : refs) {
@@ -165,7 +176,6 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
       r.volumes.push_back(obj.file + ":" + target + ":ro");
     }
   };
-  files(s.secrets, p.secrets, "secrets", "/run/secrets/");
   files(s.configs, p.configs, "configs", "/");
   o.platform = s.platform;
   return o;
@@ -395,7 +405,39 @@ void pull(storage::Store& store, const Project& project, const std::vector<std::
   }
 }
 
+// The project's secrets the services use, stored (or replaced, so that an
+// edited file is what the next start gets) from their files or variables;
+// external ones must exist.
+void ensure_secrets(const config::StorePaths& paths, const Project& p, const std::vector<std::string>& order) {
+  std::set<std::string> used;
+  for (const auto& name : order)
+    for (const auto& f : p.services.at(name).secrets) used.insert(f.source);
+  if (used.empty()) return;
+  storage::SecretStore store(paths);
+  auto lock = store.lock();
+  for (const auto& key : used) {
+    const auto& obj = p.secrets.at(key);
+    if (obj.external) {
+      if (!store.find(obj.name)) fail("secret {:?} declared as external, but could not be found: no such secret", obj.name);
+      continue;
+    }
+    std::string value = with_context(fmt::format("secrets.{}", key), [&] {
+      if (!obj.file.empty()) return fs::read_file(obj.file);
+      if (obj.environment.empty()) fail("only file and environment secrets are supported");
+      auto it = p.environment.find(obj.environment);
+      if (it == p.environment.end()) fail("environment variable {} is not set", obj.environment);
+      return it->second;
+    });
+    storage::Secret made;
+    made.name = obj.name;
+    made.labels[kProjectLabel] = p.name;
+    made.labels[kSecretLabel] = key;
+    store.create(made, value, true);
+  }
+}
+
 void ensure_resources(const config::StorePaths& paths, const Project& p, const std::vector<std::string>& services) {
+  ensure_secrets(paths, p, services);  // first: a file or variable missing stops it before anything is made
   ensure_networks(paths, p, services);
   ensure_volumes(paths, p, services);
 }
@@ -483,6 +525,18 @@ void down(storage::Store& store, const config::StorePaths& paths, const Project&
       if (n.external || !networks.find(n.name)) continue;
       networks.remove(n.name);
       say("Network", n.name, "Removed");
+    }
+  }
+  {
+    // The project's secrets go with its containers: they are copies of its
+    // files and variables.
+    storage::SecretStore secrets(paths);
+    auto lock = secrets.lock();
+    for (const auto& [key, sec] : p.secrets) {
+      auto found = secrets.find(sec.name);
+      if (sec.external || !found || found->labels[kProjectLabel] != p.name || !secret_users(containers, sec.name).empty())
+        continue;
+      secrets.remove(*found);
     }
   }
   if (o.volumes) {

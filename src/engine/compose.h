@@ -33,6 +33,7 @@ inline constexpr char kWorkingDirLabel[] = "com.docker.compose.project.working_d
 inline constexpr char kConfigFilesLabel[] = "com.docker.compose.project.config_files";
 inline constexpr char kNetworkLabel[] = "com.docker.compose.network";
 inline constexpr char kVolumeLabel[] = "com.docker.compose.volume";
+inline constexpr char kSecretLabel[] = "com.docker.compose.secret";
 
 // Docker Compose's progress lines, on stderr: " Container p-web-1  Started".
 void say(std::string_view what, std::string_view name, std::string_view done);

@@ -28,6 +28,7 @@
 
 #include "engine/create.h"
 #include "engine/lifecycle.h"
+#include "engine/secrets.h"
 #include "storage/tarstream.h"
 #include "storage/unpack.h"
 #include "util/error.h"
@@ -343,9 +344,14 @@ void copy_into_container(storage::ContainerStore& containers, const config::Stor
 
 void export_container(storage::ContainerStore& containers, const config::StorePaths& paths,
                       const storage::ContainerRecord& rec, int out_fd) {
+  // Secrets' mount points stay out, and so does a running container's
+  // secret files mounted there.
+  auto secrets = secret_paths(load_start_config(containers, rec.id));
   View v = open_view(containers, paths, rec);
   in_view(v, [&](const Side& c) {
-    storage::write_tree_tar(out_fd, {c.root, ".", "", std::nullopt, true});
+    storage::TarTree tree{c.root, ".", "", std::nullopt, true};
+    if (!secrets.empty()) tree.skip = [&](const std::string& arcname, const struct stat&) { return secrets.count(arcname) > 0; };
+    storage::write_tree_tar(out_fd, tree);
     return std::string();
   });
 }

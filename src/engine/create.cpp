@@ -11,6 +11,7 @@
 #include "config/mode.h"
 #include "engine/lifecycle.h"
 #include "engine/pod.h"
+#include "engine/secrets.h"
 #include "engine/volumes.h"
 #include "image/manifest.h"
 #include "image/reference.h"
@@ -21,6 +22,7 @@
 #include "runtime/logfile.h"
 #include "storage/pull.h"
 #include "storage/rootfs.h"
+#include "storage/secrets.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/log.h"
@@ -179,6 +181,12 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   if (!o.name.empty() && !valid_name(o.name))
     fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
   o.run.command = command;
+  // --secret: checked before anything is made, and the store kept locked
+  // until the record names them, so that `secret rm` sees the user.
+  for (const auto& v : o.secrets) cfg.secrets.push_back(parse_secret_flag(v));
+  std::optional<fs::FileLock> secret_lock;
+  if (!cfg.secrets.empty()) secret_lock = storage::SecretStore(paths).lock();
+  nlohmann::json secret_names = check_secrets(paths, cfg.secrets);
 
   storage::ContainerStore containers(paths);
   cfg.ipc_mode = namespace_mode(containers, o.ipc, true);
@@ -301,6 +309,14 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
           ::chown(m.source.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
         throw_errno("chown {}", m.source);
   }
+  for (const auto& u : cfg.secrets) {
+    if (u.env) continue;
+    with_context(fmt::format("secret {}", u.name), [&] {
+      if (!plan.spec.userns) return check_user_mapped({u.uid, u.gid, {}});
+      if (!mapped(plan.spec.userns->uids, u.uid)) fail("user id {} is not mapped in the container", u.uid);
+      if (!mapped(plan.spec.userns->gids, u.gid)) fail("group id {} is not mapped in the container", u.gid);
+    });
+  }
   check_network(containers, paths, plan.net);
   net::choose_host_ports(plan.net.ports);
   // What ps shows without reading start.json.
@@ -311,6 +327,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   if (!cfg.uts_mode.empty()) rec.config["uts_mode"] = cfg.uts_mode;
   if (!cfg.pid_mode.empty()) rec.config["pid_mode"] = cfg.pid_mode;
   if (pod) rec.config["pod"] = pod->id;
+  if (!secret_names.is_null()) rec.config["secrets"] = secret_names;
   // The volumes are made, and the record names them, under the volume
   // store's lock: `volume rm` sees either no volume or a user.
   std::optional<fs::FileLock> volume_lock;

@@ -32,6 +32,7 @@ struct CreateOptions {
   std::vector<std::string> uidmap, gidmap, labels, annotations, log_opts;
   std::string memory, memory_swap, cpus, cpu_shares, pids_limit;
   runtime::HealthFlags health;
+  std::vector<std::string> secrets;  // --secret (engine/secrets.h)
 };
 
 // containers.conf's defaults for what the command line did not set;

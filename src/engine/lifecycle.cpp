@@ -17,6 +17,7 @@
 
 #include "engine/create.h"
 #include "engine/health.h"
+#include "engine/secrets.h"
 #include "engine/volumes.h"
 #include "format/units.h"
 #include "net/members.h"
@@ -422,7 +423,10 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
       make_pipe(err_rd, err_wr);
     }
   }
-  auto started = runtime::start_container(cfg.spec, filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+  auto started = [&] {
+    SecretFiles secrets(paths, rec.id, cfg);  // mounted by the child: gone once it runs
+    return runtime::start_container(secrets.spec(), filter, old_mask, {-1, out_wr.get(), err_wr.get()});
+  }();
   volumes.started();
   out_wr.reset();
   err_wr.reset();
@@ -685,7 +689,8 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       }
       runtime::Started started;
       try {
-        started = runtime::start_container(cfg.spec, filter, old_mask, {in_rd.get(), out_wr.get(), err_wr.get()});
+        SecretFiles secrets(paths, id, cfg);  // mounted by the child: gone once it runs
+        started = runtime::start_container(secrets.spec(), filter, old_mask, {in_rd.get(), out_wr.get(), err_wr.get()});
         volumes.started();
       } catch (const Error& e) {
         if (first) throw;
@@ -1001,6 +1006,10 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   spec.env = cfg.spec.env;
   if (o.tty && std::none_of(spec.env.begin(), spec.env.end(), [](const auto& e) { return e.rfind("TERM=", 0) == 0; }))
     spec.env.push_back("TERM=xterm");
+  for (auto& e : secret_env(paths, cfg)) {
+    std::erase_if(spec.env, [&](const std::string& x) { return x.substr(0, x.find('=')) == e.substr(0, e.find('=')); });
+    spec.env.push_back(std::move(e));
+  }
   runtime::add_env(spec.env, o.env_files, o.env);  // host files and values: before leaving the host
   spec.cwd = o.workdir.empty() ? cfg.spec.cwd : o.workdir;
   spec.create_cwd = false;

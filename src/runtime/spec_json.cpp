@@ -170,6 +170,9 @@ nlohmann::json to_json(const StartConfig& c) {
   if (!c.ipc_mode.empty()) j["ipc_mode"] = c.ipc_mode;
   if (!c.uts_mode.empty()) j["uts_mode"] = c.uts_mode;
   if (!c.pid_mode.empty()) j["pid_mode"] = c.pid_mode;
+  for (const auto& u : c.secrets)
+    j["secrets"].push_back({{"name", u.name}, {"env", u.env}, {"target", u.target}, {"uid", u.uid}, {"gid", u.gid},
+                            {"mode", u.mode}});
   return j;
 }
 
@@ -194,6 +197,10 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     c.uts_mode = j.value("uts_mode", "");
     c.pid_mode = j.value("pid_mode", "");
     if (j.contains("health")) c.health = health_from_start_json(j.at("health"));
+    if (j.contains("secrets"))
+      for (const auto& u : j.at("secrets"))
+        c.secrets.push_back({u.at("name").get<std::string>(), u.at("env").get<bool>(), u.at("target").get<std::string>(),
+                             u.at("uid").get<uid_t>(), u.at("gid").get<gid_t>(), u.at("mode").get<mode_t>()});
     return c;
   } catch (const json::exception& e) {
     fail("damaged container configuration: {}", e.what());

@@ -24,6 +24,18 @@ struct RestartPolicy {
 // Throws with Podman's message for a bad value.
 RestartPolicy parse_restart_policy(const std::string& text);
 
+// --secret NAME[,type=mount|env,target=…,uid=…,gid=…,mode=…]: which
+// secret the container gets and how. Only the name is kept; the value is
+// read from the secret store at each start and exec (engine/secrets.h).
+struct SecretUse {
+  std::string name;
+  bool env = false;    // type=env: an environment variable named target
+  std::string target;  // mount: the absolute path in the container; env: the variable
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0444;
+};
+
 struct StartConfig {
   ContainerSpec spec;
   std::vector<std::string> lower_dirs;     // image layers, top first (empty for --rootfs)
@@ -40,6 +52,7 @@ struct StartConfig {
   // a pod member's name its pod's infra container.
   std::string ipc_mode, uts_mode, pid_mode;
   std::optional<HealthConfig> health;      // run by the container's waiter
+  std::vector<SecretUse> secrets;          // --secret
 };
 
 nlohmann::json to_json(const StartConfig& c);
