@@ -41,7 +41,7 @@ enum Directive { kFiles = 0, kNoFiles = 4, kDirs = 16 };
 
 // What a command's positionals are, in order; "..." repeats the last kind.
 // Kinds: container, running, image, volume, network, secret, service, object
-// (any of the first four), pod, file, dir, none.
+// (any of the first four), pod, kube (containers, pods, volumes), file, dir, none.
 const std::map<Binder, std::string_view>& args_table() {
   static const std::map<Binder, std::string_view> table = {
       {bind_attach, "running"},
@@ -122,6 +122,7 @@ const std::map<Binder, std::string_view>& args_table() {
       {bind_compose_run, "service file..."},
       {bind_compose_port, "service none"},
       {bind_pod_exists, "pod"},
+      {bind_kube_generate, "kube..."},
       {bind_pod_inspect, "pod..."},
       {bind_pod_kill, "pod..."},
       {bind_pod_logs, "pod"},
@@ -353,13 +354,14 @@ int add_kind(std::string_view kind, const Position& p, const config::StorePaths&
              std::vector<Candidate>& out) {
   if (kind == "file") return kFiles;
   if (kind == "dir") return kDirs;
-  if (kind == "container" || kind == "running" || kind == "object") add_containers(paths, kind == "running", cur, out);
+  if (kind == "container" || kind == "running" || kind == "object" || kind == "kube")
+    add_containers(paths, kind == "running", cur, out);
   if (kind == "image" || kind == "object") add_images(paths, cur, out);
-  if (kind == "volume" || kind == "object") add_volumes(paths, out);
+  if (kind == "volume" || kind == "object" || kind == "kube") add_volumes(paths, out);
   if (kind == "network" || kind == "object") add_networks(paths, out);
   if (kind == "secret") add_secrets(paths, out);
   if (kind == "service") add_services(p, out);
-  if (kind == "pod") add_pods(paths, out);
+  if (kind == "pod" || kind == "kube") add_pods(paths, out);
   return kNoFiles;
 }
 

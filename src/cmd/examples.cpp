@@ -14,6 +14,9 @@ std::string_view examples(Binder bind) {
        "cabin run -d --name web -p 8080:80 -v ./site:/srv:ro busybox httpd -f -h /srv\n"
        "cabin run --rm --userns keep-id -v \"$PWD:/work\" -w /work image make\n"
        "cabin run -d --name api --health-cmd 'wget -qO- localhost/health' --restart on-failure myapp:1.0"},
+      {bind_kube_generate,
+       "cabin kube generate web > web.yaml\n"
+       "cabin kube generate --service --type deployment --replicas 3 -f app.yaml app-pod data-volume"},
       {bind_create, "cabin create --name db --secret pw -e POSTGRES_PASSWORD_FILE=/run/secrets/pw postgres\ncabin start db"},
       {bind_exec, "cabin exec -it web sh\ncabin exec -u 0 -e DEBUG=1 web cat /etc/os-release"},
       {bind_build,

@@ -162,6 +162,16 @@ constexpr std::array kPodCommands = {
     Command{"unpause", "Unpause one or more pods", Needs::Host, bind_pod_unpause},
 };
 
+// `cabin kube …`: Kubernetes YAML (kube/generate.h); `generate kube` is
+// Podman's older spelling.
+constexpr std::array kKubeCommands = {
+    Command{"generate", "Generate Kubernetes YAML based on containers, pods or volumes", Needs::Host,
+            bind_kube_generate},
+};
+constexpr std::array kGenerateCommands = {
+    Command{"kube", "Generate Kubernetes YAML based on containers, pods or volumes", Needs::Host, bind_kube_generate},
+};
+
 // `cabin healthcheck …`.
 constexpr std::array kHealthcheckCommands = {
     Command{"run", "Run the health check of a container", Needs::Host, bind_healthcheck_run},
@@ -192,6 +202,8 @@ constexpr std::array kCommands = {
     Command{"exec", "Run a process in a running container", Needs::Host, bind_exec},
     Command{"export", "Export container's filesystem contents as a tar archive", Needs::Host, bind_export},
     Command{"healthcheck", "Manage health checks on containers", Needs::Host, nullptr, kHealthcheckCommands},
+    Command{"generate", "Generate structured data based on containers, pods or volumes", Needs::Host, nullptr,
+            kGenerateCommands},
     Command{"history", "Show history of a specified image", Needs::Host, bind_history},
     Command{"image", "Manage images", Needs::Host, nullptr, kImageCommands},
     Command{"images", "List images in local storage", Needs::Host, bind_images},
@@ -199,6 +211,7 @@ constexpr std::array kCommands = {
     Command{"info", "Display cabin related system information", Needs::Host, bind_info},
     Command{"kill", "Kill one or more running containers with a specific signal", Needs::Host, bind_kill},
     Command{"inspect", "Display the configuration of object denoted by ID", Needs::Host, bind_inspect},
+    Command{"kube", "Work with Kubernetes YAML", Needs::Host, nullptr, kKubeCommands},
     Command{"load", "Load image(s) from a tar archive", Needs::UserNS, bind_load},
     Command{"login", "Log in to a container registry", Needs::Host, bind_login},
     Command{"logout", "Log out of a container registry", Needs::Host, bind_logout},
