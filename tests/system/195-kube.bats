@@ -165,3 +165,18 @@ print(json.dumps(eval(sys.argv[1], {"d": docs[int(sys.argv[2])]}), sort_keys=Tru
   is "$(stat -c %s "$out")" 0 "the existing file is left alone"
   is_exact "$(store_state)" "$before" "the store did not change"
 }
+
+@test "kube validation: the schema check itself refuses what an API server would" {
+  local v=$BATS_TEST_DIRNAME/lib/kube_validate.py good='apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {containers: [{name: c, image: i}]}'
+  run "$KUBE_PY" "$v" <<<"$good"
+  is "$status" 0 "a minimal Pod passes"
+  local bad
+  for bad in 's/image: i/image: i, colour: red/' 's/name: c, //' 's/name: p/name: P_1/' 's/kind: Pod/kind: Pods/' \
+    's/image: i}/image: i, ports: [{containerPort: "80"}]}/' 's/image: i}/image: i, volumeMounts: [{name: v, mountPath: \/v}]}/'; do
+    run "$KUBE_PY" "$v" <<<"$(sed "$bad" <<<"$good")"
+    is "$status" 1 "refused: $bad"
+  done
+}
