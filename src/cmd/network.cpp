@@ -83,10 +83,7 @@ Runner bind_network_create(CLI::App& app, Globals& g) {
     n.range_start = o->ip_range;
     n.internal = o->internal;
     n.dns_enabled = !o->disable_dns;
-    for (const auto& l : o->labels) {
-      auto eq = l.find('=');
-      n.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
-    }
+    n.labels = key_values(o->labels);
     for (const auto& opt : o->options) {
       auto eq = opt.find('=');
       std::string k = opt.substr(0, eq);

@@ -46,15 +46,6 @@ std::string read_value(const std::string& source) {
   return out;
 }
 
-std::map<std::string, std::string> key_values(const std::vector<std::string>& values) {
-  std::map<std::string, std::string> out;
-  for (const auto& v : values) {
-    auto eq = v.find('=');
-    out[v.substr(0, eq)] = eq == std::string::npos ? "" : v.substr(eq + 1);
-  }
-  return out;
-}
-
 // What --format and the table see: Podman's list entry (the inspect
 // object's fields, CreatedAt and UpdatedAt as "… ago").
 json list_row(const storage::Secret& s) {

@@ -30,15 +30,6 @@ using nlohmann::ordered_json;
 constexpr int kExitNoSuchVolume = 1;
 constexpr int kExitVolumeInUse = 2;
 
-std::map<std::string, std::string> key_values(const std::vector<std::string>& values) {
-  std::map<std::string, std::string> out;
-  for (const auto& v : values) {
-    auto eq = v.find('=');
-    out[v.substr(0, eq)] = eq == std::string::npos ? "" : v.substr(eq + 1);
-  }
-  return out;
-}
-
 Filters parse_filters(const std::vector<std::string>& values) {
   return Filters::parse(values, {"name", "driver", "label", "opt", "dangling"},
                         [](const std::string& k) { return fmt::format("{:?} is an invalid volume filter", k); });

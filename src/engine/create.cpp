@@ -238,10 +238,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
     rec.image = image_name;
     rec.image_id = image.id;
   }
-  for (const auto& l : o.labels) {
-    auto eq = l.find('=');
-    rec.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
-  }
+  rec.labels = key_values(o.labels);
   for (const auto& a : o.annotations) {
     auto eq = a.find('=');
     if (eq == std::string::npos) fail("annotation {:?} must be formatted KEY=VALUE", a);

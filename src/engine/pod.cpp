@@ -175,10 +175,7 @@ PodRecord create_pod(storage::Store& store, const config::StorePaths& paths, con
     if (!o.networks.empty()) fail("cannot set --network without an infra container");
     rec.share.clear();
   }
-  for (const auto& l : o.labels) {
-    auto eq = l.find('=');
-    rec.labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
-  }
+  rec.labels = key_values(o.labels);
   PodStore pods(paths);
   rec = pods.create(rec);
   rec.hostname = o.hostname.empty() ? rec.name : o.hostname;
