@@ -835,8 +835,11 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
     while (r < 0 && errno == EINTR);
     return r > 0;
   };
-  if (timeout.count() > 0 && ::syscall(SYS_pidfd_send_signal, pid.get(), stop_signal, nullptr, 0) == 0 &&
-      exited_within(timeout)) {
+  bool sent = timeout.count() > 0 && ::syscall(SYS_pidfd_send_signal, pid.get(), stop_signal, nullptr, 0) == 0;
+  if (timeout.count() > 0 && !sent && errno == ESRCH) {
+    // It ended on its own since the state was read: nothing to signal or
+    // warn about; its waiter records the exit.
+  } else if (sent && exited_within(timeout)) {
   } else {
     if (timeout.count() > 0) {
       auto rec = containers.find(id);
