@@ -1009,10 +1009,7 @@ int exec_container(storage::ContainerStore& containers, const config::StorePaths
   spec.env = cfg.spec.env;
   if (o.tty && std::none_of(spec.env.begin(), spec.env.end(), [](const auto& e) { return e.rfind("TERM=", 0) == 0; }))
     spec.env.push_back("TERM=xterm");
-  for (auto& e : secret_env(paths, cfg)) {
-    std::erase_if(spec.env, [&](const std::string& x) { return x.substr(0, x.find('=')) == e.substr(0, e.find('=')); });
-    spec.env.push_back(std::move(e));
-  }
+  for (const auto& e : secret_env(paths, cfg)) runtime::set_env(spec.env, e);
   runtime::add_env(spec.env, o.env_files, o.env);  // host files and values: before leaving the host
   spec.cwd = o.workdir.empty() ? cfg.spec.cwd : o.workdir;
   spec.create_cwd = false;

@@ -9,6 +9,7 @@
 
 #include "config/paths.h"
 #include "rootless/idmap.h"
+#include "runtime/plan.h"
 #include "storage/secrets.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -115,8 +116,7 @@ SecretFiles::SecretFiles(const config::StorePaths& paths, const std::string& id,
   for (const auto& u : cfg.secrets) {
     auto value = store.value(store.get(u.name));
     if (u.env) {
-      std::erase_if(spec_.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == u.target; });
-      spec_.env.push_back(u.target + "=" + value);
+      runtime::set_env(spec_.env, u.target + "=" + value);
       continue;
     }
     if (dir_.empty()) {

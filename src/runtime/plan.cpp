@@ -44,17 +44,6 @@ bool is_number(const std::string& s) {
 
 uint32_t to_id(const std::string& s) { return static_cast<uint32_t>(std::stoul(s)); }
 
-// Sets KEY=VALUE in env, replacing an earlier KEY.
-void set_env(std::vector<std::string>& env, const std::string& kv) {
-  auto key = kv.substr(0, kv.find('='));
-  for (auto& e : env)
-    if (e.compare(0, key.size() + 1, key + "=") == 0) {
-      e = kv;
-      return;
-    }
-  env.push_back(kv);
-}
-
 std::optional<std::string> get_env(const std::vector<std::string>& env, const std::string& key) {
   for (const auto& e : env)
     if (e.compare(0, key.size() + 1, key + "=") == 0) return e.substr(key.size() + 1);
@@ -263,6 +252,16 @@ std::vector<std::string> resolve_command(const ImageDefaults& image, const RunOp
   entrypoint.insert(entrypoint.end(), cmd.begin(), cmd.end());
   if (entrypoint.empty()) fail("no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
   return entrypoint;
+}
+
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  auto key = kv.substr(0, kv.find('='));
+  for (auto& e : env)
+    if (e.compare(0, key.size() + 1, key + "=") == 0) {
+      e = kv;
+      return;
+    }
+  env.push_back(kv);
 }
 
 void add_env(std::vector<std::string>& env, const std::vector<std::string>& files,

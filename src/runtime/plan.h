@@ -117,6 +117,8 @@ std::vector<std::string> resolve_command(const ImageDefaults& image, const RunOp
 // KEY=VALUE lines of an --env-file (comments and blank lines skipped; KEY
 // alone takes the host's value, dropped when unset).
 std::vector<std::string> parse_env_file(const std::string& path);
+// Sets KEY=VALUE in env, replacing an earlier KEY.
+void set_env(std::vector<std::string>& env, const std::string& kv);
 // --env-file files, then -e values (KEY=VALUE, or KEY for the host's value,
 // dropped when unset), over env.
 void add_env(std::vector<std::string>& env, const std::vector<std::string>& files,
