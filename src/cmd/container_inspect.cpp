@@ -72,8 +72,17 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
 
   ordered_json mounts = ordered_json::array();
   storage::VolumeStore volumes(paths);
+  ordered_json devices = ordered_json::array();
   for (const auto& m : s.mounts) {
     if (m.source.rfind(userdata + "/", 0) == 0) continue;  // the generated /etc files
+    if (!m.device.empty()) {
+      ordered_json d;
+      d["PathOnHost"] = m.source;
+      d["PathInContainer"] = m.destination;
+      d["CgroupPermissions"] = m.device;
+      devices.push_back(d);
+      continue;
+    }
     ordered_json mj;
     bool volume = !m.volume.empty();
     mj["Type"] = volume ? "volume" : m.kind == runtime::MountSpec::Kind::Bind ? "bind" : "tmpfs";
@@ -201,6 +210,8 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
                         {"MaximumRetryCount", cfg.restart.max_retries}};
   h["AutoRemove"] = cfg.rm;
   h["Privileged"] = s.dev_from_host;
+  h["Devices"] = devices;
+
   h["ReadonlyRootfs"] = s.read_only;
   h["Init"] = s.init;
   j["HostConfig"] = h;

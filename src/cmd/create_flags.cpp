@@ -75,6 +75,8 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--cap-add", r.cap_add, "Add capabilities to the container");
   app.add_option("--cap-drop", r.cap_drop, "Drop capabilities from the container");
   app.add_flag("--privileged", r.privileged, "Give extended privileges to container");
+  app.add_option("--device", r.devices, "Add a host device to the container (HOST[:CONTAINER][:PERMISSIONS], or a CDI name vendor.com/class=name)");
+  app.add_option("--group-add", r.group_add, "Add additional groups to the primary container process ('keep-groups' keeps the user's groups)");
   app.add_option("--security-opt", r.security_opts, "Security Options");
   app.add_flag("--init", r.init, "Run an init inside the container that forwards signals and reaps processes");
   app.add_option("--pull", o.pull, "Pull image policy (always, missing, never, newer)");
@@ -118,7 +120,7 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--gpus", gpus, "GPU devices to add to the container (not supported)")
       ->group("")
       ->check([](const std::string&) -> std::string {
-        fail("--gpus is not supported: cabin cannot give containers GPUs (it has neither --device nor CDI support)");
+        fail("--gpus is not supported: give GPUs as CDI devices instead (--device nvidia.com/gpu=all)");
       });
   // One value per occurrence (-v a -v b), so the image is never taken as
   // a second value of the option before it.

@@ -26,7 +26,7 @@ namespace {
 constexpr std::array<std::string_view, 14> kContainersKeys = {
     "default_capabilities", "default_ulimits", "env", "env_host", "dns_servers", "dns_searches", "dns_options",
     "annotations", "init", "read_only", "userns", "log_driver", "log_size_max", "pids_limit"};
-constexpr std::array<std::string_view, 1> kEngineKeys = {"pull_policy"};
+constexpr std::array<std::string_view, 2> kEngineKeys = {"pull_policy", "cdi_spec_dirs"};
 
 // Podman's log drivers; cabin writes k8s-file (json-file is its alias).
 constexpr std::array<std::string_view, 6> kLogDrivers = {"k8s-file", "json-file", "journald",
@@ -230,6 +230,11 @@ void ContainersConf::merge_keys(std::string_view text, std::string_view origin) 
     if (auto v = toml::get_string(*t, "pull_policy", w)) {
       with_context("[engine] pull_policy", [&] { storage::parse_pull_policy(*v); });
       pull_policy = v;
+    }
+    if (auto v = toml::get_strings(*t, "cdi_spec_dirs", w)) {
+      for (const auto& d : *v)
+        if (d.empty() || d[0] != '/') fail("[engine] cdi_spec_dirs: {:?} is not an absolute path", d);
+      cdi_spec_dirs = v;
     }
   }
 }

@@ -35,6 +35,7 @@ struct ContainersConf {
   std::optional<int64_t> pids_limit;                             // read; needs cgroups cabin does not set up
   // [engine]
   std::optional<std::string> pull_policy;                        // always, missing, never, newer
+  std::optional<std::vector<std::string>> cdi_spec_dirs;         // where CDI device specs are read
 
   std::vector<std::string> files_read;  // in the order they were merged
 

@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/ranges.h>
+
+#include "cdi/cdi.h"
 #include "config/mode.h"
 #include "engine/lifecycle.h"
 #include "engine/pod.h"
@@ -19,6 +22,7 @@
 #include "rootless/fixes.h"
 #include "rootless/userns.h"
 #include "runtime/cgroups.h"
+#include "runtime/devices.h"
 #include "runtime/logfile.h"
 #include "storage/pull.h"
 #include "storage/rootfs.h"
@@ -146,6 +150,30 @@ std::string namespace_mode(const storage::ContainerStore& containers, const std:
   fail("unrecognized namespace mode {} passed", v);
 }
 
+// --device vendor.com/class=name: the CDI specs' edits (cdi/cdi.h) as the
+// plain devices, bind mounts, environment and groups they stand for.
+void expand_cdi_devices(runtime::RunOptions& r) {
+  std::vector<std::string> names, paths;
+  for (const auto& d : r.devices) (runtime::is_cdi_name(d) ? names : paths).push_back(d);
+  if (names.empty()) return;
+  const auto& dirs = config::containers_conf().cdi_spec_dirs;
+  auto edits = cdi::resolve(names, dirs ? *dirs : cdi::default_spec_dirs());
+  for (const auto& n : edits.device_nodes) paths.push_back(fmt::format("{}:{}:{}", n.host, n.container, n.perms));
+  r.devices = paths;
+  for (const auto& m : edits.mounts) {
+    runtime::MountSpec ms;
+    ms.source = m.host;
+    ms.destination = m.container;
+    ms.read_only = m.read_only;
+    r.inherited_mounts.push_back(ms);
+  }
+  r.env.insert(r.env.end(), edits.env.begin(), edits.env.end());
+  for (auto gid : edits.additional_gids) r.group_add.push_back(std::to_string(gid));
+  if (edits.hooks > 0)
+    log::warn("CDI devices {}: {} hook{} not run (cabin runs no OCI hooks)", fmt::join(names, ", "), edits.hooks,
+              edits.hooks == 1 ? "" : "s");
+}
+
 }  // namespace
 
 Created create_container(storage::Store& store, const config::StorePaths& paths, CreateOptions& o,
@@ -193,6 +221,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   cfg.uts_mode = namespace_mode(containers, o.uts, false);
   cfg.pid_mode = namespace_mode(containers, o.pid, false);
   o.run.inherited_mounts = inherited_mounts(containers, o.run.volumes_from);
+  expand_cdi_devices(o.run);
   Created out;
   storage::ContainerRecord& rec = out.record;
   rec.name = o.name;

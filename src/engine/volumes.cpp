@@ -137,6 +137,7 @@ std::vector<runtime::MountSpec> inherited_mounts(const storage::ContainerStore& 
     for (auto m : load_start_config(containers, other->id).spec.mounts) {
       if (m.kind != runtime::MountSpec::Kind::Bind && m.volume.empty()) continue;  // its own tmpfs
       if (m.source.rfind(userdata, 0) == 0) continue;                            // its /etc files
+      if (!m.device.empty()) continue;                                           // its --device nodes
       if (ro) m.read_only = *ro;
       m.anonymous = false;  // the other container's: rm -v of this one leaves it
       m.chown = false;

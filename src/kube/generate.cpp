@@ -227,6 +227,7 @@ ordered_json container_yaml(const storage::Store& store, const config::StorePath
 
   for (const auto& m : s.mounts) {
     if (m.source.rfind(userdata, 0) == 0) continue;  // the generated /etc files
+    if (!m.device.empty()) continue;                 // --device: Kubernetes has no host devices in a Pod
     ordered_json mj = {{"mountPath", m.destination}};
     std::string vname;
     if (!m.volume.empty() && !m.anonymous) {

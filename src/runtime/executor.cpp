@@ -767,7 +767,7 @@ in_root:
   int r = security::drop_bounding(s.caps);
   if (r < 0) child_fail(p, Step::DropCaps, r, "bounding set");
   CHECK(Step::SetUser, ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), nullptr);
-  if (::setgroups(s.user.groups.size(), s.user.groups.data()) < 0 && errno != EPERM)
+  if (!s.user.keep_groups && ::setgroups(s.user.groups.size(), s.user.groups.data()) < 0 && errno != EPERM)
     child_fail(p, Step::SetUser, errno, "setgroups");
   CHECK(Step::SetUser, ::setresgid(s.user.gid, s.user.gid, s.user.gid), "setgid");
   CHECK(Step::SetUser, ::setresuid(s.user.uid, s.user.uid, s.user.uid), "setuid");

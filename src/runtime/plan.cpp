@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "build/shell_words.h"
+#include "runtime/devices.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
@@ -483,6 +484,26 @@ UserSpec resolve_user(const std::string& spec, const std::string& passwd, const 
   return u;
 }
 
+void add_groups(UserSpec& u, const std::vector<std::string>& groups, const std::string& group_file) {
+  for (const auto& g : groups) {
+    if (g == "keep-groups") {
+      if (groups.size() > 1) fail("the '--group-add keep-groups' option is not allowed with any other --group-add option");
+      u.keep_groups = true;
+      return;
+    }
+    gid_t gid;
+    if (is_number(g)) {
+      gid = to_id(g);
+    } else {
+      auto e = find_entry(group_file, 0, g);
+      if (!e || e->size() < 3 || !is_number((*e)[2]))
+        throw Error(fmt::format("unable to find group {}: no matching entries in group file", g), kExitCannotInvoke);
+      gid = to_id((*e)[2]);
+    }
+    if (std::find(u.groups.begin(), u.groups.end(), gid) == u.groups.end()) u.groups.push_back(gid);
+  }
+}
+
 std::optional<std::string> read_image_file(const Layout& layout, const std::string& path) {
   std::vector<std::string> roots = layout.lower_dirs;
   if (!layout.rootfs_dir.empty()) roots = {layout.rootfs_dir};
@@ -613,6 +634,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
     if (o.user.empty()) user = fmt::format("{}:{}", keep_id->uid, keep_id->gid);
   }
   s.user = resolve_user(user, passwd, group, &home);
+  add_groups(s.user, o.group_add, group);
   s.env = {kDefaultPath};
   if (o.tty) s.env.push_back("TERM=xterm");
   s.env.push_back("container=cabin");
@@ -644,6 +666,11 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   for (const auto& v : o.volumes) s.mounts.push_back(parse_volume(v));
   for (const auto& m : o.mounts) s.mounts.push_back(parse_mount(m));
   for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs(t));
+  for (const auto& d : o.devices) {
+    if (is_cdi_name(d)) fail("CDI device {} was not resolved", d);  // the engine's job
+    auto binds = device_mounts(parse_device(d));
+    s.mounts.insert(s.mounts.end(), binds.begin(), binds.end());
+  }
   auto mounted_at = [&](const std::string& dst) {
     return std::any_of(s.mounts.begin(), s.mounts.end(), [&](const MountSpec& m) { return clean_path(m.destination) == clean_path(dst); });
   };

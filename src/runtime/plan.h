@@ -43,6 +43,9 @@ struct RunOptions {
   std::vector<std::string> volumes_from;            // --volumes-from CTR[:ro|rw]
   std::vector<MountSpec> inherited_mounts;          // what --volumes-from found (engine)
   std::vector<std::string> cap_add, cap_drop;
+  // --device HOST[:CTR][:PERMS] (CDI names were resolved by the engine into
+  // paths, mounts and env before the plan is made); --group-add GROUP|keep-groups.
+  std::vector<std::string> devices, group_add;
   std::vector<std::string> security_opts;
   std::vector<std::string> ulimits;
   std::vector<std::string> add_hosts;             // --add-host
@@ -137,6 +140,9 @@ Rlimit parse_ulimit(const std::string& text);
 // supplementary groups from /etc/group; home gets the user's home directory.
 UserSpec resolve_user(const std::string& spec, const std::string& passwd, const std::string& group,
                       std::string* home);
+// --group-add: names (looked up in the image's /etc/group) or numbers added
+// to u's supplementary groups, or keep-groups (alone).
+void add_groups(UserSpec& u, const std::vector<std::string>& groups, const std::string& group_file);
 
 // Reads a file of the image as the container will see it: from the top
 // layer down, stopping at a whiteout. nullopt when absent.

@@ -39,12 +39,19 @@ struct MountSpec {
   // has at the destination; give its top directory that directory's owner
   // and mode (or the container user's, when the root has none there).
   bool fill = false, init_owner = false;
+  // --device: a host device node bound in; its permissions (r, w, m) are
+  // kept and shown but not enforced (that needs a device cgroup). "" for
+  // every other mount.
+  std::string device;
 };
 
 struct UserSpec {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;  // supplementary groups
+  // --group-add keep-groups: setgroups is not called, so the process keeps
+  // the groups of the user who ran cabin (host groups show as nogroup).
+  bool keep_groups = false;
 };
 
 struct Rlimit {

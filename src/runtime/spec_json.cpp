@@ -43,7 +43,8 @@ json spec_json(const ContainerSpec& s) {
                       {"copy_up", m.copy_up},
                       {"volume", m.volume},
                       {"anonymous", m.anonymous},
-                      {"chown", m.chown}});
+                      {"chown", m.chown},
+                      {"device", m.device}});
   json rlimits = json::array();
   for (const auto& r : s.rlimits) rlimits.push_back({r.resource, r.value.rlim_cur, r.value.rlim_max});
   const auto& c = s.caps;
@@ -53,7 +54,7 @@ json spec_json(const ContainerSpec& s) {
             {"env", s.env},
             {"cwd", s.cwd},
             {"create_cwd", s.create_cwd},
-            {"user", {{"uid", s.user.uid}, {"gid", s.user.gid}, {"groups", s.user.groups}}},
+            {"user", {{"uid", s.user.uid}, {"gid", s.user.gid}, {"groups", s.user.groups}, {"keep_groups", s.user.keep_groups}}},
             {"rlimits", rlimits},
             {"terminal", s.terminal},
             {"stdin_open", s.stdin_open},
@@ -90,6 +91,7 @@ ContainerSpec spec_from(const json& j) {
   s.user.uid = u.at("uid").get<uid_t>();
   s.user.gid = u.at("gid").get<gid_t>();
   s.user.groups = u.at("groups").get<std::vector<gid_t>>();
+  s.user.keep_groups = u.value("keep_groups", false);
   for (const auto& r : j.at("rlimits")) {
     Rlimit rl;
     rl.resource = r.at(0).get<int>();
@@ -120,6 +122,7 @@ ContainerSpec spec_from(const json& j) {
     ms.volume = m.value("volume", "");
     ms.anonymous = m.value("anonymous", false);
     ms.chown = m.value("chown", false);
+    ms.device = m.value("device", "");
     s.mounts.push_back(ms);
   }
   s.masked_paths = j.at("masked_paths").get<std::vector<std::string>>();

@@ -17,6 +17,150 @@ without() {
   echo "$bin"
 }
 
+# ------------------------------------------------------------ devices
+
+# hexdev PATH: the device's major:minor as stat prints them (hex).
+hexdev() { stat -L -c '%t:%T' "$1"; }
+
+@test "--device: a host device node, renamed, read through a symlink, a directory of them; inspect lists them" {
+  require_userns
+  pull_image
+  ln -s /dev/zero "$BATS_TEST_TMPDIR/zlink"
+  run_cabin run --rm --network none --device /dev/fuse --device /dev/zero:/dev/myzero:r \
+    --device "$BATS_TEST_TMPDIR/zlink:/dev/z2" --device /dev/net:/dev/net "$IMAGE" \
+    sh -c 'stat -c "%n %F %t:%T" /dev/fuse /dev/myzero /dev/z2 /dev/net/tun; head -c 3 /dev/myzero | od -An -tx1; exec 3<>/dev/fuse && echo opened'
+  is "${lines[0]}" "/dev/fuse character special file $(hexdev /dev/fuse)"
+  is "${lines[1]}" "/dev/myzero character special file $(hexdev /dev/zero)"
+  is "${lines[2]}" "/dev/z2 character special file $(hexdev /dev/zero)"
+  is "${lines[3]}" "/dev/net/tun character special file $(hexdev /dev/net/tun)"
+  is "${lines[4]}" " 00 00 00" "read through the device"
+  is "${lines[5]}" "opened" "/dev/fuse opened read-write"
+  run_cabin create --name devs --device "$BATS_TEST_TMPDIR/zlink:/dev/myzero:r" "$IMAGE" sh -c 'test -c /dev/myzero && echo there'
+  run_cabin inspect --format '{{json .HostConfig.Devices}} {{len .Mounts}}' devs
+  # (keys sorted: cabin's templates see inspect's objects as maps)
+  is_exact "$output" '[{"CgroupPermissions":"r","PathInContainer":"/dev/myzero","PathOnHost":"/dev/zero"}] 0' \
+    "the symlink resolved; devices are not listed as mounts"
+  # Started later, the device is there again (kept in the container's configuration).
+  run_cabin start -a devs
+  is "$output" "there"
+  run_cabin rm devs
+}
+
+@test "--device: a missing path, not a device, malformed values are one-line errors; nothing is created" {
+  require_userns
+  pull_image
+  run_cabin 125 run --rm --device /dev/nosuch "$IMAGE" true
+  expect_error "stat /dev/nosuch: No such file or directory"
+  run_cabin 125 run --rm --device /etc/passwd "$IMAGE" true
+  expect_error "/etc/passwd is not a device node"
+  mkdir "$BATS_TEST_TMPDIR/empty"
+  run_cabin 125 run --rm --device "$BATS_TEST_TMPDIR/empty" "$IMAGE" true
+  expect_error "$(re_escape "$BATS_TEST_TMPDIR/empty") holds no device nodes"
+  run_cabin 125 run --rm --device /dev/zero:relative "$IMAGE" true
+  expect_error "invalid device mode: relative"
+  run_cabin 125 run --rm --device /dev/zero:/dev/z:rwx "$IMAGE" true
+  expect_error "invalid device mode: rwx"
+  run_cabin 125 run --rm --device /dev/zero:/a:rw:x "$IMAGE" true
+  expect_error "invalid device specification: /dev/zero:/a:rw:x"
+  run_cabin 125 run --rm --device dev/zero "$IMAGE" true
+  expect_error "invalid device specification: dev/zero: the host device must be an absolute path"
+  is "$(cabin_out ps -a -q)" "" "no container made"
+}
+
+@test "--group-add: a group id, and keep-groups (the user's own groups, for devices opened through a group)" {
+  require_userns
+  pull_image
+  # keep-groups: setgroups is not called; the host's groups show mapped
+  # (the user's own group is the container's 0) or as the overflow id.
+  local g want=()
+  for g in $(id -G); do
+    if [[ $g == "$(id -g)" ]]; then want+=(0); else want+=(65534); fi
+  done
+  run_cabin run --rm --network none --group-add keep-groups "$IMAGE" sh -c 'grep ^Groups: /proc/self/status'
+  is "$(echo $output)" "Groups: $(printf '%s\n' "${want[@]}" | sort -n -u | tr '\n' ' ' | sed 's/ $//')"
+  run_cabin 125 run --rm --group-add keep-groups --group-add 10 "$IMAGE" true
+  expect_error "the '--group-add keep-groups' option is not allowed with any other --group-add option"
+  run_cabin 126 run --rm --group-add nosuchgroup "$IMAGE" true
+  assert_contains "$stderr" "unable to find group nosuchgroup: no matching entries in group file"
+  is "$(cabin_out ps -a -q)" "" "no container left"
+  skip_if_no_subuid "a single-id mapping has no other group to add"
+  run_cabin run --rm --network none --group-add 1234 --group-add daemon "$IMAGE" sh -c 'grep ^Groups: /proc/self/status'
+  assert_contains "$output" "1234" "--group-add 1234"
+}
+
+# fake_cdi DIR: CDI specs in DIR for two made-up kinds, one YAML, one JSON,
+# and containers.conf pointing at DIR.
+fake_cdi() {
+  local dir=$1
+  mkdir -p "$dir/lib"
+  echo "fake driver" >"$dir/lib/libfake.so"
+  cat >"$dir/fake.yaml" <<EOF
+cdiVersion: "0.6.0"
+kind: example.com/fake
+containerEdits:
+  env: [FAKE_VENDOR=example]
+devices:
+  - name: gpu0
+    containerEdits:
+      deviceNodes:
+        - path: /dev/fakegpu0
+          hostPath: /dev/zero
+          permissions: rw
+      env: [FAKE_GPU=0]
+      mounts:
+        - hostPath: $dir/lib
+          containerPath: /usr/lib/fake
+          options: [ro, nosuid, nodev, bind]
+  - name: gpu1
+    containerEdits:
+      deviceNodes:
+        - path: /dev/fakegpu1
+          hostPath: /dev/null
+      env: [FAKE_GPU=1]
+      hooks:
+        - hookName: createContainer
+          path: /bin/true
+EOF
+  printf '{"cdiVersion":"0.5.0","kind":"example.com/net","devices":[{"name":"tun","containerEdits":{"deviceNodes":[{"path":"/dev/net/tun"}]}}]}\n' >"$dir/net.json"
+  printf '[engine]\ncdi_spec_dirs = ["%s"]\n' "$dir" >"$XDG_CONFIG_HOME/containers/containers.conf"
+}
+
+@test "CDI: --device vendor.com/class=name applies the spec's device nodes, mounts and environment (YAML and JSON specs)" {
+  require_userns
+  pull_image
+  fake_cdi "$BATS_TEST_TMPDIR/cdi"
+  run_cabin run --rm --network none --device example.com/fake=gpu0 --device example.com/net=tun "$IMAGE" \
+    sh -c 'echo $FAKE_VENDOR $FAKE_GPU; head -c 2 /dev/fakegpu0 | od -An -tx1; cat /usr/lib/fake/libfake.so; touch /usr/lib/fake/x 2>/dev/null || echo read-only; test -c /dev/net/tun && echo tun'
+  is "$output" $'example 0\n 00 00\nfake driver\nread-only\ntun'
+  # A device whose spec has hooks: they are not run, and cabin says so.
+  CABIN_ALLOWED_WARNINGS="hook not run" run_cabin run --rm --network none --device example.com/fake=gpu1 "$IMAGE" \
+    sh -c 'echo $FAKE_VENDOR $FAKE_GPU; test -c /dev/fakegpu1 && echo node'
+  is "$output" $'example 1\nnode'
+  assert_contains "$stderr" "CDI devices example.com/fake=gpu1: 1 hook not run (cabin runs no OCI hooks)"
+  run_cabin create --name cdi --device example.com/fake=gpu0 "$IMAGE" true
+  run_cabin inspect --format '{{json .HostConfig.Devices}}' cdi
+  is_exact "$output" '[{"CgroupPermissions":"rw","PathInContainer":"/dev/fakegpu0","PathOnHost":"/dev/zero"}]'
+  run_cabin rm cdi
+}
+
+@test "CDI: an unknown device, a malformed name, a broken spec file are one-line errors; nothing is created" {
+  require_userns
+  pull_image
+  local dir=$BATS_TEST_TMPDIR/cdi
+  fake_cdi "$dir"
+  run_cabin 125 run --rm --device example.com/fake=gpu9 --device example.com/other=x "$IMAGE" true
+  expect_error "setting up CDI devices: unresolvable CDI devices example.com/fake=gpu9, example.com/other=x"
+  run_cabin 125 run --rm --device 'example.com/fake=' "$IMAGE" true
+  expect_error "invalid CDI device name \"example.com/fake=\": it must be vendor.com/class=name"
+  printf 'cdiVersion: "0.6.0"\ndevices: []\n' >"$dir/broken.yaml"
+  run_cabin 125 run --rm --device example.com/fake=gpu0 "$IMAGE" true
+  expect_error "CDI spec $(re_escape "$dir/broken.yaml"): kind is missing"
+  printf '{"cdiVersion": "0.6.0", "kind": ' >"$dir/broken.yaml"
+  run_cabin 125 run --rm --device example.com/fake=gpu0 "$IMAGE" true
+  expect_error "CDI spec $(re_escape "$dir/broken.yaml"): not YAML or JSON: .*"
+  is "$(cabin_out ps -a -q)" "" "no container made"
+}
+
 # ------------------------------------------------------------ keep-id default
 
 @test "containers.conf userns=keep-id: containers run as the user's own ids; --userns overrides" {

@@ -219,6 +219,6 @@ DOCKER_PS_HEADER='CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES'
   run_cabin 125 images --bogus
   is "$stderr" "Error: unknown flag: --bogus"$'\n'"See 'cabin images --help'"
   run_docker 125 run --rm --gpus all "$REGISTRY/busybox" true
-  expect_error "--gpus is not supported: cabin cannot give containers GPUs \(it has neither --device nor CDI support\)"
+  expect_error "--gpus is not supported: give GPUs as CDI devices instead \(--device nvidia.com/gpu=all\)"
   is "$(cabin_out ps -a -q)" "" "no container made"
 }
