@@ -277,6 +277,7 @@ struct Receiver {
   std::function<void()> restart;  // not resumable: forget a partial body before a retry
   bool resumable = false;         // retries ask for Range: bytes=delivered-
   size_t limit = SIZE_MAX;
+  bool declared = false;               // limit is the size the manifest gives
   std::string_view what = "response";  // for the size-limit error
   uint64_t delivered = 0;
   std::optional<uint64_t> total;  // the full size, once a response told us
@@ -284,6 +285,7 @@ struct Receiver {
 };
 
 [[noreturn]] void fail_too_large(const Receiver& rx) {
+  if (rx.declared) fail("{} is larger than the {} bytes the manifest says", rx.what, rx.limit);
   fail("{} is larger than the limit of {} bytes", rx.what, rx.limit);
 }
 
@@ -1200,11 +1202,15 @@ std::string Client::get_blob(std::string_view repo, std::string_view digest, siz
 }
 
 void Client::stream_blob(std::string_view repo, std::string_view digest,
-                         const std::function<void(const char* data, size_t len)>& sink) {
+                         const std::function<void(const char* data, size_t len)>& sink, uint64_t size) {
   Receiver rx;
   rx.sink = sink;
   rx.resumable = true;
   rx.what = "blob";
+  if (size > 0 && size < SIZE_MAX) {
+    rx.limit = static_cast<size_t>(size);
+    rx.declared = true;
+  }
   try {
     validate_repo(repo);
     validate_digest(digest);
