@@ -342,11 +342,12 @@ hostile_pull() {
 
 LAYER_RE='sha256:[0-9a-f]{64}'
 
-@test "hostile registry: an endless body, a longer body, an oversized manifest" {
+@test "hostile registry: an endless body, a longer body, an oversized manifest, an endless error" {
   start_hostile_registry
   hostile_pull "copying blob $LAYER_RE: reading blob $(re_escape "$HOSTILE")/endless@$LAYER_RE: blob is larger than the [0-9]+ bytes the manifest says" endless
   hostile_pull "copying blob $LAYER_RE: reading blob $(re_escape "$HOSTILE")/long@$LAYER_RE: blob is larger than the [0-9]+ bytes the manifest says" long
   hostile_pull "reading manifest $(re_escape "$HOSTILE")/big-manifest:latest: manifest is larger than the limit of 4194304 bytes" big-manifest
+  hostile_pull "reading manifest $(re_escape "$HOSTILE")/endless-error:latest: HTTP 404 with a body larger than the limit of 1048576 bytes" endless-error
 }
 
 @test "hostile registry: a manifest or a blob of another digest" {

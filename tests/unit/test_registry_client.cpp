@@ -890,6 +890,42 @@ TEST_CASE("registry client: a blob longer than its descriptor says", "[registry]
   }
 }
 
+// Bodies the client reads only to drop (the ping, error answers) are bounded
+// too: a registry cannot keep it reading for ever.
+TEST_CASE("registry client: answers without end", "[registry][hostile]") {
+  Served s;
+  const std::string endless(16 << 20, 'z');
+  s.reg.hook = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
+    HttpResponse resp;
+    if (r.path == "/v2/") {
+      if (s.server.count("/v2/foo/ping/manifests/latest") == 0) return std::nullopt;
+      resp.raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + endless;
+      return resp;
+    }
+    if (r.path == "/v2/foo/error/manifests/latest") {
+      resp.raw = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" + endless;
+      return resp;
+    }
+    return std::nullopt;
+  };
+  SECTION("an error answer") {
+    Client c(s.host(), test_options());
+    CHECK(error_text([&] { c.get_manifest("foo/error", "latest"); }) ==
+          "reading manifest " + s.host() + "/foo/error:latest: HTTP 404 with a body larger than the limit of 1048576 bytes");
+  }
+  SECTION("the ping") {
+    {
+      // Mark the ping as hostile from now on.
+      Client warm(s.host(), test_options());
+      CHECK_THROWS(warm.get_manifest("foo/ping", "latest"));
+    }
+    Client c(s.host(), test_options());
+    CHECK(error_text([&] { c.get_manifest("foo/ping", "latest"); }) ==
+          "reading manifest " + s.host() + "/foo/ping:latest: pinging container registry " + s.host() +
+              ": Get \"http://" + s.host() + "/v2/\": the answer is larger than the limit of 1048576 bytes");
+  }
+}
+
 TEST_CASE("registry client: a stalled transfer times out and resumes", "[registry][blob]") {
   Served s;
   std::string data = random_bytes(100000, 9);

@@ -15,6 +15,7 @@ Repositories, each one way of lying (tag "latest"):
   wrong-manifest by digest, the manifest sent is another one (pull @DIGEST,
                  see LOGDIR/wrong-manifest.digest)
   big-manifest   a manifest of 5 MiB
+  endless-error  the manifest's answer is a 404 whose body never ends
   redirect       the layer redirects to the other host, which sends other bytes
   redirect-ok    the layer redirects to the other host, which sends the right bytes
   redirect-file  the layer redirects to file:///etc/passwd
@@ -122,8 +123,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.blob(repo, ref)
         self.send(404)
 
+    def endless(self, status):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            chunk = b"\0" * 65536
+            for _ in range(1 << 16):  # 4 GiB: endless for what it answers
+                self.wfile.write(chunk)
+        except OSError:
+            pass
+
     def manifest(self, repo, ref):
         mt = "application/vnd.oci.image.manifest.v1+json"
+        if repo == "endless-error":
+            return self.endless(404)
         if repo == "big-manifest":
             return self.send(200, BIG, mt)
         if repo == "wrong-manifest" and ref.startswith("sha256:"):
@@ -139,19 +155,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ref != digest(LAYER):
             return self.send(404)
         if repo == "endless":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-            try:
-                self.wfile.write(LAYER)
-                chunk = b"\0" * 65536
-                for _ in range(1 << 16):  # 4 GiB: endless for a small layer
-                    self.wfile.write(chunk)
-            except OSError:
-                pass
-            return
+            return self.endless(200)
         if repo == "long":
             return self.send(200, LAYER + b"\0" * 100000, "application/octet-stream")
         if repo == "wrong-layer":
