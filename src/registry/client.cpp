@@ -62,6 +62,7 @@ namespace {
 constexpr size_t kMaxManifestSize = 4 << 20;  // as containers/image (iolimits)
 constexpr size_t kMaxTokenSize = 1 << 20;
 constexpr size_t kMaxErrorBody = 64 << 10;
+constexpr size_t kMaxIgnoredBody = 1 << 20;  // a body read only to be dropped (ping, upload answers)
 constexpr size_t kMaxHandlePool = 16;
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr auto kMaxRetryAfter = std::chrono::seconds(60);
@@ -277,6 +278,7 @@ struct Receiver {
   std::function<void()> restart;  // not resumable: forget a partial body before a retry
   bool resumable = false;         // retries ask for Range: bytes=delivered-
   size_t limit = SIZE_MAX;
+  bool declared = false;               // limit is the size the manifest gives
   std::string_view what = "response";  // for the size-limit error
   uint64_t delivered = 0;
   std::optional<uint64_t> total;  // the full size, once a response told us
@@ -284,6 +286,7 @@ struct Receiver {
 };
 
 [[noreturn]] void fail_too_large(const Receiver& rx) {
+  if (rx.declared) fail("{} is larger than the {} bytes the manifest says", rx.what, rx.limit);
   fail("{} is larger than the limit of {} bytes", rx.what, rx.limit);
 }
 
@@ -323,6 +326,7 @@ struct Attempt {
   uint64_t offset = 0;  // bytes the sink already has
   uint64_t skip = 0;    // bytes of this response's body the sink already has
   bool started = false; // the current response's body began
+  uint64_t error_bytes = 0;  // of an error response's body
   std::exception_ptr error;
 
   // The first body byte (or the end of an empty body) of a response.
@@ -348,6 +352,10 @@ struct Attempt {
   void data(const char* p, size_t n) {
     if (!started) begin();
     if (!resp.ok()) {
+      // Kept up to kMaxErrorBody for the message; a body without end stops.
+      error_bytes += n;
+      if (error_bytes > kMaxIgnoredBody)
+        fail("HTTP {} with a body larger than the limit of {} bytes", resp.status, kMaxIgnoredBody);
       size_t room = kMaxErrorBody - std::min(kMaxErrorBody, resp.error_body.size());
       resp.error_body.append(p, std::min(room, n));
       return;
@@ -386,6 +394,7 @@ size_t on_header(char* p, size_t size, size_t nmemb, void* user) {
     // A new response (after a redirect or 100-continue) replaces the last.
     a->resp.headers.clear();
     a->resp.error_body.clear();
+    a->error_bytes = 0;
     a->started = false;
     a->resp.status = 0;
     auto sp = line.find(' ');
@@ -1072,8 +1081,18 @@ struct Client::Impl {
     Request req;
     req.url = fmt::format("{}://{}/v2/", scheme, host);
     req.retry_transport = false;
+    // "{}", or a page: never a body without end, which is the registry's
+    // answer, not a failure to reach it.
+    uint64_t got = 0;
+    bool too_large = false;
     Receiver rx;
-    rx.sink = [](const char*, size_t) {};
+    rx.sink = [&](const char*, size_t n) {
+      got += n;
+      if (got > kMaxIgnoredBody) {
+        too_large = true;
+        fail("Get \"{}\": the answer is larger than the limit of {} bytes", req.url, kMaxIgnoredBody);
+      }
+    };
     PingResult out;
     try {
       Response r = run(req, rx);
@@ -1086,7 +1105,7 @@ struct Client::Impl {
                                   status_string(r.status), detail.empty() ? "" : ": " + detail);
       }
     } catch (const Error& e) {
-      out.transport = true;
+      out.transport = !too_large;
       out.message = e.what();
     }
     return out;
@@ -1095,7 +1114,9 @@ struct Client::Impl {
   // A request whose body (if any) does not matter.
   Response discard(const Request& req) {
     Receiver rx;
-    rx.sink = [](const char*, size_t) {};  // (a HEAD's Content-Length is the blob's)
+    rx.sink = [](const char*, size_t) {};
+    // A HEAD's Content-Length is the blob's; any other answer is small.
+    if (req.method != "HEAD") rx.limit = kMaxIgnoredBody;
     return run(req, rx);
   }
   std::string location(const Response& r, std::string_view what) const;
@@ -1200,11 +1221,15 @@ std::string Client::get_blob(std::string_view repo, std::string_view digest, siz
 }
 
 void Client::stream_blob(std::string_view repo, std::string_view digest,
-                         const std::function<void(const char* data, size_t len)>& sink) {
+                         const std::function<void(const char* data, size_t len)>& sink, uint64_t size) {
   Receiver rx;
   rx.sink = sink;
   rx.resumable = true;
   rx.what = "blob";
+  if (size > 0 && size < SIZE_MAX) {
+    rx.limit = static_cast<size_t>(size);
+    rx.declared = true;
+  }
   try {
     validate_repo(repo);
     validate_digest(digest);

@@ -72,9 +72,11 @@ class Client {
   // Streams a blob to sink in order. After a transient failure the transfer
   // resumes with a Range request, so sink sees every byte exactly once. An
   // exception thrown by sink aborts the transfer and propagates. The caller
-  // verifies the digest (it hashes as it consumes).
+  // verifies the digest (it hashes as it consumes). With size (the
+  // descriptor's), a body longer than that is an error as soon as it shows:
+  // a registry cannot feed an endless body.
   void stream_blob(std::string_view repo, std::string_view digest,
-                   const std::function<void(const char* data, size_t len)>& sink);
+                   const std::function<void(const char* data, size_t len)>& sink, uint64_t size = 0);
 
   // Pushing. HEAD /v2/<repo>/blobs/<digest>: whether the registry has it.
   bool has_blob(std::string_view repo, std::string_view digest);

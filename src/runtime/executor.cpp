@@ -1105,6 +1105,14 @@ Started start_container(const ContainerSpec& spec, const security::SeccompFilter
 
 Started exec_in_container(const ContainerSpec& spec, const security::SeccompFilter& filter,
                           const sigset_t& child_mask, std::array<int, 3> stdio) {
+  // The child is in the container's pid namespace from birth and runs
+  // cabin's binary until it execs: as a dumpable process, the container's
+  // processes could open its /proc/PID/exe, keep it, and write cabin's
+  // binary once nothing runs that copy any more (the runc CVE-2019-5736
+  // class). Not dumpable (inherited by the child, undone by its execve),
+  // /proc/PID/exe needs CAP_SYS_PTRACE over cabin's namespace. The caller
+  // only execs into the container and waits: nothing needs it dumpable.
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_errno("prctl PR_SET_DUMPABLE");
   return launch(spec, filter, child_mask, stdio, true);
 }
 

@@ -68,7 +68,7 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
           done += static_cast<size_t>(n);
         }
         progress.update(item, done);
-      });
+      }, desc.size > 0 ? static_cast<uint64_t>(desc.size) : 0);
     } catch (...) {
       download_error = std::current_exception();
     }

@@ -500,7 +500,7 @@ std::string push_manifest_list(const std::string& index_body, const std::string&
           h.update(p, k);
           if (!write_all(tmp.get(), {p, k})) throw_errno("write a temporary file");
           size += k;
-        });
+        }, b.size > 0 ? static_cast<uint64_t>(b.size) : 0);
         if (h.finish() != b.digest) fail("blob {} of {} does not match its digest", b.digest, instance_refs[n]);
         to.upload_blob(dest.path, b.digest, tmp.get(), size);
       }

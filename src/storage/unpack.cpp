@@ -72,8 +72,9 @@ struct TarSource {
     if (s->eof) return 0;
     la_ssize_t n = archive_read_data(s->decompressor, s->buf.data(), s->buf.size());
     if (n < 0) {
+      const char* why = archive_error_string(s->decompressor);
       archive_set_error(a, archive_errno(s->decompressor), "%s",
-                        archive_error_string(s->decompressor));
+                        why ? why : "the compressed data is corrupt or truncated");
       return -1;
     }
     if (n == 0) s->eof = true;
@@ -99,9 +100,10 @@ ExtractOptions default_extract_options() {
   return o;
 }
 
-UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, const ExtractOptions& options,
-                          std::string_view expected_digest) {
-  RawSource raw{in};
+namespace {
+
+UnpackResult unpack_from(RawSource& raw, const Store::Staging& staging, const ExtractOptions& options,
+                         std::string_view expected_digest) {
   ArchivePtr decompressor(archive_read_new());
   archive_read_support_filter_gzip(decompressor.get());
   archive_read_support_filter_zstd(decompressor.get());
@@ -137,19 +139,7 @@ UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, 
                 plain ? archive_entry_size(e) : 0);
   };
   UnpackResult result;
-  try {
-    result.extract = extract_layer(tar.get(), root.get(), opts);
-  } catch (const Error&) {
-    // Bytes that are not what the manifest promised explain any parse
-    // failure better than the parse failure itself.
-    if (!expected_digest.empty()) {
-      raw.drain();
-      std::string got = raw.hash.finish();
-      if (got != expected_digest)
-        fail("the blob's digest is {}, not {} as the manifest says", got, expected_digest);
-    }
-    throw;
-  }
+  result.extract = extract_layer(tar.get(), root.get(), opts);
 
   // The tar's end-of-archive marker may come before the end of the stream:
   // hash the rest of the decompressed data, then the rest of the raw bytes.
@@ -163,6 +153,26 @@ UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, 
   result.compressed_size = raw.hashing ? raw.hash.bytes() : result.size;
   result.compressed_digest = raw.hashing ? raw.hash.finish() : result.diff_id;
   return result;
+}
+
+}  // namespace
+
+UnpackResult unpack_layer(const LayerReader& in, const Store::Staging& staging, const ExtractOptions& options,
+                          std::string_view expected_digest) {
+  RawSource raw{in};
+  try {
+    return unpack_from(raw, staging, options, expected_digest);
+  } catch (const Error&) {
+    // Bytes that are not what the manifest promised explain any failure to
+    // decompress or parse them better than the failure itself.
+    if (!expected_digest.empty()) {
+      raw.drain();
+      std::string got = raw.hash.finish();
+      if (got != expected_digest)
+        fail("the blob's digest is {}, not {} as the manifest says", got, expected_digest);
+    }
+    throw;
+  }
 }
 
 }  // namespace cabin::storage

@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -25,6 +27,9 @@
 #include <string>
 #include <vector>
 
+#include "storage/store.h"
+#include "storage/unpack.h"
+#include "util/digest.h"
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
@@ -56,6 +61,9 @@ struct Spec {
   std::vector<std::pair<std::string, std::string>> xattrs;
   // (offset, length) data regions of a sparse file; data is the full content.
   std::vector<std::pair<int64_t, int64_t>> sparse;
+  // The size in the header, when not data's (a sparse file whose data holds
+  // only its regions).
+  std::optional<int64_t> size;
 };
 
 Spec File(std::string path, std::string data = "", mode_t perm = 0644) {
@@ -119,7 +127,7 @@ std::string make_tar(const std::vector<Spec>& specs) {
     } else {
       archive_entry_set_filetype(e.get(), s.type);
       if (s.type == AE_IFLNK) archive_entry_copy_symlink(e.get(), s.link.c_str());
-      archive_entry_set_size(e.get(), s.type == AE_IFREG ? static_cast<la_int64_t>(s.data.size()) : 0);
+      archive_entry_set_size(e.get(), s.type != AE_IFREG ? 0 : s.size ? *s.size : static_cast<la_int64_t>(s.data.size()));
     }
     archive_entry_set_perm(e.get(), s.perm);
     archive_entry_set_uid(e.get(), s.uid);
@@ -795,6 +803,177 @@ TEST_CASE("extract: truncated archives are errors", "[extract][hostile]") {
     size_t after = big_data + ((big.size() + 511) / 512) * 512;  // the next header block
     REQUIRE_THROWS_WITH(extract(tar.substr(0, after + 100), s.root_fd.get()),
                         "read layer: Truncated tar archive");
+  }
+}
+
+// Whiteouts delete: one that named a path outside the layer would delete a
+// host file. Each is resolved like any other entry's parent.
+TEST_CASE("extract: hostile whiteouts stay inside the root", "[extract][hostile]") {
+  SECTION("../.wh.NAME and a/../../.wh.NAME") {
+    require_hostile_error({File("../.wh.outside-file")},
+                          "layer entry \"../.wh.outside-file\": path escapes the layer root");
+    require_hostile_error({Dir("a"), File("a/../../.wh.outside-file")},
+                          "layer entry \"a/../../.wh.outside-file\": path escapes the layer root");
+  }
+  SECTION("through symlinks and absolute paths: whiteouts inside the root only") {
+    Scratch s;
+    auto before = s.snapshot();
+    extract(make_tar({Symlink("up", "../../.."), File("up/.wh.outside-file"), File("up/.wh.outside"),
+                      File(s.outside(".wh.outside-file")), Symlink("host", s.dir.path()),
+                      Dir(s.dir.path()), File("host/outside/.wh..wh..opq"), File("host/outside/.wh.keep")}),
+            s.root_fd.get());
+    for (const std::string& w : std::vector<std::string>{"outside-file", "outside", s.outside("outside-file"),
+                                                         s.outside("outside/keep")}) {
+      INFO(w);
+      struct stat st = lstat_of(s.in_root(w));
+      CHECK(S_ISCHR(st.st_mode));
+      CHECK(st.st_rdev == makedev(0, 0));
+    }
+    CHECK(xattr_of(s.in_root(s.outside("outside")), "user.overlay.opaque") == "y");
+    CHECK(xattr_of(s.outside("outside"), "user.overlay.opaque") == "<No data available>");
+    CHECK(s.snapshot() == before);
+  }
+  SECTION("through a symlink to a host directory the layer does not have") {
+    Scratch s;
+    auto before = s.snapshot();
+    REQUIRE_THROWS_WITH(extract(make_tar({Symlink("evil", s.outside("outside")), File("evil/.wh.keep")}),
+                                s.root_fd.get()),
+                        "layer entry \"evil/.wh.keep\": open parent directory \"evil\": No such file or directory");
+    CHECK(s.snapshot() == before);
+  }
+}
+
+// A sparse entry can claim any size: holes cost nothing, a size beyond what
+// the filesystem can hold is a one-line error.
+TEST_CASE("extract: huge sparse files", "[extract][hostile]") {
+  Spec f = File("huge", std::string(4096, 'A'));
+  f.sparse = {{0, 4096}};
+  SECTION("1 TiB of holes is extracted as holes") {
+    Scratch s;
+    f.size = int64_t{1} << 40;
+    std::string tar = make_tar({f});
+    CHECK(tar.size() < 64 * 1024);
+    extract(tar, s.root_fd.get());
+    struct stat st = lstat_of(s.in_root("huge"));
+    CHECK(st.st_size == int64_t{1} << 40);
+    CHECK(st.st_blocks * 512 < (1 << 20));
+  }
+  SECTION("8 EiB: more than any filesystem holds") {
+    f.size = INT64_MAX;
+    require_hostile_error({f}, "layer entry \"huge\": truncate: File too large");
+  }
+}
+
+namespace {
+
+la_ssize_t append_bytes(archive*, void* out, const void* buf, size_t size) {
+  static_cast<std::string*>(out)->append(static_cast<const char*>(buf), size);
+  return static_cast<la_ssize_t>(size);
+}
+
+// A compressed tar of one file of n zero bytes: a few KiB that expand n-fold.
+std::string bomb(int filter, int64_t n) {
+  std::string out;
+  std::unique_ptr<archive, decltype(&archive_write_free)> w(archive_write_new(), archive_write_free);
+  REQUIRE(archive_write_set_format_pax_restricted(w.get()) == ARCHIVE_OK);
+  REQUIRE(archive_write_add_filter(w.get(), filter) == ARCHIVE_OK);
+  REQUIRE(archive_write_open(w.get(), &out, nullptr, append_bytes, nullptr) == ARCHIVE_OK);
+  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), archive_entry_free);
+  archive_entry_copy_pathname(e.get(), "bomb");
+  archive_entry_set_filetype(e.get(), AE_IFREG);
+  archive_entry_set_perm(e.get(), 0644);
+  archive_entry_set_size(e.get(), n);
+  REQUIRE(archive_write_header(w.get(), e.get()) == ARCHIVE_OK);
+  std::string zeros(1 << 20, '\0');
+  for (int64_t left = n; left > 0; left -= static_cast<int64_t>(zeros.size()))
+    REQUIRE(archive_write_data(w.get(), zeros.data(), zeros.size()) > 0);
+  REQUIRE(archive_write_close(w.get()) == ARCHIVE_OK);
+  return out;
+}
+
+}  // namespace
+
+// A registry that sends other bytes than the digest names: whatever breaks
+// first (the decompressor here), the error names the digests.
+TEST_CASE("unpack: a corrupt compressed stream of another digest names the digests", "[extract][hostile]") {
+  cabin::fs::TempDir dir(tmp_parent(), "cabin-unpack-");
+  cabin::storage::Store store{cabin::config::StorePaths{dir.path() + "/root", dir.path() + "/run", ""}};
+  std::string blob = bomb(ARCHIVE_FILTER_GZIP, 1 << 20);
+  std::string cut = blob.substr(0, 40);  // the gzip header and a little of the first block
+  size_t pos = 0;
+  auto reader = [&](char* buf, size_t n) {
+    n = std::min(n, cut.size() - pos);
+    std::memcpy(buf, cut.data() + pos, n);
+    pos += n;
+    return static_cast<ssize_t>(n);
+  };
+  cabin::storage::ExtractOptions o;
+  o.chown = false;
+  {
+    auto staging = store.stage_layer();
+    REQUIRE_THROWS_WITH(cabin::storage::unpack_layer(reader, staging, o, cabin::sha256_digest(blob)),
+                        fmt::format("the blob's digest is {}, not {} as the manifest says", cabin::sha256_digest(cut),
+                                    cabin::sha256_digest(blob)));
+  }
+  pos = 0;
+  {
+    auto staging = store.stage_layer();
+    REQUIRE_THROWS_WITH(cabin::storage::unpack_layer(reader, staging, o),
+                        "read layer: truncated gzip input");
+  }
+  CHECK(cabin::fs::list_dir(dir.path() + "/root/tmp").empty());
+}
+
+// A decompression bomb: there is no limit of its own on what a layer may
+// expand to (as with containers/storage): the filesystem's free space is
+// the limit, and running out of it is a one-line error that leaves the
+// store's staging area empty. Here the store is on a 4 MiB tmpfs, mounted
+// in a user and mount namespace of the test's own.
+TEST_CASE("unpack: a decompression bomb on a full filesystem fails cleanly", "[extract][hostile][userns]") {
+  cabin::fs::TempDir mnt(tmp_parent(), "cabin-bomb-");
+  for (int filter : {ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_ZSTD}) {
+    INFO("filter " << filter);
+    std::string blob = bomb(filter, int64_t{64} << 20);
+    CHECK(blob.size() < (1 << 20));  // 64 MiB from less than 1 MiB
+    auto out = in_single_id_userns([&]() -> std::string {
+      if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          ::mount("tmpfs", mnt.path().c_str(), "tmpfs", 0, "size=4m") != 0)
+        return "no tmpfs: " + std::string(std::strerror(errno));
+      cabin::storage::Store store{cabin::config::StorePaths{mnt.path() + "/root", mnt.path() + "/run", ""}};
+      std::string err;
+      try {
+        auto staging = store.stage_layer();
+        size_t pos = 0;
+        cabin::storage::ExtractOptions o;
+        o.chown = false;
+        cabin::storage::unpack_layer(
+            [&](char* buf, size_t n) {
+              n = std::min(n, blob.size() - pos);
+              std::memcpy(buf, blob.data() + pos, n);
+              pos += n;
+              return static_cast<ssize_t>(n);
+            },
+            staging, o, cabin::sha256_digest(blob));
+      } catch (const Error& e) {
+        err = fmt::format("{} (errno {})", e.what(), e.err() == ENOSPC ? "ENOSPC" : std::to_string(e.err()));
+      }
+      // Nothing left in the staging area, and the space is free again.
+      std::string left;
+      for (const auto& name : cabin::fs::list_dir(mnt.path() + "/root/tmp")) left += name + " ";
+      struct statvfs vfs;
+      if (::statvfs(mnt.path().c_str(), &vfs) != 0) return "statvfs failed";
+      bool freed = vfs.f_bfree * vfs.f_bsize > (3u << 20);
+      return fmt::format("{}|left: {}|freed: {}", err, left, freed);
+    });
+    if (!out) {
+      WARN("user namespaces are not available: skipped");
+      return;
+    }
+    if (out->starts_with("no tmpfs")) {
+      WARN(*out << ": skipped");
+      return;
+    }
+    CHECK(*out == "layer entry \"bomb\": write: No space left on device (errno ENOSPC)|left: |freed: true");
   }
 }
 

@@ -853,6 +853,79 @@ TEST_CASE("registry client: an exception from the sink aborts the transfer", "[r
   CHECK(s.server.count("/v2/foo/blobs/" + d) == 2);  // neither was retried
 }
 
+// A hostile registry may send a body without end: with the descriptor's size
+// the transfer stops as soon as it has more, never fills the disk.
+TEST_CASE("registry client: a blob longer than its descriptor says", "[registry][blob][hostile]") {
+  Served s;
+  std::string data = random_bytes(100000, 11);
+  std::string d = s.reg.add_blob(data);
+  std::string endless(16 << 20, 'z');  // as good as endless for a 100000-byte blob
+  s.reg.hook = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
+    HttpResponse resp;
+    if (r.path == "/v2/foo/endless/blobs/" + d) {
+      resp.raw = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n" + endless;
+      return resp;
+    }
+    if (r.path == "/v2/foo/long/blobs/" + d) return HttpResponse::text(200, data + "and more");
+    return std::nullopt;
+  };
+  Client c(s.host(), test_options());
+  uint64_t seen = 0;
+  auto sink = [&](const char*, size_t n) { seen += n; };
+  const std::string msg = ": blob is larger than the 100000 bytes the manifest says";
+  SECTION("no Content-Length, bytes without end") {
+    CHECK(error_text([&] { c.stream_blob("foo/endless", d, sink, data.size()); }) ==
+          "reading blob " + s.host() + "/foo/endless@" + d + msg);
+    CHECK(seen <= data.size());
+    CHECK(s.server.count("/v2/foo/endless/blobs/" + d) == 1);  // not retried
+  }
+  SECTION("a Content-Length beyond the size: refused before any byte") {
+    CHECK(error_text([&] { c.stream_blob("foo/long", d, sink, data.size()); }) ==
+          "reading blob " + s.host() + "/foo/long@" + d + msg);
+    CHECK(seen == 0);
+  }
+  SECTION("the size it says is fine") {
+    c.stream_blob("foo/ok", d, sink, data.size());
+    CHECK(seen == data.size());
+  }
+}
+
+// Bodies the client reads only to drop (the ping, error answers) are bounded
+// too: a registry cannot keep it reading for ever.
+TEST_CASE("registry client: answers without end", "[registry][hostile]") {
+  Served s;
+  const std::string endless(16 << 20, 'z');
+  s.reg.hook = [&](const HttpRequest& r) -> std::optional<HttpResponse> {
+    HttpResponse resp;
+    if (r.path == "/v2/") {
+      if (s.server.count("/v2/foo/ping/manifests/latest") == 0) return std::nullopt;
+      resp.raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + endless;
+      return resp;
+    }
+    if (r.path == "/v2/foo/error/manifests/latest") {
+      resp.raw = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" + endless;
+      return resp;
+    }
+    return std::nullopt;
+  };
+  SECTION("an error answer") {
+    Client c(s.host(), test_options());
+    CHECK(error_text([&] { c.get_manifest("foo/error", "latest"); }) ==
+          "reading manifest " + s.host() + "/foo/error:latest: HTTP 404 with a body larger than the limit of 1048576 bytes");
+  }
+  SECTION("the ping") {
+    {
+      // Mark the ping as hostile from now on.
+      Client warm(s.host(), test_options());
+      CHECK_THROWS(warm.get_manifest("foo/ping", "latest"));
+    }
+    Client c(s.host(), test_options());
+    CHECK(error_text([&] { c.get_manifest("foo/ping", "latest"); }) ==
+          "reading manifest " + s.host() + "/foo/ping:latest: pinging container registry " + s.host() +
+              ": Get \"http://" + s.host() + "/v2/\": the answer is larger than the limit of 1048576 bytes");
+  }
+}
+
 TEST_CASE("registry client: a stalled transfer times out and resumes", "[registry][blob]") {
   Served s;
   std::string data = random_bytes(100000, 9);
