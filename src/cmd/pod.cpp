@@ -383,11 +383,7 @@ Runner bind_pod_prune(CLI::App& app, Globals& g) {
     if (!*force && !confirm("WARNING! This will remove all stopped/exited pods..\nAre you sure you want to continue?"))
       return 0;
     storage::ContainerStore containers(g.paths);
-    std::vector<engine::PodRecord> gone;
-    for (const auto& p : engine::PodStore(g.paths).list()) {
-      auto status = engine::pod_status(containers, g.paths, p);
-      if (status == "Exited" || status == "Stopped") gone.push_back(p);
-    }
+    auto gone = engine::prunable_pods(containers, g.paths);
     enter_userns(g);
     for (const auto& p : gone) {
       engine::remove_pod(containers, g.paths, p);

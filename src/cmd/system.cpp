@@ -12,6 +12,7 @@
 #include "engine/create.h"
 #include "engine/lifecycle.h"
 #include "engine/build.h"
+#include "engine/pod.h"
 #include "engine/prune.h"
 #include "engine/volumes.h"
 #include "format/output.h"
@@ -218,6 +219,16 @@ int run_system_prune(const Globals& g, const PruneOpts& o) {
   auto store = open_store(g);
   storage::ContainerStore containers(g.paths);
   image::ImageFilter image_filter(o.filters, store);
+  // Pods first, whatever the filters say (as Podman): their containers go with them.
+  auto pods = engine::prunable_pods(containers, g.paths);
+  if (!pods.empty()) {
+    enter_userns(g);
+    fmt::print("Deleted Pods\n");
+    for (const auto& p : pods) {
+      engine::remove_pod(containers, g.paths, p);
+      fmt::print("{}\n", p.id);
+    }
+  }
   auto ctrs = engine::prune_containers(containers, g.paths, [&](const storage::ContainerRecord& r) { return take(r.labels, r.created); });
   print_pruned("Containers", ctrs);
   net::NetworkStore nets(g.paths);

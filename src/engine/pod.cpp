@@ -266,6 +266,15 @@ std::string container_status(storage::ContainerStore& containers, const config::
   return "exited";
 }
 
+std::vector<PodRecord> prunable_pods(storage::ContainerStore& containers, const config::StorePaths& paths) {
+  std::vector<PodRecord> out;
+  for (const auto& p : PodStore(paths).list()) {
+    auto status = pod_status(containers, paths, p);
+    if (status == "Exited" || status == "Stopped") out.push_back(p);
+  }
+  return out;
+}
+
 std::string pod_status(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod) {
   auto members = pod_containers(containers, pod);
   if (members.empty()) return "Created";

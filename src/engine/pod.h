@@ -88,6 +88,10 @@ std::string container_status(storage::ContainerStore& containers, const config::
 void stop_pod(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod,
               std::optional<int> timeout);
 
+// The pods `pod prune` and `system prune` remove: those whose containers
+// have all ended (Stopped or Exited), as Podman chooses them.
+std::vector<PodRecord> prunable_pods(storage::ContainerStore& containers, const config::StorePaths& paths);
+
 // Fails (Podman's message) while any of the pod's containers runs.
 void check_pod_removable(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod);
 

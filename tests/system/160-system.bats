@@ -64,6 +64,24 @@ teardown() { basic_teardown; }
   expect_error 'invalid until filter value "yesterday": want a duration \(10m, 2h\), RFC 3339 time or unix seconds'
 }
 
+@test "system prune: stopped pods go first, with their containers (filters do not spare them, as in Podman); a running pod stays" {
+  run_cabin pod create --infra=false --name gone --label keep=yes
+  run_cabin run --pod gone --name member "$PROBE_IMAGE" true
+  run_cabin run -d --pod new:alive --name alive-member "$PROBE_IMAGE" sleep 60
+  local gone_id
+  gone_id=$(cabin_out pod inspect --format '{{.ID}}' gone)
+  run_cabin system prune -f --filter label=nothing-has-this
+  is "${lines[0]}" "Deleted Pods"
+  is "${lines[1]}" "$gone_id"
+  is "${lines[2]}" "Total reclaimed space: .*" "the filter kept every container, network and image"
+  run_cabin pod ps --format '{{.Name}}'
+  is "$output" "alive" "the running pod stays"
+  run_cabin 1 container exists member
+  run_cabin system prune -f
+  assert_not_contains "$output" "Deleted Pods" "nothing more to prune among pods"
+  run_cabin pod rm -f -t 0 alive
+}
+
 @test "system prune --filter: label, label! and until choose among containers, networks and volumes" {
   run_cabin create --name old --label tier=web "$PROBE_IMAGE" true
   run_cabin create --name other --label tier=db "$PROBE_IMAGE" true
