@@ -474,6 +474,16 @@ wait_for_line() {
   die "no line matching '$2' in $1 after ${3:-20}s"
 }
 
+# wait_logs NAME REGEX: waits until the container's log has a matching line.
+wait_logs() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    "$CABIN" logs "$1" 2>&1 | grep -qE -- "$2" && return 0
+    sleep 0.1
+  done
+  die "no '$2' in the logs of $1"
+}
+
 # wait_cabin [SECONDS]: waits (default 20 s) for the background cabin;
 # $status is its exit code (killed with SIGKILL and a failure when it hangs).
 wait_cabin() {
