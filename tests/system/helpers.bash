@@ -443,6 +443,12 @@ assert_nothing_left() {
   fi
   is "$(container_ids)" "" "container records"
   is "$(container_processes)" "" "container processes still running"
+  assert_no_mounts
+}
+
+# assert_no_mounts: nothing of the store is mounted, on the host or in
+# cabin's user namespace.
+assert_no_mounts() {
   local m
   m=$(grep -F -e "$GRAPHROOT" -e "$RUNROOT" /proc/self/mountinfo || true)
   is "$m" "" "mounts of the store on the host"
@@ -460,6 +466,19 @@ start_cabin() {
   echo "# $(date +%T) \$ cabin $* &" >&2
   "$CABIN" "$@" </dev/null >"$out" 2>&1 3>&- &
   CABIN_PID=$!
+}
+
+# kill_at_random MAX-MS ARGS…: starts cabin ARGS and kills it with SIGKILL
+# after a random delay of up to MAX-MS milliseconds (it may have ended).
+kill_at_random() {
+  local max=$1
+  shift
+  start_cabin "$BATS_TEST_TMPDIR/killed.out" "$@"
+  local ms=$((RANDOM % max))
+  sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+  kill -KILL "$CABIN_PID" 2>/dev/null || true
+  wait "$CABIN_PID" 2>/dev/null || true
+  echo "# killed cabin $* after ${ms} ms" >&2
 }
 
 # wait_for_line FILE REGEX [SECONDS]: waits (default 20 s) until a line of
