@@ -48,6 +48,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// How long stop waits for a container's waiter to record an exit.
+constexpr std::chrono::seconds kWaiterGrace{10};
+
 std::string now() { return format::rfc3339_nano(std::chrono::system_clock::now()); }
 
 storage::MountedRootfs mount_root(const config::StorePaths& paths, const storage::ContainerStore& containers,
@@ -194,10 +197,15 @@ struct Networking {
   }
   PollSource* poll() { return stack.get(); }
   // The container is done with its networks: its peers stop seeing its
-  // name before anyone sees it stopped.
-  void leave() {
+  // name, and its published ports are free, before anyone sees it stopped.
+  // Returns its devices, for the caller to close once the exit is recorded
+  // (net::Stack::release_devices: closing them can take seconds).
+  [[nodiscard]] std::vector<UniqueFd> leave() {
+    std::vector<UniqueFd> devices;
+    if (stack) devices = stack->release_devices();
     stack.reset();
     members.reset();
+    return devices;
   }
 
   // network connect/disconnect, asked of the monitor while the container
@@ -471,7 +479,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   int code = runtime::exit_code_of(runtime::supervise(so));
   health.stopped();
   control.reset();
-  network.leave();
+  auto devices = network.leave();
   if (log) log->flush();
   try {
     auto lock = containers.lock(rec.id);
@@ -483,6 +491,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     // --rm container goes anyway).
     if (!cfg.rm) log::warn("container {} exited with code {}, which could not be recorded: {}", rec.name, code, e.what());
   }
+  devices.clear();
   container_event(paths, rec, "died", code);
   if (cfg.rm) {
     rootfs = {};
@@ -733,7 +742,8 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       // the exit is recorded.
       bool health_restart = health.take_restart();
       bool left = !health_restart && !should_restart(cfg.restart, containers.state(id), code);
-      if (left) network.leave();
+      std::vector<UniqueFd> devices;
+      if (left) devices = network.leave();
       bool again;
       int restarts;
       {
@@ -746,6 +756,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         restarts = st.restart_count;
         containers.write_state(id, st);
       }
+      devices.clear();
       container_event(paths, *rec, "died", code);
       io.finish(code);
       if (!again) break;
@@ -822,21 +833,23 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
       }
       return;
     }
+    // A process that is gone already (reaped by its waiter, which has not
+    // recorded the exit yet) is not signalled, but waited for all the same.
     pid = open_container_pid(st);
-    if (!pid) return;
     st.stop_requested = true;
-    st.status = "stopping";
+    if (pid) st.status = "stopping";
     containers.write_state(id, st);
   }
   auto exited_within = [&](std::chrono::milliseconds ms) {
+    if (!pid) return true;
     pollfd p{pid.get(), POLLIN, 0};
     int r;
     do r = ::poll(&p, 1, static_cast<int>(ms.count()));
     while (r < 0 && errno == EINTR);
     return r > 0;
   };
-  bool sent = timeout.count() > 0 && ::syscall(SYS_pidfd_send_signal, pid.get(), stop_signal, nullptr, 0) == 0;
-  if (timeout.count() > 0 && !sent && errno == ESRCH) {
+  bool sent = pid && timeout.count() > 0 && ::syscall(SYS_pidfd_send_signal, pid.get(), stop_signal, nullptr, 0) == 0;
+  if (!pid || (timeout.count() > 0 && !sent && errno == ESRCH)) {
     // It ended on its own since the state was read: nothing to signal or
     // warn about; its waiter records the exit.
   } else if (sent && exited_within(timeout)) {
@@ -849,7 +862,19 @@ void stop_container(storage::ContainerStore& containers, const config::StorePath
     ::syscall(SYS_pidfd_send_signal, pid.get(), SIGKILL, nullptr, 0);
     exited_within(10s);
   }
-  wait_stopped(containers, paths, id, 10s);
+  // The waiter records the exit, with its code, once it has reaped the
+  // process. A waiter that has not after a long while (a machine under
+  // heavy load) is not waited for further when the process is known to be
+  // gone: the exit is recorded here, as a kill's, and the waiter's own
+  // record, if it comes, puts the real code over it.
+  if (wait_stopped(containers, paths, id, kWaiterGrace) || !exited_within(0ms)) return;
+  auto lock = containers.lock(id);
+  auto st = containers.state(id);
+  if (!st.running()) return;
+  log::warn("the waiter of container {} has not recorded its exit {} s after its end: recorded as killed",
+            id.substr(0, 12), kWaiterGrace.count());
+  mark_exited(st, 128 + SIGKILL);
+  containers.write_state(id, st);
 }
 
 void force_remove_container(storage::ContainerStore& containers, const config::StorePaths& paths,

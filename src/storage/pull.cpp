@@ -1,6 +1,8 @@
 #include "storage/pull.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -53,7 +55,15 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
   ::fcntl(wr.get(), F_SETPIPE_SZ, 1 << 20);
 
   std::exception_ptr download_error;
+  std::atomic<bool> unpacker_gone = false;
   std::thread downloader([&] {
+    // The unpacker stops reading when the stream is bad (corrupt bytes from
+    // the registry): the write then fails with EPIPE rather than SIGPIPE
+    // killing cabin, as it would in any thread that does not block it.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
     uint64_t done = 0;
     try {
       client.stream_blob(repo, desc.digest, [&](const char* data, size_t len) {
@@ -61,6 +71,7 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
           ssize_t n = ::write(wr.get(), data, len);
           if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EPIPE) unpacker_gone = true;
             throw_errno("write layer pipe");
           }
           data += n;
@@ -86,8 +97,9 @@ LayerInfo fetch_layer(Store& store, registry::Client& client, const std::string&
   rd.reset();  // unblocks a downloader still writing
   downloader.join();
   // A failed download shows up in the unpacker as a truncated stream: report
-  // the cause, not the symptom.
-  if (download_error) std::rethrow_exception(download_error);
+  // the cause, not the symptom (and the unpacker's error when it gave up
+  // first: the download then failed only for want of a reader).
+  if (download_error && !(unpacker_gone && unpack_error)) std::rethrow_exception(download_error);
   if (unpack_error) std::rethrow_exception(unpack_error);
 
   if (result.compressed_digest != desc.digest)

@@ -27,16 +27,6 @@ run_d() {
   [[ $output =~ ^[0-9a-f]{64}$ ]] || die "run -d printed '$output', not an ID"
 }
 
-# wait_logs NAME REGEX: waits until the container's log has a matching line.
-wait_logs() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    "$CABIN" logs "$1" 2>&1 | grep -qE -- "$2" && return 0
-    sleep 0.1
-  done
-  die "no '$2' in the logs of $1"
-}
-
 state_of() { cabin_out inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$1"; }
 
 @test "run -d: the ID, then ps, inspect and exists see it running" {

@@ -122,32 +122,19 @@ assert_sound() {
   assert_sound
 }
 
-# kill_at_random MAX-MS ARGS…: starts cabin ARGS and kills it with SIGKILL
-# after a random delay of up to MAX-MS milliseconds (it may have ended).
-kill_at_random() {
-  local max=$1
-  shift
-  start_cabin "$BATS_TEST_TMPDIR/killed.out" "${S[@]}" "$@"
-  local ms=$((RANDOM % max))
-  sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-  kill -KILL "$CABIN_PID" 2>/dev/null || true
-  wait "$CABIN_PID" 2>/dev/null || true
-  echo "# killed cabin $* after ${ms} ms" >&2
-}
-
 @test "SIGKILL at random points of pull, run and rm: system check finds the store sound or repairs it; nothing is left running" {
   local i
   for i in $(seq 1 ${CABIN_TEST_KILL_ROUNDS:-8}); do
     # pull: into staging, the layer committed, the record written.
     timeout 30 "$CABIN" "${S[@]}" rmi -af >/dev/null 2>&1 || true
-    kill_at_random 400 pull -q "$PROBE_IMAGE"
+    kill_at_random 400 "${S[@]}" pull -q "$PROBE_IMAGE"
     run_cabin "${S[@]}" pull -q "$PROBE_IMAGE"
     # run: create, mount, start, the container running (its process must die with cabin), --rm.
-    kill_at_random 600 run --rm --network none "$PROBE_IMAGE" sh -c "sleep 313$i"
-    kill_at_random 600 run --name "c$i" --network none -v "vol$i:/data" "$PROBE_IMAGE" sh -c 'echo x >/data/f; exit 0'
+    kill_at_random 600 "${S[@]}" run --rm --network none "$PROBE_IMAGE" sh -c "sleep 313$i"
+    kill_at_random 600 "${S[@]}" run --name "c$i" --network none -v "vol$i:/data" "$PROBE_IMAGE" sh -c 'echo x >/data/f; exit 0'
     # rm: of a stopped container and its anonymous volume.
     run_cabin "${S[@]}" create --name "r$i" -v /anon "$PROBE_IMAGE" true
-    kill_at_random 150 rm -v "r$i"
+    kill_at_random 150 "${S[@]}" rm -v "r$i"
   done
   # The containers died with the cabin that ran them.
   local left

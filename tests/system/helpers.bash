@@ -443,6 +443,12 @@ assert_nothing_left() {
   fi
   is "$(container_ids)" "" "container records"
   is "$(container_processes)" "" "container processes still running"
+  assert_no_mounts
+}
+
+# assert_no_mounts: nothing of the store is mounted, on the host or in
+# cabin's user namespace.
+assert_no_mounts() {
   local m
   m=$(grep -F -e "$GRAPHROOT" -e "$RUNROOT" /proc/self/mountinfo || true)
   is "$m" "" "mounts of the store on the host"
@@ -462,6 +468,19 @@ start_cabin() {
   CABIN_PID=$!
 }
 
+# kill_at_random MAX-MS ARGS…: starts cabin ARGS and kills it with SIGKILL
+# after a random delay of up to MAX-MS milliseconds (it may have ended).
+kill_at_random() {
+  local max=$1
+  shift
+  start_cabin "$BATS_TEST_TMPDIR/killed.out" "$@"
+  local ms=$((RANDOM % max))
+  sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+  kill -KILL "$CABIN_PID" 2>/dev/null || true
+  wait "$CABIN_PID" 2>/dev/null || true
+  echo "# killed cabin $* after ${ms} ms" >&2
+}
+
 # wait_for_line FILE REGEX [SECONDS]: waits (default 20 s) until a line of
 # FILE (carriage returns removed) matches the ERE.
 wait_for_line() {
@@ -472,6 +491,16 @@ wait_for_line() {
   done
   sed 's/^/#   /' "$1" >&2
   die "no line matching '$2' in $1 after ${3:-20}s"
+}
+
+# wait_logs NAME REGEX: waits until the container's log has a matching line.
+wait_logs() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    "$CABIN" logs "$1" 2>&1 | grep -qE -- "$2" && return 0
+    sleep 0.1
+  done
+  die "no '$2' in the logs of $1"
 }
 
 # wait_cabin [SECONDS]: waits (default 20 s) for the background cabin;
