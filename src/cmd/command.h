@@ -146,6 +146,8 @@ Runner bind_system_reset(CLI::App&, Globals&);
 Runner bind_monitor(CLI::App&, Globals&);
 Runner bind_pod_create(CLI::App&, Globals&);
 Runner bind_kube_generate(CLI::App&, Globals&);
+Runner bind_kube_play(CLI::App&, Globals&);
+Runner bind_kube_down(CLI::App&, Globals&);
 Runner bind_pod_exists(CLI::App&, Globals&);
 Runner bind_pod_inspect(CLI::App&, Globals&);
 Runner bind_pod_kill(CLI::App&, Globals&);

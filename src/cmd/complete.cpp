@@ -123,6 +123,8 @@ const std::map<Binder, std::string_view>& args_table() {
       {bind_compose_port, "service none"},
       {bind_pod_exists, "pod"},
       {bind_kube_generate, "kube..."},
+      {bind_kube_play, "file"},
+      {bind_kube_down, "file"},
       {bind_pod_inspect, "pod..."},
       {bind_pod_kill, "pod..."},
       {bind_pod_logs, "pod"},

@@ -17,6 +17,11 @@ std::string_view examples(Binder bind) {
       {bind_kube_generate,
        "cabin kube generate web > web.yaml\n"
        "cabin kube generate --service --type deployment --replicas 3 -f app.yaml app-pod data-volume"},
+      {bind_kube_play,
+       "cabin kube play app.yaml\n"
+       "cabin kube generate app > app.yaml && cabin kube play --replace app.yaml\n"
+       "cat app.yaml | cabin kube play --start=false -"},
+      {bind_kube_down, "cabin kube down app.yaml"},
       {bind_create, "cabin create --name db --secret pw -e POSTGRES_PASSWORD_FILE=/run/secrets/pw postgres\ncabin start db"},
       {bind_exec, "cabin exec -it web sh\ncabin exec -u 0 -e DEBUG=1 web cat /etc/os-release"},
       {bind_build,

@@ -165,8 +165,13 @@ constexpr std::array kPodCommands = {
 // `cabin kube …`: Kubernetes YAML (kube/generate.h); `generate kube` is
 // Podman's older spelling.
 constexpr std::array kKubeCommands = {
+    Command{"down", "Remove pods based on Kubernetes YAML", Needs::Host, bind_kube_down},
     Command{"generate", "Generate Kubernetes YAML based on containers, pods or volumes", Needs::Host,
             bind_kube_generate},
+    Command{"play", "Play a pod or volume based on Kubernetes YAML", Needs::UserNS, bind_kube_play},
+};
+constexpr std::array kPlayCommands = {
+    Command{"kube", "Play a pod or volume based on Kubernetes YAML", Needs::UserNS, bind_kube_play},
 };
 constexpr std::array kGenerateCommands = {
     Command{"kube", "Generate Kubernetes YAML based on containers, pods or volumes", Needs::Host, bind_kube_generate},
@@ -219,6 +224,7 @@ constexpr std::array kCommands = {
     Command{"manifest", "Manipulate manifest lists and image indexes", Needs::Host, nullptr, kManifestCommands},
     Command{"network", "Manage networks", Needs::Host, nullptr, kNetworkCommands},
     Command{"pause", "Pause all the processes in one or more containers", Needs::Host, bind_pause},
+    Command{"play", "Play containers, pods or volumes from a structured file", Needs::Host, nullptr, kPlayCommands},
     Command{"pod", "Manage pods", Needs::Host, nullptr, kPodCommands},
     Command{"port", "List port mappings or a specific mapping for the container", Needs::Host, bind_port},
     Command{"ps", "List containers", Needs::Host, bind_ps},

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/lifecycle.h"
+#include "engine/volumes.h"
 #include "format/units.h"
 #include "storage/events.h"
 #include "util/digest.h"
@@ -313,10 +314,14 @@ void check_pod_removable(storage::ContainerStore& containers, const config::Stor
            pod.id, r.id);
 }
 
-void remove_pod(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod) {
+void remove_pod(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod,
+                bool anonymous_volumes) {
   auto members = pod_containers(containers, pod);
   std::reverse(members.begin(), members.end());
-  for (const auto& r : members) force_remove_container(containers, paths, r, std::nullopt);
+  for (const auto& r : members) {
+    force_remove_container(containers, paths, r, std::nullopt);
+    if (anonymous_volumes) remove_anonymous_volumes(paths, containers, r);
+  }
   PodStore(paths).remove(pod.id);
   pod_event(paths, pod, "remove");
 }

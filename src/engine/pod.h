@@ -97,7 +97,9 @@ void check_pod_removable(storage::ContainerStore& containers, const config::Stor
 
 // Removes the pod and its containers, stopped by now (stop_pod, from the
 // host's side), in cabin's user namespace: their files may belong to
-// subordinate ids.
-void remove_pod(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod);
+// subordinate ids. anonymous_volumes: the containers' anonymous volumes go
+// too (kube down: emptyDir volumes are the pod's).
+void remove_pod(storage::ContainerStore& containers, const config::StorePaths& paths, const PodRecord& pod,
+                bool anonymous_volumes = false);
 
 }  // namespace cabin::engine
