@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   auto entries = fs::list_dir(fuzz::scratch());
   std::sort(entries.begin(), entries.end());
-  if (entries != std::vector<std::string>{"root", "run"}) {
+  if (std::any_of(entries.begin(), entries.end(), [](const std::string& e) { return e != "root" && e != "run"; })) {
     std::fprintf(stderr, "fuzz: something was written outside the store: %s\n",
                  fmt::format("{}", fmt::join(entries, " ")).c_str());
     std::abort();
