@@ -1,5 +1,7 @@
 #include "build/ignore.h"
 
+#include <vector>
+
 #include "util/strings.h"
 
 namespace cabin::build {
@@ -50,54 +52,74 @@ bool match_class(std::string_view pat, size_t& p, char c, bool& ok) {
   return in != negate;
 }
 
-bool match_at(std::string_view pat, size_t p, std::string_view s, size_t i) {
-  while (p < pat.size()) {
-    char c = pat[p];
-    if (c == '*') {
-      if (p + 1 < pat.size() && pat[p + 1] == '*') {
-        // "**": any run of characters, slashes too; "**/" also none at all.
-        size_t q = p + 2;
-        if (q < pat.size() && pat[q] == '/') {
-          if (match_at(pat, q + 1, s, i)) return true;
-          for (size_t k = i; k < s.size(); ++k)
-            if (s[k] == '/' && match_at(pat, q + 1, s, k + 1)) return true;
-          return false;
-        }
-        for (size_t k = i; k <= s.size(); ++k)
-          if (match_at(pat, q, s, k)) return true;
+// A match of pat against s. Each star tries every place its run may end,
+// so a pattern of many stars would take exponential time on a path it does
+// not match (tests/fuzz/ignore found "*/k\n****…" hanging a build); the
+// states (pattern index, path index) where a star was tried and failed are
+// remembered, which bounds the work by |pat|·|s|².
+struct Matcher {
+  std::string_view pat, s;
+  std::vector<bool> failed;  // by p * (s.size() + 1) + i; sized on the first star
+
+  bool at(size_t p, size_t i) {
+    while (p < pat.size()) {
+      char c = pat[p];
+      if (c == '*') {
+        size_t key = p * (s.size() + 1) + i;
+        if (failed.empty()) failed.resize((pat.size() + 1) * (s.size() + 1));
+        if (failed[key]) return false;
+        bool hit = star(p, i);
+        if (!hit) failed[key] = true;
+        return hit;
+      }
+      if (i >= s.size()) return false;
+      if (c == '?') {
+        if (s[i] == '/') return false;
+        ++p;
+        ++i;
+        continue;
+      }
+      if (c == '[') {
+        ++p;
+        bool ok = true;
+        bool in = match_class(pat, p, s[i], ok);
+        if (!ok || !in || s[i] == '/') return false;
+        ++i;
+        continue;
+      }
+      if (c == '\\' && p + 1 < pat.size()) c = pat[++p];
+      if (s[i] != c) return false;
+      ++p;
+      ++i;
+    }
+    return i == s.size();
+  }
+
+  // A star (or "**") at p, the path at i.
+  bool star(size_t p, size_t i) {
+    if (p + 1 < pat.size() && pat[p + 1] == '*') {
+      // "**": any run of characters, slashes too; "**/" also none at all.
+      size_t q = p + 2;
+      if (q < pat.size() && pat[q] == '/') {
+        if (at(q + 1, i)) return true;
+        for (size_t k = i; k < s.size(); ++k)
+          if (s[k] == '/' && at(q + 1, k + 1)) return true;
         return false;
       }
-      for (size_t k = i;; ++k) {
-        if (match_at(pat, p + 1, s, k)) return true;
-        if (k >= s.size() || s[k] == '/') return false;
-      }
+      for (size_t k = i; k <= s.size(); ++k)
+        if (at(q, k)) return true;
+      return false;
     }
-    if (i >= s.size()) return false;
-    if (c == '?') {
-      if (s[i] == '/') return false;
-      ++p;
-      ++i;
-      continue;
+    for (size_t k = i;; ++k) {
+      if (at(p + 1, k)) return true;
+      if (k >= s.size() || s[k] == '/') return false;
     }
-    if (c == '[') {
-      ++p;
-      bool ok = true;
-      bool in = match_class(pat, p, s[i], ok);
-      if (!ok || !in || s[i] == '/') return false;
-      ++i;
-      continue;
-    }
-    if (c == '\\' && p + 1 < pat.size()) c = pat[++p];
-    if (s[i] != c) return false;
-    ++p;
-    ++i;
   }
-  return i == s.size();
-}
+};
 
 }  // namespace
 
-bool pattern_match(std::string_view pattern, std::string_view path) { return match_at(pattern, 0, path, 0); }
+bool pattern_match(std::string_view pattern, std::string_view path) { return Matcher{pattern, path, {}}.at(0, 0); }
 
 IgnoreRules::IgnoreRules(std::string_view text) {
   for (const auto& raw : split(text, '\n')) {

@@ -41,6 +41,23 @@ struct Port {
   bool operator==(const Port&) const = default;
 };
 
+// Mount's options, declared outside it: clang (CWG 2335) does not count a
+// nested struct with default member initializers as default-constructible
+// while the enclosing struct is incomplete, so optional<…>::emplace() failed.
+struct MountBindOptions {
+  std::string propagation;
+  std::optional<bool> create_host_path;  // short syntax binds: true
+  std::string selinux;                   // "z" or "Z"
+};
+struct MountVolumeOptions {
+  bool nocopy = false;
+  std::string subpath;
+};
+struct MountTmpfsOptions {
+  std::optional<int64_t> size;  // bytes
+  std::optional<uint32_t> mode;
+};
+
 struct Mount {
   std::string type;    // "volume", "bind", "tmpfs", "npipe" or "cluster"
   std::string source;  // volume name (the service-level name, as declared),
@@ -48,19 +65,9 @@ struct Mount {
   std::string target;
   bool read_only = false;
   std::string consistency;
-  struct BindOptions {
-    std::string propagation;
-    std::optional<bool> create_host_path;  // short syntax binds: true
-    std::string selinux;                   // "z" or "Z"
-  };
-  struct VolumeOptions {
-    bool nocopy = false;
-    std::string subpath;
-  };
-  struct TmpfsOptions {
-    std::optional<int64_t> size;  // bytes
-    std::optional<uint32_t> mode;
-  };
+  using BindOptions = MountBindOptions;
+  using VolumeOptions = MountVolumeOptions;
+  using TmpfsOptions = MountTmpfsOptions;
   std::optional<BindOptions> bind;
   std::optional<VolumeOptions> volume;
   std::optional<TmpfsOptions> tmpfs;

@@ -12,20 +12,41 @@
 namespace cabin::compose {
 namespace {
 
+struct YEntry;
+
 // A YAML value to print: maps keep the order entries are added in.
 struct Y {
   enum Kind { Null, Scalar, Seq, Map } kind = Null;
   std::string text;  // already quoted where needed
   std::vector<Y> seq;
-  std::vector<std::pair<std::string, Y>> map;
+  // Not std::pair<std::string, Y>: clang instantiates that pair while Y is
+  // still incomplete, and then refuses it.
+  std::vector<YEntry> map;
 
-  static Y map_() { Y y; y.kind = Map; return y; }
-  static Y seq_() { Y y; y.kind = Seq; return y; }
-  Y& add(std::string key, Y value) {
-    map.emplace_back(std::move(key), std::move(value));
-    return map.back().second;
-  }
+  static Y map_();
+  static Y seq_();
+  Y& add(std::string key, Y value);
 };
+
+struct YEntry {
+  std::string first;
+  Y second;
+};
+
+Y Y::map_() {
+  Y y;
+  y.kind = Map;
+  return y;
+}
+Y Y::seq_() {
+  Y y;
+  y.kind = Seq;
+  return y;
+}
+Y& Y::add(std::string key, Y value) {
+  map.push_back(YEntry{std::move(key), std::move(value)});
+  return map.back().second;
+}
 
 // What YAML 1.1 or 1.2 would read as a number: such a string is quoted.
 bool looks_numeric(std::string_view s) {

@@ -28,6 +28,15 @@ std::string get_string(const json& j, const char* key, std::string_view what, bo
   return it->get<std::string>();
 }
 
+// schemaVersion when it is an integer, else 0 (which no check accepts).
+// json::value() would throw a type_error of nlohmann's own for a string
+// ("schemaVersion":"2"), which escaped as that library's message (found by
+// tests/fuzz/manifest).
+int64_t schema_version(const json& doc) {
+  auto it = doc.find("schemaVersion");
+  return it != doc.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
 Descriptor parse_descriptor(const json& j, std::string_view what) {
   if (!j.is_object()) fail("malformed {}: descriptor is not an object", what);
   Descriptor d;
@@ -64,7 +73,7 @@ std::string detect_media_type(std::string_view body, std::string_view content_ty
     if (auto mt = doc.find("mediaType"); mt != doc.end() && mt->is_string()) return *mt;
     if (doc.contains("manifests")) return std::string(media::kOciIndex);
     if (doc.contains("layers")) return std::string(media::kOciManifest);
-    if (doc.value("schemaVersion", 0) == 1) return "application/vnd.docker.distribution.manifest.v1+json";
+    if (schema_version(doc) == 1) return "application/vnd.docker.distribution.manifest.v1+json";
   }
   return ct;
 }
@@ -77,8 +86,8 @@ bool is_manifest(std::string_view mt) {
 Manifest parse_manifest(std::string_view body) {
   constexpr std::string_view what = "manifest";
   auto doc = parse_json(body, what);
-  if (doc.value("schemaVersion", 0) != 2) {
-    if (doc.value("schemaVersion", 0) == 1)
+  if (schema_version(doc) != 2) {
+    if (schema_version(doc) == 1)
       fail("unsupported manifest: Docker schema 1 images are deprecated and not supported");
     fail("malformed manifest: schemaVersion is not 2");
   }
@@ -98,7 +107,7 @@ Manifest parse_manifest(std::string_view body) {
 Index parse_index(std::string_view body) {
   constexpr std::string_view what = "image index";
   auto doc = parse_json(body, what);
-  if (doc.value("schemaVersion", 0) != 2) fail("malformed image index: schemaVersion is not 2");
+  if (schema_version(doc) != 2) fail("malformed image index: schemaVersion is not 2");
   Index idx;
   idx.media_type = get_string(doc, "mediaType", what, false);
   if (idx.media_type.empty()) idx.media_type = media::kOciIndex;

@@ -31,6 +31,7 @@
 
 #include "cabin-config.h"
 #include "config/paths.h"
+#include "registry/response.h"
 #include "registry/www_authenticate.h"
 #include "util/digest.h"
 #include "util/error.h"
@@ -67,9 +68,6 @@ constexpr size_t kMaxHandlePool = 16;
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr auto kMaxRetryAfter = std::chrono::seconds(60);
 constexpr long kConnectTimeoutSecs = 30;
-// The distribution token spec: a missing expires_in means 60 s, and no token
-// lives shorter.
-constexpr int kMinTokenLifetimeSecs = 60;
 
 void global_init() {
   static std::once_flag once;
@@ -155,13 +153,6 @@ std::string url_encode(std::string_view in) {
 
 // For logs: pre-signed storage URLs carry credentials in the query string.
 std::string_view without_query(std::string_view url) { return url.substr(0, url.find('?')); }
-
-std::string one_line(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  std::replace(s.begin(), s.end(), '\r', ' ');
-  return s;
-}
 
 bool contains(std::string_view s, std::string_view what) { return s.find(what) != s.npos; }
 
@@ -290,35 +281,6 @@ struct Receiver {
   fail("{} is larger than the limit of {} bytes", rx.what, rx.limit);
 }
 
-// Parses "bytes START-END/TOTAL" (TOTAL may be "*").
-bool parse_content_range(std::string_view v, uint64_t& start, std::optional<uint64_t>& total) {
-  v = trim(v);
-  if (!starts_with_ci(v, "bytes ")) return false;
-  v.remove_prefix(6);
-  auto dash = v.find('-');
-  auto slash = v.find('/');
-  if (dash == v.npos || slash == v.npos || slash < dash) return false;
-  try {
-    start = std::stoull(std::string(v.substr(0, dash)));
-    auto t = v.substr(slash + 1);
-    if (t != "*") total = std::stoull(std::string(t));
-  } catch (const std::exception&) {
-    return false;
-  }
-  return true;
-}
-
-std::optional<uint64_t> parse_u64(std::string_view v) {
-  v = trim(v);
-  if (v.empty() || v.size() > 19) return std::nullopt;
-  uint64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
 // State shared with libcurl's callbacks during one perform.
 struct Attempt {
   Response resp;
@@ -388,22 +350,16 @@ size_t on_write(char* p, size_t size, size_t nmemb, void* user) {
 size_t on_header(char* p, size_t size, size_t nmemb, void* user) {
   auto* a = static_cast<Attempt*>(user);
   size_t n = size * nmemb;
-  std::string_view line(p, n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.rfind("HTTP/", 0) == 0) {
+  HeadLine h = parse_head_line(std::string_view(p, n));
+  if (h.kind == HeadLine::Status) {
     // A new response (after a redirect or 100-continue) replaces the last.
     a->resp.headers.clear();
     a->resp.error_body.clear();
     a->error_bytes = 0;
     a->started = false;
-    a->resp.status = 0;
-    auto sp = line.find(' ');
-    if (sp != line.npos) {
-      if (auto code = parse_u64(line.substr(sp + 1, 3))) a->resp.status = static_cast<long>(*code);
-    }
-  } else if (auto colon = line.find(':'); colon != line.npos && colon > 0) {
-    a->resp.headers.emplace_back(to_lower(trim(line.substr(0, colon))),
-                                 std::string(trim(line.substr(colon + 1))));
+    a->resp.status = h.status;
+  } else if (h.kind == HeadLine::Field) {
+    a->resp.headers.emplace_back(std::move(h.name), std::move(h.value));
   }
   return n;
 }
@@ -483,32 +439,6 @@ std::string describe_transport_error(const Request& req, const Response& r) {
   return one_line(fmt::format("{} \"{}\": {}", method, without_query(req.url), cause));
 }
 
-// The registry's reason from a {"errors":[{"code":…,"message":…}]} body:
-// "denied: requested access to the resource is denied", or just
-// "manifest unknown" when the message only repeats the code.
-std::string registry_detail(const std::string& body) {
-  if (body.empty()) return "";
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("errors") || !j["errors"].is_array() || j["errors"].empty())
-    return "";
-  const auto& e = j["errors"][0];
-  if (!e.is_object()) return "";
-  std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : "";
-  std::string message =
-      e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "";
-  std::string code_text = to_lower(code);
-  std::replace(code_text.begin(), code_text.end(), '_', ' ');
-  std::string out;
-  if (message.empty() || to_lower(message) == code_text) {
-    out = code_text;
-  } else if (code_text.empty()) {
-    out = message;
-  } else {
-    out = fmt::format("{}: {}", code_text, message);
-  }
-  return one_line(out);
-}
-
 std::string unauthorized_message(const std::string& detail) {
   constexpr std::string_view kBase = "unauthorized: authentication required";
   std::string_view d = detail;
@@ -547,25 +477,6 @@ void check_status(const Response& r, std::string_view unknown) {
   if (r.attempts > 1 && is_transient_status(r.status))
     msg += fmt::format(" (gave up after {} attempts)", r.attempts);
   throw Error(msg);
-}
-
-// The manifest's type: Content-Type without parameters, or the body's
-// mediaType when the header is generic (text/plain, application/json,
-// missing). The distribution spec says to reject a body whose mediaType
-// contradicts a specific Content-Type.
-std::string manifest_media_type(const std::string& content_type, const std::string& body) {
-  std::string ct = to_lower(trim(std::string_view(content_type).substr(0, content_type.find(';'))));
-  std::string body_type;
-  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_object() && j.contains("mediaType") && j["mediaType"].is_string())
-    body_type = j["mediaType"].get<std::string>();
-  bool specific = ct.rfind("application/vnd.", 0) == 0;
-  if (specific) {
-    if (!body_type.empty() && body_type != ct)
-      fail("manifest media type mismatch: Content-Type is {} but the manifest says {}", ct, body_type);
-    return ct;
-  }
-  return body_type.empty() ? ct : body_type;
 }
 
 struct Token {
@@ -1051,19 +962,10 @@ struct Client::Impl {
       throw Error(unauthorized_message(detail));
     }
     with_context("requesting bearer token", [&] { check_status(r, "token endpoint not found"); });
-    auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) fail("requesting bearer token: the response is not a JSON object");
+    auto answer = parse_token_response(body);
     Token t;
-    for (const char* key : {"token", "access_token"}) {
-      if (j.contains(key) && j[key].is_string() && !j[key].get<std::string>().empty()) {
-        t.value = j[key].get<std::string>();
-        break;
-      }
-    }
-    if (t.value.empty()) fail("requesting bearer token: the response holds no token");
-    int64_t lifetime = kMinTokenLifetimeSecs;
-    if (j.contains("expires_in") && j["expires_in"].is_number_integer())
-      lifetime = std::max<int64_t>(j["expires_in"].get<int64_t>(), kMinTokenLifetimeSecs);
+    t.value = std::move(answer.token);
+    int64_t lifetime = answer.lifetime_secs;
     t.expires = std::chrono::steady_clock::now() + std::chrono::seconds(lifetime);
     log::debug("got a bearer token for {} (valid {} s)", scope, lifetime);
     return t;

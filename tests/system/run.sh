@@ -18,7 +18,10 @@
 #   --only USERS     comma-separated subset of cabintest,cabinsolo,root
 #   --teardown       with --host-net: stop the registries afterwards (default when CI is set)
 # Environment: CABIN (binary, default build/cabin), CABIN_TEST_STATE,
-#   CABIN_TESTS_MUST_RUN (CI: 1), CABIN_ROOT_FILES (files for the root run).
+#   CABIN_TESTS_MUST_RUN (CI: 1), CABIN_ROOT_FILES (files for the root run),
+#   CABIN_<user> (another binary for that user's run, e.g. CABIN_cabinsolo:
+#   ./dev test runs cabinsolo on the sanitized build), ASAN_OPTIONS and
+#   UBSAN_OPTIONS (passed on; sanitizer reports are collected and fail the run).
 # The braces make bash read the whole script before running it, so that
 # editing it while it runs cannot change what a running copy does.
 {
@@ -40,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --teardown) teardown=1 ;;
     --no-teardown) teardown= ;;
     --only) only=$2; shift ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) files+=("$1") ;;
   esac
   shift
@@ -76,23 +79,41 @@ if [[ -n $teardown ]]; then trap '"$HERE/teardown-host.sh"' EXIT; fi
 RUN=$STATE/run
 rm -rf "$RUN"
 mkdir -p "$RUN/bin" "$RUN/results" "$RUN/tmp" "$RUN/xdg"
-# The binary may be being relinked right now: wait until it is whole (executable
-# and unchanged for two seconds) and copy that.
-for try in $(seq 60); do
-  sig=$(stat -c '%s %Y %a' "$CABIN_BIN" 2>/dev/null)
-  sleep 2
-  if [[ -x $CABIN_BIN && $sig == "$(stat -c '%s %Y %a' "$CABIN_BIN" 2>/dev/null)" ]] &&
-      cp "$CABIN_BIN" "$RUN/bin/cabin" && cmp -s "$CABIN_BIN" "$RUN/bin/cabin"; then
-    break
-  fi
-  [[ $try != 60 ]] || die "$CABIN_BIN keeps changing; is a build running?"
+# install_binary SRC DIR: copies cabin and its modules into DIR.
+install_binary() {
+  local src=$1 dir=$2 try sig
+  mkdir -p "$dir"
+  # The binary may be being relinked right now: wait until it is whole (executable
+  # and unchanged for two seconds) and copy that.
+  for try in $(seq 60); do
+    sig=$(stat -c '%s %Y %a' "$src" 2>/dev/null)
+    sleep 2
+    if [[ -x $src && $sig == "$(stat -c '%s %Y %a' "$src" 2>/dev/null)" ]] &&
+        cp "$src" "$dir/cabin" && cmp -s "$src" "$dir/cabin"; then
+      break
+    fi
+    [[ $try != 60 ]] || die "$src keeps changing; is a build running?"
+  done
+  chmod 0755 "$dir/cabin"
+  # The modules (registries and archives, networking) are loaded from next to the executable.
+  for mod in cabin-remote.so cabin-net.so; do
+    cp "$(dirname "$src")/$mod" "$dir/$mod" && chmod 0644 "$dir/$mod"
+  done
+  "$dir/cabin" version >/dev/null || die "$src does not run"
+}
+install_binary "$CABIN_BIN" "$RUN/bin"
+# A user's own binary (CABIN_cabinsolo=…), in bin-USER.
+for user in cabintest cabinsolo root; do
+  var=CABIN_$user
+  [[ -z ${!var:-} ]] || install_binary "${!var}" "$RUN/bin-$user"
 done
-chmod 0755 "$RUN/bin/cabin"
-# The modules (registries and archives, networking) are loaded from next to the executable.
-for mod in cabin-remote.so cabin-net.so; do
-  cp "$(dirname "$CABIN_BIN")/$mod" "$RUN/bin/$mod" && chmod 0644 "$RUN/bin/$mod"
+# Sanitizers (a sanitized binary): their reports go to files that the
+# summary looks at, since a monitor's or a waiter's stderr is nobody's.
+san_env=()
+for var in ASAN_OPTIONS UBSAN_OPTIONS; do
+  [[ -z ${!var:-} ]] || san_env+=("$var=${!var}:log_path=$RUN/results/sanitizer")
 done
-"$RUN/bin/cabin" version >/dev/null || die "$CABIN_BIN does not run"
+[[ -z ${ASAN_SYMBOLIZER_PATH:-} ]] || san_env+=("ASAN_SYMBOLIZER_PATH=$ASAN_SYMBOLIZER_PATH")
 cp -r "$HERE" "$RUN/tests"
 cp -r "$REPO/completions" "$RUN/completions"
 chmod -R a+rX "$RUN"
@@ -132,21 +153,22 @@ run_as() {
   [[ $# -gt 0 ]] || return 0
   local home tap=$RUN/results/$user.tap
   home=$(getent passwd "$user" | cut -d: -f6)
-  local rundir=$RUN/xdg/$user tmp=$RUN/tmp/$user
+  local rundir=$RUN/xdg/$user tmp=$RUN/tmp/$user bin=$RUN/bin/cabin
+  [[ ! -x $RUN/bin-$user/cabin ]] || bin=$RUN/bin-$user/cabin
   mkdir -p -m 0700 "$rundir" "$tmp"
   chown "$user:" "$rundir" "$tmp"
   (
     cd "$RUN/tests" || exit 2
     if [[ $user == root ]]; then
       env -i HOME=/root USER=root LOGNAME=root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        TMPDIR="$tmp" XDG_RUNTIME_DIR="$rundir" CABIN="$RUN/bin/cabin" CABIN_TEST_STATE="$STATE" \
-        CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 \
+        TMPDIR="$tmp" XDG_RUNTIME_DIR="$rundir" CABIN="$bin" CABIN_TEST_STATE="$STATE" \
+        CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 "${san_env[@]}" \
         bats --tap "${jobs_opt[@]}" "$@"
     else
       runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" \
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TMPDIR="$tmp" XDG_RUNTIME_DIR="$rundir" \
-        CABIN="$RUN/bin/cabin" CABIN_TEST_STATE="$STATE" \
-        CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 \
+        CABIN="$bin" CABIN_TEST_STATE="$STATE" \
+        CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 "${san_env[@]}" \
         bats --tap "${jobs_opt[@]}" "$@"
     fi
   ) >"$tap" 2>&1
@@ -200,6 +222,13 @@ for user in "${users[@]}"; do
   grep -E '^not ok ' "$RUN/results/$user.tap" | sed "s/^/$user: /"
 done
 echo "system: $total_pass passed, $total_fail failed, $total_skip skipped"
+# Sanitizer reports (errors, not the runtime's notes) fail the run.
+mapfile -t reports < <(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$RUN"/results/sanitizer.* 2>/dev/null)
+if [[ ${#reports[@]} -gt 0 ]]; then
+  echo "sanitizers: ${#reports[@]} reports:"
+  for f in "${reports[@]}"; do echo "---- $f"; head -n 60 "$f"; done
+  rc=1
+fi
 exit "$rc"
 exit
 }

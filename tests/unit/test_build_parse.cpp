@@ -181,6 +181,20 @@ TEST_CASE("ignore: Docker's .dockerignore patterns", "[build][ignore]") {
   CHECK(clean_path("") == ".");
 }
 
+TEST_CASE("ignore: many stars take polynomial time, not exponential", "[build][ignore]") {
+  // Found by tests/fuzz/ignore (its regressions/ keep the input): each star
+  // tried every place its run could end, again for every star after it, so a
+  // .containerignore line of 30 stars hung the build on a path it did not match.
+  std::string stars(30, '*');
+  std::string path(60, 'a');
+  CHECK_FALSE(cabin::build::pattern_match(stars + "b", path));
+  CHECK_FALSE(cabin::build::pattern_match("**/" + stars + "/**/b", path + "/" + path + "/c"));
+  CHECK(cabin::build::pattern_match(stars + "a", path));
+  CHECK(cabin::build::pattern_match("**/" + stars + "/**/b", path + "/" + path + "/b"));
+  cabin::build::IgnoreRules r(stars + "b\n!" + stars + "a\n");
+  CHECK_FALSE(r.ignored(path + "/" + path));
+}
+
 TEST_CASE("stages: names, global ARGs, the target and what it needs", "[build][stages]") {
   auto df = parse_dockerfile(
       "ARG BASE=busybox\n"
