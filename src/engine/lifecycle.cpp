@@ -197,15 +197,12 @@ struct Networking {
   }
   PollSource* poll() { return stack.get(); }
   // The container is done with its networks: its peers stop seeing its
-  // name, and its published ports are free, before anyone sees it stopped.
-  // Returns its devices, for the caller to close once the exit is recorded
-  // (net::Stack::release_devices: closing them can take seconds).
-  [[nodiscard]] std::vector<UniqueFd> leave() {
-    std::vector<UniqueFd> devices;
-    if (stack) devices = stack->release_devices();
+  // name, and its published ports and devices are free, before anyone sees
+  // it stopped (a start right after must find them free; closing the tap
+  // devices can take a tenth of a second, more under load).
+  void leave() {
     stack.reset();
     members.reset();
-    return devices;
   }
 
   // network connect/disconnect, asked of the monitor while the container
@@ -479,7 +476,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
   int code = runtime::exit_code_of(runtime::supervise(so));
   health.stopped();
   control.reset();
-  auto devices = network.leave();
+  network.leave();
   if (log) log->flush();
   try {
     auto lock = containers.lock(rec.id);
@@ -491,7 +488,6 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     // --rm container goes anyway).
     if (!cfg.rm) log::warn("container {} exited with code {}, which could not be recorded: {}", rec.name, code, e.what());
   }
-  devices.clear();
   container_event(paths, rec, "died", code);
   if (cfg.rm) {
     rootfs = {};
@@ -742,8 +738,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
       // the exit is recorded.
       bool health_restart = health.take_restart();
       bool left = !health_restart && !should_restart(cfg.restart, containers.state(id), code);
-      std::vector<UniqueFd> devices;
-      if (left) devices = network.leave();
+      if (left) network.leave();
       bool again;
       int restarts;
       {
@@ -756,7 +751,6 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         restarts = st.restart_count;
         containers.write_state(id, st);
       }
-      devices.clear();
       container_event(paths, *rec, "died", code);
       io.finish(code);
       if (!again) break;

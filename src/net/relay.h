@@ -19,7 +19,6 @@ class Relay final : public PollSource {
   explicit Relay(const Link& link);  // binds its socket
   ~Relay() override;                  // removes it
   void attach(UniqueFd tap) { tap_ = std::move(tap); }
-  UniqueFd release_tap() { return std::move(tap_); }
 
   void prepare(std::vector<pollfd>& fds, int* timeout_ms) override;
   void dispatch(const pollfd* fds, size_t n) override;

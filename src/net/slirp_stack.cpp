@@ -103,7 +103,6 @@ class SlirpStack final : public PollSource {
     tap_ = std::move(tap);
     announce_guest();
   }
-  UniqueFd release_tap() { return std::move(tap_); }
 
   void prepare(std::vector<pollfd>& fds, int* timeout_ms) override {
     fill_ = &fds;
@@ -262,13 +261,6 @@ class Composite final : public Stack {
     if (!tap) return;
     slirp_ = std::make_unique<SlirpStack>(config_);
     slirp_->attach(std::move(tap));
-  }
-  std::vector<UniqueFd> release_devices() override {
-    std::vector<UniqueFd> out;
-    if (slirp_) out.push_back(slirp_->release_tap());
-    for (auto& r : relays_) out.push_back(r.second->release_tap());
-    std::erase_if(out, [](const UniqueFd& fd) { return !fd; });
-    return out;
   }
   void prepare(std::vector<pollfd>& fds, int* timeout_ms) override {
     auto& parts = set_.sources;

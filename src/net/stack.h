@@ -31,13 +31,6 @@ class Stack : public PollSource {
   // connect gave a container that had only internal networks a network
   // with a way out; an empty fd takes it away (the device goes with it).
   virtual void set_outbound(UniqueFd tap) = 0;
-  // Once the container has ended: its devices, taken out of the stack, whose
-  // destruction then closes only sockets (published ports among them, free
-  // at once for the next start). Closing a device's last fd makes the kernel
-  // unregister it, which waits for every network change on the machine
-  // (rtnl, RCU grace periods): a tenth of a second when idle, seconds under
-  // load. The waiter records the exit first and closes them after.
-  virtual std::vector<UniqueFd> release_devices() = 0;
 };
 
 // The user-mode stack (when the container has outbound access) and a relay
@@ -50,7 +43,7 @@ struct NetApi {
   int version;
   std::unique_ptr<Stack> (*make_stack)(const NetConfig&, const std::vector<Link>&);
 };
-inline constexpr int kNetApiVersion = 5;
+inline constexpr int kNetApiVersion = 4;
 
 }  // namespace cabin::net
 
