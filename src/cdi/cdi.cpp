@@ -28,8 +28,8 @@ bool valid_kind(const std::string& kind) {
 
 struct Spec {
   std::string file, kind;
-  YAML::Node common;                       // containerEdits of the whole spec (may be null)
-  std::map<std::string, YAML::Node> devices;  // name -> containerEdits
+  Edits common;                          // containerEdits of the whole spec
+  std::map<std::string, Edits> devices;  // name -> its containerEdits
 };
 
 std::string str(const YAML::Node& n, const char* what) {
@@ -37,8 +37,8 @@ std::string str(const YAML::Node& n, const char* what) {
   return n.Scalar();
 }
 
-// Checks the shape of containerEdits (so that a bad spec fails whoever asks
-// for its devices, with the file named) and adds them to e.
+// Reads containerEdits into e, checking their shape (so that a bad spec
+// fails whoever asks for its devices, with the file named).
 void add_edits(const YAML::Node& edits, Edits& e) {
   if (!edits || edits.IsNull()) return;
   if (!edits.IsMap()) fail("containerEdits must be a mapping");
@@ -96,6 +96,14 @@ void add_edits(const YAML::Node& edits, Edits& e) {
   }
 }
 
+void append(Edits& to, const Edits& from) {
+  to.env.insert(to.env.end(), from.env.begin(), from.env.end());
+  to.device_nodes.insert(to.device_nodes.end(), from.device_nodes.begin(), from.device_nodes.end());
+  to.mounts.insert(to.mounts.end(), from.mounts.begin(), from.mounts.end());
+  to.additional_gids.insert(to.additional_gids.end(), from.additional_gids.begin(), from.additional_gids.end());
+  to.hooks += from.hooks;
+}
+
 Spec load_spec(const std::string& file) {
   return with_context(fmt::format("CDI spec {}", file), [&] {
     std::string text = fs::read_file(file);
@@ -114,16 +122,13 @@ Spec load_spec(const std::string& file) {
     if (!valid_kind(s.kind)) fail("invalid kind {:?}: it must be vendor.com/class", s.kind);
     auto devices = root["devices"];
     if (!devices || !devices.IsSequence() || devices.size() == 0) fail("devices must be a non-empty list");
-    Edits check;
-    s.common = root["containerEdits"];
-    add_edits(s.common, check);
+    add_edits(root["containerEdits"], s.common);
     for (const auto& d : devices) {
       if (!d.IsMap() || !d["name"]) fail("a device has no name");
       std::string name = str(d["name"], "a device's name");
       if (!std::regex_match(name, kDevice)) fail("invalid device name {:?}", name);
       if (!d["containerEdits"]) fail("device {:?} has no containerEdits", name);
-      add_edits(d["containerEdits"], check);
-      s.devices[name] = d["containerEdits"];
+      add_edits(d["containerEdits"], s.devices[name]);
     }
     return s;
   });
@@ -172,10 +177,10 @@ Edits resolve(const std::vector<std::string>& names, const std::vector<std::stri
     const Spec& s = it->second;
     // A spec's common edits once, however many of its devices are asked for.
     if (std::find(applied_common.begin(), applied_common.end(), s.kind) == applied_common.end()) {
-      add_edits(s.common, out);
+      append(out, s.common);
       applied_common.push_back(s.kind);
     }
-    add_edits(s.devices.at(wanted[i].second), out);
+    append(out, s.devices.at(wanted[i].second));
   }
   if (!missing.empty()) {
     std::string list;
