@@ -487,7 +487,7 @@ class Builder {
         }
         std::vector<std::string> e = c.contains("Env") && c["Env"].is_array() ? c["Env"].get<std::vector<std::string>>()
                                                                                : std::vector<std::string>{};
-        std::erase_if(e, [&](const std::string& kv) { return kv.rfind(name + "=", 0) == 0; });
+        std::erase_if(e, [&, &name = name](const std::string& kv) { return kv.rfind(name + "=", 0) == 0; });
         e.push_back(name + "=" + value);
         c["Env"] = e;
       }

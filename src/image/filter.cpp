@@ -88,7 +88,10 @@ bool ImageFilter::matches(const storage::ImageRecord& rec) const {
     if (key == "since" && !(created > t)) return false;
     if (key == "until" && !(created < t)) return false;
   }
-  for (const auto& [key, values] : by_key_) {
+  for (const auto& entry : by_key_) {
+    // Named, not bound: clang 14 (the sanitizer build) cannot capture a structured binding.
+    const std::string& key = entry.first;
+    const auto& values = entry.second;
     auto any = [&](auto&& pred) { return std::any_of(values.begin(), values.end(), pred); };
     if (key == "dangling") {
       bool dangling = rec.names.empty() && !parents_.count(rec.id);
