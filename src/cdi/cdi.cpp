@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/strings.h"
 
 namespace cabin::cdi {
 namespace {
@@ -107,6 +108,7 @@ void append(Edits& to, const Edits& from) {
 Spec load_spec(const std::string& file) {
   return with_context(fmt::format("CDI spec {}", file), [&] {
     std::string text = fs::read_file(file);
+    if (auto line = yaml_non_utf8_line(text)) fail("not YAML or JSON: line {}: invalid UTF-8", line);
     YAML::Node root;
     try {
       root = YAML::Load(text);

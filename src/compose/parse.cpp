@@ -926,6 +926,7 @@ FileModel parse_file(const std::string& path, const ParseContext& ctx) {
   } catch (const Error& e) {
     fail("{}", e.what());
   }
+  if (auto line = yaml_non_utf8_line(text)) fail("invalid YAML: invalid UTF-8 ({}:{})", ctx.display, line);
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -1,5 +1,8 @@
 #include "engine/kube.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <set>
 
 #include <fmt/format.h>
@@ -17,6 +20,24 @@
 
 namespace cabin::engine::kube {
 namespace {
+
+// A ConfigMap's or Secret's file into its volume, resolved inside the
+// volume: a symlink that a container left in it leads nowhere outside.
+void write_volume_file(const std::string& dir, const std::string& file, const std::string& content) {
+  UniqueFd root(::open(dir.c_str(), O_DIRECTORY | O_PATH | O_CLOEXEC));
+  if (!root) throw_errno("open volume {}", dir);
+  for (size_t slash = file.find('/'); slash != std::string::npos; slash = file.find('/', slash + 1)) {
+    auto sub = file.substr(0, slash);
+    auto cut = sub.rfind('/');
+    auto parent = fs::open_in_root(root.get(), cut == std::string::npos ? "." : sub.substr(0, cut), O_DIRECTORY | O_PATH);
+    auto name = cut == std::string::npos ? sub : sub.substr(cut + 1);
+    if (!parent || (::mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST))
+      throw_errno("create {} in volume {}", sub, dir);
+  }
+  auto fd = fs::open_in_root(root.get(), file, O_WRONLY | O_CREAT | O_TRUNC);
+  if (!fd || ::fchmod(fd.get(), 0644) != 0 || !write_all(fd.get(), content))
+    throw_errno("write {} in volume {}", file, dir);
+}
 
 using cabin::kube::Plan;
 using cabin::kube::Volume;
@@ -189,10 +210,7 @@ PlayReport play(storage::Store& store, const config::StorePaths& paths, const Pl
           v->needs_copy_up = false;
           volumes.update(*v);
           auto dir = volumes.mountpoint(name);
-          for (const auto& [file, content] : files) {
-            if (file.find('/') != std::string::npos) fs::mkdir_p(fs::join(dir, file.substr(0, file.rfind('/'))), 0755);
-            fs::write_file_atomic(fs::join(dir, file), content, 0644);
-          }
+          for (const auto& [file, content] : files) write_volume_file(dir, file, content);
         }
     }
     for (const auto& p : plan.pods)

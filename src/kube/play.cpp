@@ -9,7 +9,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/auth.h"
+#include "storage/secrets.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace cabin::kube {
 namespace {
@@ -185,12 +187,38 @@ Container parse_container(const Node& n) {
   return c;
 }
 
+// ConfigMap and Secret keys, as Kubernetes allows them: they become file
+// names in volumes and variable names.
+std::map<std::string, std::string> data_map(const Node& n) {
+  auto m = n.string_map();
+  for (const auto& [k, v] : m)
+    if (k.empty() || k == "." || k == ".." ||
+        k.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
+      n.bad(fmt::format("invalid key {:?}: a key must consist of alphanumeric characters, '-', '_' or '.'", k));
+  return m;
+}
+
+// An item's path: relative and without a ".." element (Kubernetes' rule),
+// so that the file stays in its volume.
+void check_item_path(const Node& n, const std::string& path) {
+  if (path.starts_with('/')) n.bad(fmt::format("invalid path {:?}: it must be relative", path));
+  for (size_t pos = 0; pos <= path.size();) {
+    auto slash = std::min(path.find('/', pos), path.size());
+    if (path.compare(pos, slash - pos, "..") == 0)
+      n.bad(fmt::format("invalid path {:?}: it must not contain '..'", path));
+    pos = slash + 1;
+  }
+}
+
 Volume parse_volume(const Node& n) {
   Volume v;
   v.name = n["name"].str();
   if (v.name.empty()) n["name"].bad("a volume name is required");
   auto items = [&](const Node& src) {
-    for (const auto& i : src["items"].list()) v.items.emplace_back(i["key"].str(), i["path"].str());
+    for (const auto& i : src["items"].list()) {
+      check_item_path(i["path"], i["path"].str());
+      v.items.emplace_back(i["key"].str(), i["path"].str());
+    }
     v.optional = src["optional"].boolean();
   };
   if (n.has("hostPath")) {
@@ -290,15 +318,43 @@ double quantity(const std::string& q, std::string_view what) {
   return v * mult;
 }
 
+// The documents of a YAML stream, each read on its own from its "---"
+// line: yaml-cpp 0.7's LoadAll loops for ever, allocating, on some
+// malformed streams ("," alone; jbeder/yaml-cpp#1040). "---" at the start
+// of a line always begins a document (YAML forbids it inside a scalar).
+std::vector<YAML::Node> load_documents(std::string_view yaml) {
+  std::vector<YAML::Node> docs;
+  size_t start = 0, first_line = 0, line = 0;
+  auto marker = [&](size_t pos) {
+    auto text = yaml.substr(pos, 4);
+    return text.starts_with("---") && (text.size() == 3 || std::isspace(static_cast<unsigned char>(text[3])));
+  };
+  auto read = [&](size_t end) {
+    try {
+      auto doc = YAML::Load(std::string(yaml.substr(start, end - start)));
+      // Nothing before the first "---" is no document.
+      if (marker(start) || (doc && !doc.IsNull())) docs.push_back(doc);
+    } catch (const YAML::Exception& e) {
+      fail("unable to read kube YAML: line {}: {}", first_line + e.mark.line + 1, e.msg);
+    }
+  };
+  for (size_t pos = 0; pos < yaml.size(); ++line) {
+    if (pos > 0 && marker(pos)) {
+      read(pos);
+      start = pos;
+      first_line = line;
+    }
+    pos = std::min(yaml.find('\n', pos), yaml.size()) + 1;
+  }
+  read(yaml.size());
+  return docs;
+}
+
 }  // namespace
 
 Plan parse(std::string_view yaml) {
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    fail("unable to read kube YAML: line {}: {}", e.mark.line + 1, e.msg);
-  }
+  if (auto line = yaml_non_utf8_line(yaml)) fail("unable to read kube YAML: line {}: invalid UTF-8", line);
+  std::vector<YAML::Node> docs = load_documents(yaml);
   Plan plan;
   bool any = false;
   std::set<std::string> pod_set;
@@ -339,17 +395,20 @@ Plan parse(std::string_view yaml) {
     } else if (kind == "ConfigMap") {
       auto name = object_name(doc, "ConfigMap");
       doc.path = fmt::format("ConfigMap {:?}", name);
-      plan.config_maps[name] = doc["data"].string_map();
+      plan.config_maps[name] = data_map(doc["data"]);
     } else if (kind == "Secret") {
       auto name = object_name(doc, "Secret");
+      // Stored as a cabin secret of that name.
+      if (!storage::valid_secret_name(name))
+        doc["metadata"]["name"].bad(fmt::format("invalid secret name {:?}: only [a-zA-Z0-9-_.] characters are allowed", name));
       doc.path = fmt::format("Secret {:?}", name);
       auto& data = plan.secrets[name];
-      for (const auto& [k, v] : doc["data"].string_map()) {
+      for (const auto& [k, v] : data_map(doc["data"])) {
         auto decoded = config::base64_decode(v);
         if (!decoded) doc["data"].bad(fmt::format("the value of {} is not base64", k));
         data[k] = *decoded;
       }
-      for (const auto& [k, v] : doc["stringData"].string_map()) data[k] = v;
+      for (const auto& [k, v] : data_map(doc["stringData"])) data[k] = v;
       any = true;
     }
     // Other kinds are skipped, as Podman does.
@@ -380,8 +439,8 @@ std::string secret_value(const std::string& name, const std::map<std::string, st
 
 std::optional<std::map<std::string, std::string>> secret_data(const std::string& value) {
   auto j = nlohmann::json::parse(value, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("kind", "") != "Secret" || !j.contains("data") ||
-      !j["data"].is_object())
+  if (j.is_discarded() || !j.is_object() || !j.contains("kind") || j["kind"] != "Secret" ||
+      !j.contains("data") || !j["data"].is_object())
     return std::nullopt;
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : j["data"].items()) {

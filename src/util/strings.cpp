@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace cabin {
 
@@ -63,6 +64,33 @@ std::map<std::string, std::string> key_values(const std::vector<std::string>& it
     out[item.substr(0, eq)] = eq == std::string::npos ? "" : item.substr(eq + 1);
   }
   return out;
+}
+
+size_t invalid_utf8(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  for (size_t i = 0; i < s.size();) {
+    unsigned c = byte(i);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (size_t k = 1; k < len; ++k) {
+      if ((byte(i + k) & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (byte(i + k) & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+size_t yaml_non_utf8_line(std::string_view text) {
+  static constexpr std::string_view kBoms[] = {"\xfe\xff", "\xff\xfe", std::string_view("\0\0\xfe\xff", 4)};
+  for (auto bom : kBoms)
+    if (text.starts_with(bom)) return 0;
+  auto at = invalid_utf8(text);
+  if (at == std::string_view::npos) return 0;
+  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
 }
 
 }  // namespace cabin

@@ -23,4 +23,15 @@ std::map<std::string, std::string> key_values(const std::vector<std::string>& it
 // [a-zA-Z0-9][a-zA-Z0-9_.-]*.
 bool valid_name(std::string_view name);
 
+// The offset of the first byte of s that is not part of a valid UTF-8
+// sequence (overlong forms, surrogates and values past U+10FFFF are not),
+// or npos.
+size_t invalid_utf8(std::string_view s);
+
+// The line (from 1) of a YAML text's first byte that is not UTF-8, or 0.
+// A text with a UTF-16 or UTF-32 byte order mark is not checked: yaml-cpp
+// converts it. The strings of a YAML file go into JSON records, which
+// must be UTF-8; YAML itself is Unicode.
+size_t yaml_non_utf8_line(std::string_view text);
+
 }  // namespace cabin

@@ -348,6 +348,33 @@ appsec" "volumes stay after kube down (emptyDir's anonymous one went with the po
   is "$stderr" "Error: .*nosuchdir.*" "the bind mount's source"
   is_exact "$(everything)" "$before" "nothing was made, nothing changed"
 
+  # Keys and items' paths that would lead out of the volume.
+  printf 'kind: ConfigMap\nmetadata: {name: cm}\ndata: {"../../evil": x}\n---\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: %s}]\n' "$PROBE_IMAGE" >"$y"
+  run_cabin 125 kube play "$y"
+  expect_error "$y: ConfigMap \"cm\".data: invalid key \"../../evil\": a key must consist of alphanumeric characters, '-', '_' or '.'"
+  printf 'kind: ConfigMap\nmetadata: {name: cm}\ndata: {k: x}\n---\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, configMap: {name: cm, items: [{key: k, path: ../../../evil}]}}]\n  containers: [{name: c, image: %s}]\n' "$PROBE_IMAGE" >"$y"
+  run_cabin 125 kube play "$y"
+  expect_error "$y: Pod \"p\".spec.volumes\[0\].configMap.items\[0\].path: invalid path \"../../../evil\": it must not contain '..'"
+  is_exact "$(everything)" "$before" "nothing was made, nothing changed"
+
   run_cabin 125 kube play
   expect_error "accepts 1 arg\(s\), received 0"
+}
+
+@test "kube play: a ConfigMap's files stay in their volume when a container left a symlink there" {
+  local outside=$BATS_TEST_TMPDIR/outside
+  mkdir -m 0777 "$outside"
+  run_cabin volume create cm
+  run_cabin run --rm -v cm:/v "$PROBE_IMAGE" sh -c "ln -s $outside /v/sub && ln -s $outside/f /v/top"
+  # Without the symlinks, the same file plays: the volume's files are written.
+  printf 'kind: ConfigMap\nmetadata: {name: cm2}\ndata: {k: x}\n---\nkind: Pod\nmetadata: {name: p2}\nspec:\n  volumes: [{name: v, configMap: {name: cm2, items: [{key: k, path: sub/f}, {key: k, path: top}]}}]\n  containers: [{name: c, image: %s}]\n' "$PROBE_IMAGE" >"$BATS_TEST_TMPDIR/cm2.yaml"
+  run_cabin kube play --start=false "$BATS_TEST_TMPDIR/cm2.yaml"
+  run_cabin run --rm -v cm2:/v "$PROBE_IMAGE" cat /v/sub/f /v/top
+  is "$output" "xx" "both files in the volume"
+  run_cabin kube down "$BATS_TEST_TMPDIR/cm2.yaml"
+  printf 'kind: ConfigMap\nmetadata: {name: cm}\ndata: {k: x}\n---\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes: [{name: v, configMap: {name: cm, items: [{key: k, path: sub/f}, {key: k, path: top}]}}]\n  containers: [{name: c, image: %s, command: [cat, /v/top]}]\n' "$PROBE_IMAGE" >"$BATS_TEST_TMPDIR/cm.yaml"
+  run_cabin 125 kube play --start=false "$BATS_TEST_TMPDIR/cm.yaml"
+  expect_error "write sub/f in volume .*/volumes/cm/_data: No such file or directory" "the symlink resolved inside the volume"
+  is "$(ls -A "$outside")" "" "nothing written through the symlinks, outside the volume"
+  run_cabin 1 pod exists p
 }

@@ -295,6 +295,7 @@ TEST_CASE("compose: wrong types and values name the path and line", "[compose]")
     CHECK(Fixture(fmt::format("services:\n  web:\n    image: x\n{}", keys)).error() == message);
   }
   CHECK(Fixture("services:\n  web: {image: x\n").error() == "invalid YAML: end of map flow not found (compose.yml:3)");
+  CHECK(Fixture("services:\n  web: {image: \"x\xc0\xaf\"}\n").error() == "invalid YAML: invalid UTF-8 (compose.yml:2)");
   CHECK(Fixture("services:\n  web:\n    restart: always\n").error() ==
         "services.web: service \"web\" has neither an image nor a build context specified (compose.yml:3)");
 }

@@ -103,6 +103,7 @@ TEST_CASE("CDI: malformed specs are errors naming the file", "[devices][cdi]") {
   };
   std::string at = "CDI spec " + a.path() + "/bad.yaml: ";
   CHECK(err("[1, 2]") == at + "not a CDI spec (a mapping with cdiVersion, kind and devices)");
+  CHECK(err("cdiVersion: 0.6.0\nkind: example.com/gpu\ndevices: [{name: '\xff'}]") == at + "not YAML or JSON: line 3: invalid UTF-8");
   CHECK(err("kind: example.com/gpu\ndevices: []") == at + "cdiVersion is missing");
   CHECK(err("cdiVersion: 0.6.0\nkind: gpu\ndevices: [{name: a, containerEdits: {}}]") ==
         at + "invalid kind \"gpu\": it must be vendor.com/class");

@@ -3,6 +3,8 @@
 // errors for bad input. Nothing runs.
 #include <catch2/catch.hpp>
 
+#include <regex>
+
 #include "error_of.h"
 #include "kube/play.h"
 
@@ -187,6 +189,9 @@ TEST_CASE("kube play: ConfigMap volumes' files, by items or all keys") {
 TEST_CASE("kube play: stored secrets: a Kubernetes Secret's keys; a plain one by its own name") {
   CHECK(kube::secret_data(kube::secret_value("s", {{"k", "v\n1"}})) == std::map<std::string, std::string>{{"k", "v\n1"}});
   CHECK(!kube::secret_data("plain value"));
+  // A value `secret create` stored that looks like a Secret but is not one.
+  CHECK(!kube::secret_data(R"({"kind": 1, "data": {}})"));
+  CHECK(!kube::secret_data(R"({"kind": "Secret", "data": {"k": 1}})"));
   auto plan = kube::parse(R"(
 kind: Pod
 metadata: {name: p}
@@ -214,6 +219,10 @@ spec:
 TEST_CASE("kube play: bad input, one line each") {
   auto err = [](const std::string& yaml) { return error_of([&] { kube::parse(yaml); }); };
   CHECK(err("a: [b") .starts_with("unable to read kube YAML: line "));
+  // A line counted across documents; a stream yaml-cpp's LoadAll never ends on.
+  CHECK(err("kind: Service\n---\nkind: Pod\nmetadata: {name: [x\n").starts_with("unable to read kube YAML: line 5: "));
+  CHECK(err(",a") == "YAML document does not contain any supported kube kind");
+  CHECK(err("---\n---\n- a\n") == "unable to read kube YAML: document 2 is not a map");
   CHECK(err("kind: Service\nmetadata: {name: s}\n") == "YAML document does not contain any supported kube kind");
   CHECK(err("kind: ConfigMap\nmetadata: {name: s}\n") ==
         "ConfigMaps in podman are not a standalone object and must be used in a container");
@@ -232,6 +241,21 @@ TEST_CASE("kube play: bad input, one line each") {
             "    ports: [{containerPort: http}]\n") ==
         "Pod \"p\".spec.containers[0].ports[0].containerPort: expected an integer, not \"http\"");
   CHECK(err("kind: Secret\nmetadata: {name: s}\ndata: {k: \"!!\"}\n") == "Secret \"s\".data: the value of k is not base64");
+  CHECK(err("kind: Pod\nmetadata: {name: \"p\xff\"}\n") == "unable to read kube YAML: line 2: invalid UTF-8");
+  // Keys become file names and variable names; items' paths stay in the volume.
+  CHECK(err("kind: Secret\nmetadata: {name: s}\nstringData: {\"../x\": v}\n") ==
+        "Secret \"s\".stringData: invalid key \"../x\": a key must consist of alphanumeric characters, '-', '_' or '.'");
+  CHECK(err("kind: ConfigMap\nmetadata: {name: c}\ndata: {\"..\": v}\n") ==
+        "ConfigMap \"c\".data: invalid key \"..\": a key must consist of alphanumeric characters, '-', '_' or '.'");
+  CHECK(err("kind: Secret\nmetadata: {name: \"a/b\"}\n") ==
+        "Secret.metadata.name: invalid secret name \"a/b\": only [a-zA-Z0-9-_.] characters are allowed");
+  std::string with_item = "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i}]\n"
+                          "  volumes: [{name: v, configMap: {name: cm, items: [{key: k, path: \"PATH\"}]}}]\n";
+  auto item = [&](const std::string& path) { return err(std::regex_replace(with_item, std::regex("PATH"), path)); };
+  CHECK(item("a/../../x") == "Pod \"p\".spec.volumes[0].configMap.items[0].path: invalid path \"a/../../x\": it must not contain '..'");
+  CHECK(item("/etc/x") == "Pod \"p\".spec.volumes[0].configMap.items[0].path: invalid path \"/etc/x\": it must be relative");
+  CHECK(item("..") == "Pod \"p\".spec.volumes[0].configMap.items[0].path: invalid path \"..\": it must not contain '..'");
+  CHECK_NOTHROW(kube::parse(std::regex_replace(with_item, std::regex("PATH"), "a/..b/c..")));
 
   auto plan = kube::parse("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: i\n    env:\n"
                           "    - name: X\n      valueFrom: {configMapKeyRef: {name: nocm, key: k}}\n");

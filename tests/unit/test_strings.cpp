@@ -1,0 +1,34 @@
+// util/strings.h: UTF-8 validation, which YAML files pass before their
+// strings reach JSON records.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "util/strings.h"
+
+using cabin::invalid_utf8;
+using cabin::yaml_non_utf8_line;
+constexpr auto npos = std::string_view::npos;
+
+TEST_CASE("invalid_utf8: valid sequences of every length, and the first bad byte") {
+  CHECK(invalid_utf8("") == npos);
+  CHECK(invalid_utf8("plain ascii") == npos);
+  CHECK(invalid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3") == npos);  // é € 🐳
+  CHECK(invalid_utf8("\xf4\x8f\xbf\xbf") == npos);                          // U+10FFFF
+  CHECK(invalid_utf8("ab\xff") == 2);
+  CHECK(invalid_utf8("a\xc3") == 1);                 // cut short
+  CHECK(invalid_utf8("a\xc3(") == 1);                // not a continuation byte
+  CHECK(invalid_utf8("\x80") == 0);                  // a lone continuation byte
+  CHECK(invalid_utf8("x\xc0\xaf") == 1);             // overlong '/'
+  CHECK(invalid_utf8("\xe0\x80\xaf") == 0);          // overlong, three bytes
+  CHECK(invalid_utf8("\xed\xa0\x80") == 0);          // a surrogate
+  CHECK(invalid_utf8("\xf4\x90\x80\x80") == 0);      // past U+10FFFF
+  CHECK(invalid_utf8("\xf8\x88\x80\x80\x80") == 0);  // five bytes
+}
+
+TEST_CASE("yaml_non_utf8_line: the line of the first bad byte; byte order marks of UTF-16/32 pass") {
+  CHECK(yaml_non_utf8_line("a: 1\nb: \xc3\xa9\n") == 0);
+  CHECK(yaml_non_utf8_line("a: 1\nb: 2\nc: \xff\n") == 3);
+  CHECK(yaml_non_utf8_line("\xff\xfe" "a\0:\0") == 0);
+  CHECK(yaml_non_utf8_line("\xef\xbb\xbf" "a: 1\n") == 0);  // UTF-8's own mark is UTF-8
+}
