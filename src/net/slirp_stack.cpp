@@ -289,6 +289,6 @@ const NetApi kApi = {kNetApiVersion, make_composite};
 }  // namespace
 }  // namespace cabin::net
 
-extern "C" __attribute__((visibility("default"))) const cabin::net::NetApi* cabin_net_api() {
+extern "C" __attribute__((visibility("default"))) const void* cabin_net_api() {
   return &cabin::net::kApi;
 }

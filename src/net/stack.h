@@ -47,4 +47,6 @@ inline constexpr int kNetApiVersion = 4;
 
 }  // namespace cabin::net
 
-extern "C" const cabin::net::NetApi* cabin_net_api();
+// Exported by the module: its NetApi, as the const void* that load_module
+// calls it through (one function type on both sides).
+extern "C" const void* cabin_net_api();

@@ -44,5 +44,6 @@ inline constexpr int kRemoteApiVersion = 7;
 
 }  // namespace cabin::storage
 
-// Exported by the module.
-extern "C" const cabin::storage::RemoteApi* cabin_remote_api();
+// Exported by the module: its RemoteApi, as the const void* that
+// load_module calls it through (one function type on both sides).
+extern "C" const void* cabin_remote_api();

@@ -3,7 +3,7 @@
 // the executable's thunks of the same name.
 #include "storage/remote.h"
 
-extern "C" __attribute__((visibility("default"))) const cabin::storage::RemoteApi* cabin_remote_api() {
+extern "C" __attribute__((visibility("default"))) const void* cabin_remote_api() {
   using namespace cabin::storage;
   static const RemoteApi api{kRemoteApiVersion, &pull_image, &unpack_layer, &default_extract_options,
                                &write_tree_tar,   &extract_tar_fd,         &verify_layer_content,
