@@ -852,12 +852,6 @@ void write_map(const std::string& path, const std::string& text) {
 
 int child_entry(void* arg) { container_main(*static_cast<const ChildPlan*>(arg)); }
 
-// The child shares cabin's memory and cabin waits until it has exec'd
-// (CLONE_VM | CLONE_VFORK, as posix_spawn): no page tables are copied and
-// no page is copied on write, which is most of what a fork costs. The child
-// writes only to its own stack. Not when the child must wait for cabin
-// (keep-id: cabin writes its id maps; -t: cabin sets the window size) or
-// forks itself (--init).
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define CABIN_ASAN 1
@@ -866,6 +860,12 @@ int child_entry(void* arg) { container_main(*static_cast<const ChildPlan*>(arg))
 #define CABIN_ASAN 1
 #endif
 
+// The child shares cabin's memory and cabin waits until it has exec'd
+// (CLONE_VM | CLONE_VFORK, as posix_spawn): no page tables are copied and
+// no page is copied on write, which is most of what a fork costs. The child
+// writes only to its own stack. Not when the child must wait for cabin
+// (keep-id: cabin writes its id maps; -t: cabin sets the window size) or
+// forks itself (--init).
 pid_t clone_child(const ChildPlan& p, uint64_t flags, int* pidfd, bool share_memory) {
 #ifdef CABIN_ASAN
   // The sanitizer build (docs/security.md): the child runs on a copy of
