@@ -163,17 +163,18 @@ run_as() {
       env -i HOME=/root USER=root LOGNAME=root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         TMPDIR="$tmp" XDG_RUNTIME_DIR="$rundir" CABIN="$bin" CABIN_TEST_STATE="$STATE" \
         CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 "${san_env[@]}" \
-        bats --tap "${jobs_opt[@]}" "$@"
+        bats --tap --timing "${jobs_opt[@]}" "$@"
     else
       runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" \
         PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TMPDIR="$tmp" XDG_RUNTIME_DIR="$rundir" \
         CABIN="$bin" CABIN_TEST_STATE="$STATE" \
         CABIN_TESTS_MUST_RUN="${CABIN_TESTS_MUST_RUN:-}" LANG=C.UTF-8 "${san_env[@]}" \
-        bats --tap "${jobs_opt[@]}" "$@"
+        bats --tap --timing "${jobs_opt[@]}" "$@"
     fi
   ) >"$tap" 2>&1
   local rc=$?
   echo "$rc" >"$RUN/results/$user.rc"
+  echo "$((SECONDS - start))" >"$RUN/results/$user.seconds"
   return "$rc"
 }
 
@@ -211,7 +212,8 @@ for user in "${users[@]}"; do
   pass=$((pass - skip))
   urc=$(cat "$RUN/results/$user.rc" 2>/dev/null || echo 1)
   if [[ $urc != 0 && $fail == 0 ]]; then fail=1; echo "bats exited $urc as $user"; fi
-  summary+=("$(printf '%-10s %4d passed, %4d failed, %4d skipped' "$user" "$pass" "$fail" "$skip")")
+  summary+=("$(printf '%-10s %4d passed, %4d failed, %4d skipped in %4s s' "$user" "$pass" "$fail" "$skip" \
+    "$(cat "$RUN/results/$user.seconds" 2>/dev/null || echo '?')")")
   total_pass=$((total_pass + pass)) total_fail=$((total_fail + fail)) total_skip=$((total_skip + skip))
   [[ $fail == 0 ]] || rc=1
 done
