@@ -4,6 +4,7 @@
 #include "cmd/common.h"
 #include "format/output.h"
 #include "image/report.h"
+#include "util/json.h"
 
 namespace cabin::cmd {
 
@@ -19,7 +20,7 @@ static int run_history(const Globals& g, const HistoryOptions& o) {
   auto rec = store.get_image(o.image[0]);
   auto rows = image::history_rows(store, rec, o.no_trunc, o.human);
   nlohmann::ordered_json json_rows = nlohmann::ordered_json::array();
-  for (const auto& r : rows) json_rows.push_back(nlohmann::ordered_json::parse(r["json"].dump()));
+  for (const auto& r : rows) json_rows.push_back(nlohmann::ordered_json::parse(json_text(r["json"])));
   format::ListOptions lo;
   lo.format = o.quiet && o.format.empty() ? "{{.ID}}" : o.format;
   lo.name = "history";

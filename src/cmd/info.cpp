@@ -19,6 +19,7 @@
 #include "runtime/cgroups.h"
 #include "storage/rootfs.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -213,9 +214,9 @@ std::string yaml_scalar(const ordered_json& v) {
     if (s.find('\'') == std::string::npos && s.find('"') == std::string::npos && !s.empty() &&
         !std::isdigit(static_cast<unsigned char>(s[0])))
       return "'" + s + "'";
-    return ordered_json(s).dump();
+    return json_text(ordered_json(s));
   }
-  return v.dump();
+  return json_text(v);
 }
 
 void emit_yaml(std::string& out, const ordered_json& v, int indent) {
@@ -223,7 +224,7 @@ void emit_yaml(std::string& out, const ordered_json& v, int indent) {
   if (v.is_object()) {
     for (auto it = v.begin(); it != v.end(); ++it) {
       const auto& val = it.value();
-      std::string key = needs_quotes(it.key()) ? ordered_json(it.key()).dump() : it.key();
+      std::string key = needs_quotes(it.key()) ? json_text(ordered_json(it.key())) : it.key();
       if (val.is_object() && !val.empty()) {
         out += pad + key + ":\n";
         emit_yaml(out, val, indent + 2);

@@ -14,6 +14,7 @@
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::cmd {
@@ -181,7 +182,7 @@ int run_inspect(const Globals& g, InspectOptions o) {
     j = json::parse(storage::remote_manifest(remote_only(o.args[0]), o.remote.options()), nullptr, false);
     if (j.is_discarded()) fail("{}: the registry's manifest is not JSON", o.args[0]);
   }
-  fmt::print("{}\n", j.dump(4));
+  fmt::print("{}\n", json_text(j, 4));
   return 0;
 }
 
@@ -216,7 +217,7 @@ int run_push(const Globals& g, const PushOptions& o) {
     if (it == l.sources.end()) fail("instance {} of {} has no known source", d.value("digest", ""), l.name);
     refs.push_back(it->second);
   }
-  std::string digest = storage::push_manifest_list(index.dump(), type, refs, dest, o.all.value_or(true), o.remote.options(), o.quiet);
+  std::string digest = storage::push_manifest_list(json_text(index), type, refs, dest, o.all.value_or(true), o.remote.options(), o.quiet);
   if (!o.digestfile.empty()) fs::write_file_atomic(o.digestfile, digest, 0644);
   if (o.rm) lists.remove(l.id);
   return 0;

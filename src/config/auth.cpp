@@ -12,6 +12,7 @@
 #include "config/paths.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 
 namespace cabin::config {
@@ -106,7 +107,7 @@ Found find_in_file(const std::string& path, const std::string& registry, const s
     if (!auths->is_object()) fail("auth file {}: \"auths\" is not an object", path);
     if (auto helpers = doc.find("credHelpers"); helpers != doc.end() && helpers->is_object() && helpers->contains(registry))
       log::debug("auth file {}: credential helper {} for {} is not supported; using \"auths\"", path,
-                 (*helpers)[registry].dump(), registry);
+                 json_text((*helpers)[registry]), registry);
     if (doc.contains("credsStore"))
       log::debug("auth file {}: credsStore is not supported; using \"auths\"", path);
   }
@@ -286,7 +287,7 @@ nlohmann::json read_auth_file(const std::string& path) {
 void write_auth_file(const std::string& path, const nlohmann::json& j) {
   auto slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0 && !fs::exists(path.substr(0, slash))) fs::mkdir_p(path.substr(0, slash), 0700);
-  fs::write_file_atomic(path, j.dump(1, '\t') + "\n", 0600);
+  fs::write_file_atomic(path, json_text(j, 1, '\t') + "\n", 0600);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::engine {
@@ -98,7 +99,7 @@ std::string oci_manifest(const storage::Store& store, const storage::ImageRecord
               {"digest", img.config_digest()},
               {"size", config_body.size()}}},
             {"layers", layers}};
-  return m.dump();
+  return json_text(m);
 }
 
 void save_docker(const storage::Store& store, const std::vector<SaveRequest>& images, Layout& out) {
@@ -123,8 +124,8 @@ void save_docker(const storage::Store& store, const std::vector<SaveRequest>& im
     }
     manifest.push_back({{"Config", cfg_name}, {"RepoTags", tags}, {"Layers", layers}});
   }
-  out.write("manifest.json", manifest.dump());
-  if (!repositories.empty()) out.write("repositories", repositories.dump());
+  out.write("manifest.json", json_text(manifest));
+  if (!repositories.empty()) out.write("repositories", json_text(repositories));
 }
 
 void save_oci(const storage::Store& store, const std::vector<SaveRequest>& images, Layout& out) {
@@ -141,7 +142,7 @@ void save_oci(const storage::Store& store, const std::vector<SaveRequest>& image
     manifests.push_back(desc);
   }
   out.write("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-  out.write("index.json", json({{"schemaVersion", 2}, {"manifests", manifests}}).dump());
+  out.write("index.json", json_text(json({{"schemaVersion", 2}, {"manifests", manifests}})));
 }
 
 // containers/image's "dir" transport: the manifest, a version file, and

@@ -37,6 +37,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/progress.h"
 #include "util/strings.h"
 
@@ -388,7 +389,7 @@ class Builder {
 
   std::string key_of(const State& parent, const Instruction& in, const std::string& extra) const {
     Sha256 h;
-    h.update(parent.image_id.empty() ? parent.cfg.dump() : parent.image_id);
+    h.update(parent.image_id.empty() ? json_text(parent.cfg) : parent.image_id);
     h.update("\n");
     h.update(in.original);
     for (const auto& [k, v] : parent.args) h.update(fmt::format("\n{}={}", k, v));

@@ -23,6 +23,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/signals.h"
 #include "util/strings.h"
 
@@ -223,7 +224,7 @@ storage::ImageRecord store_image(storage::Store& store, const std::string& cfg_b
                      {"size", cfg_body.size()}}},
                    {"layers", layers}};
   if (annotations.is_object() && !annotations.empty()) manifest["annotations"] = annotations;
-  std::string man_body = manifest.dump();
+  std::string man_body = json_text(manifest);
   std::string man_digest = sha256_digest(man_body);
   size_t cfg_item = progress.add(fmt::format("Copying config {}", digest_hex(cfg_digest).substr(0, 12)), cfg_body.size());
   store.put_blob(cfg_digest, cfg_body);
@@ -251,7 +252,7 @@ storage::ImageRecord store_local_image(storage::Store& store, const nlohmann::js
                                        const nlohmann::json& annotations) {
   std::vector<std::string> names;
   if (!name.empty()) names.push_back(name);
-  return store_image(store, config.dump(), config, names, docker_format, progress, parent, annotations);
+  return store_image(store, json_text(config), config, names, docker_format, progress, parent, annotations);
 }
 
 storage::ImageRecord store_image_config(storage::Store& store, const std::string& cfg_body,

@@ -24,6 +24,7 @@
 #include "storage/volumes.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/signals.h"
 
@@ -72,7 +73,7 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
                                                                {kWorkingDirLabel, p.working_dir},
                                                                {kConfigFilesLabel, config_files}})
     o.labels.push_back(k + "=" + v);
-  if (s.entrypoint) r.entrypoint = nlohmann::json(*s.entrypoint).dump();
+  if (s.entrypoint) r.entrypoint = json_text(nlohmann::json(*s.entrypoint));
   for (const auto& [k, v] : s.environment)
     if (v) r.env.push_back(k + "=" + *v);
   r.workdir = s.working_dir;
@@ -148,7 +149,7 @@ CreateOptions service_options(const Project& p, const Service& s, int n, const s
     } else {
       if (h->test.size() == 2 && h->test[0] == "CMD-SHELL") o.health.cmd = h->test[1];
       else if (h->test.size() > 1 && h->test[0] == "CMD")
-        o.health.cmd = nlohmann::json(std::vector<std::string>(h->test.begin() + 1, h->test.end())).dump();
+        o.health.cmd = json_text(nlohmann::json(std::vector<std::string>(h->test.begin() + 1, h->test.end())));
       if (h->interval) o.health.interval = format::go_duration(*h->interval);
       if (h->timeout) o.health.timeout = format::go_duration(*h->timeout);
       if (h->start_period) o.health.start_period = format::go_duration(*h->start_period);

@@ -28,6 +28,7 @@
 #include "storage/rootfs.h"
 #include "storage/secrets.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 #include "util/log.h"
 
@@ -380,7 +381,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 
 void save_start_config(const storage::ContainerStore& containers, const std::string& id,
                        const runtime::StartConfig& cfg) {
-  fs::write_file_atomic(fs::join(containers.dir(id), "start.json"), runtime::to_json(cfg).dump() + "\n", 0600);
+  fs::write_file_atomic(fs::join(containers.dir(id), "start.json"), json_text(runtime::to_json(cfg)) + "\n", 0600);
 }
 
 runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id) {

@@ -14,6 +14,7 @@
 #include "runtime/supervise.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/signals.h"
 
 namespace cabin::engine {
@@ -26,7 +27,7 @@ std::string health_path(const storage::ContainerStore& containers, const std::st
 }
 
 void write_health(const storage::ContainerStore& containers, const std::string& id, const runtime::HealthState& s) {
-  fs::write_file_atomic(health_path(containers, id), runtime::to_json(s).dump() + "\n", 0600);
+  fs::write_file_atomic(health_path(containers, id), json_text(runtime::to_json(s)) + "\n", 0600);
 }
 
 // The check's command in the container: its exit code (-1 when it ran out

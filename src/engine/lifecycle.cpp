@@ -36,6 +36,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/netns_child.h"
 #include "util/process.h"
@@ -618,7 +619,7 @@ void connect_network(storage::ContainerStore& containers, const config::StorePat
   // Not under the container's lock: the monitor takes it when the container exits.
   if (running) {
     nlohmann::json j = {{"network", want.network}, {"aliases", want.aliases}, {"ip", want.ip}, {"mac", want.mac}};
-    if (auto err = ask_monitor(paths, rec, runtime::AttachMsg::Connect, j.dump()); !err.empty()) throw Error(err);
+    if (auto err = ask_monitor(paths, rec, runtime::AttachMsg::Connect, json_text(j)); !err.empty()) throw Error(err);
   }
   auto lock = containers.lock(rec.id);
   auto cfg = load_start_config(containers, rec.id);

@@ -13,6 +13,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/signals.h"
 #include "util/strings.h"
@@ -77,7 +78,7 @@ std::vector<PodRecord> PodStore::read() const {
 void PodStore::write(const std::vector<PodRecord>& records) {
   json arr = json::array();
   for (const auto& r : records) arr.push_back(to_json(r));
-  fs::write_file_atomic(fs::join(root_, "pods.json"), json{{"pods", arr}}.dump() + "\n", 0600);
+  fs::write_file_atomic(fs::join(root_, "pods.json"), json_text(json{{"pods", arr}}) + "\n", 0600);
 }
 
 std::vector<PodRecord> PodStore::list() const {

@@ -4,6 +4,7 @@
 
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::image {
@@ -189,7 +190,7 @@ ImageConfig parse_config(std::string_view body) {
     fail("malformed image config: missing \"rootfs.diff_ids\"");
   for (const auto& id : *ids) {
     if (!id.is_string() || !is_valid_digest(id.get<std::string>()))
-      fail("malformed image config: invalid diff_id {}", id.dump());
+      fail("malformed image config: invalid diff_id {}", json_text(id));
     c.diff_ids.push_back(id.get<std::string>());
   }
   c.created = get_string(c.json, "created", what, false);

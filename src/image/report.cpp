@@ -8,6 +8,7 @@
 #include "image/reference.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::image {
@@ -71,7 +72,7 @@ ordered_json inspect_json(const storage::Store& store, const storage::ImageRecor
   json cfg = load_config(store, rec);
   json inner = cfg.value("config", json::object());
   if (inner.is_null()) inner = json::object();
-  ordered_json config_out = ordered_json::parse(inner.dump());
+  ordered_json config_out = ordered_json::parse(json_text(inner));
   json labels = inner.value("Labels", json(nullptr));
   ordered_json out;
   out["Id"] = shown_id(rec.id);
@@ -101,11 +102,11 @@ ordered_json inspect_json(const storage::Store& store, const storage::ImageRecor
     out["GraphDriver"]["Data"]["LowerDir"] = join(lowers, ":");
   }
   out["RootFS"] = {{"Type", "layers"}, {"Layers", rec.layers}};
-  out["Labels"] = ordered_json::parse(labels.dump());
+  out["Labels"] = ordered_json::parse(json_text(labels));
   out["Annotations"] = ordered_json::object();
   out["ManifestType"] = manifest_type(store, rec);
   out["User"] = inner.value("User", "");
-  out["History"] = ordered_json::parse(cfg.value("history", json::array()).dump());
+  out["History"] = ordered_json::parse(json_text(cfg.value("history", json::array())));
   out["NamesHistory"] = rec.names_history;
   return out;
 }
@@ -121,7 +122,7 @@ ordered_json summary_json(const storage::Store& store, const storage::ImageRecor
   out["Size"] = rec.size;
   out["SharedSize"] = 0;
   out["VirtualSize"] = rec.size;
-  out["Labels"] = ordered_json::parse(labels.dump());
+  out["Labels"] = ordered_json::parse(json_text(labels));
   out["Containers"] = 0;
   out["Names"] = null_if_empty(rec.names);
   out["Digest"] = rec.digest;

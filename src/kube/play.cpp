@@ -11,6 +11,7 @@
 #include "config/auth.h"
 #include "storage/secrets.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::kube {
@@ -434,7 +435,7 @@ std::string secret_value(const std::string& name, const std::map<std::string, st
   j["metadata"] = {{"name", name}};
   j["data"] = nlohmann::ordered_json::object();
   for (const auto& [k, v] : data) j["data"][k] = config::base64_encode(v);
-  return j.dump();
+  return json_text(j);
 }
 
 std::optional<std::map<std::string, std::string>> secret_data(const std::string& value) {
@@ -516,7 +517,7 @@ std::map<std::string, std::string> volume_files(const Plan& plan, const Volume& 
 runtime::HealthFlags probe_health(const Probe& p) {
   runtime::HealthFlags h;
   if (!p.exec.empty()) {
-    h.cmd = nlohmann::json(p.exec).dump();
+    h.cmd = json_text(nlohmann::json(p.exec));
   } else if (p.http) {
     std::string scheme = p.scheme;
     std::transform(scheme.begin(), scheme.end(), scheme.begin(), ::tolower);
@@ -538,7 +539,7 @@ ContainerPlan container_plan(const Plan& plan, const Pod& pod, const Container& 
   auto& r = o.run;
   o.name = pod.name + "-" + c.name;
   o.quiet = true;
-  if (!c.command.empty()) r.entrypoint = nlohmann::json(c.command).dump();
+  if (!c.command.empty()) r.entrypoint = json_text(nlohmann::json(c.command));
   out.command = c.args;
   r.workdir = c.working_dir;
   r.interactive = c.stdin;

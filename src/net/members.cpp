@@ -12,6 +12,7 @@
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -143,7 +144,7 @@ void Membership::rewrite_records() const {
     const Link& l = links_[i];
     json rec = {{"name", who_.name}, {"hostname", who_.hostname}, {"ip", ip_text(l.ip)}, {"mac", mac_text(l.mac)},
                 {"aliases", aliases_[i]}, {"hosts", who_.hosts}, {"networks", names}};
-    std::string text = rec.dump() + "\n";
+    std::string text = json_text(rec) + "\n";
     UniqueFd fd(::open(record_paths_[i].c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
     if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
       throw_errno("write {}", record_paths_[i]);

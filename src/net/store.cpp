@@ -13,6 +13,7 @@
 #include "net/config.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 #include "util/fd.h"
 
@@ -208,7 +209,7 @@ Network NetworkStore::create(Network n) {
     }
   }
   fs::mkdir_p(dir_, 0700);
-  fs::write_file_atomic(fs::join(dir_, n.name + ".json"), to_json(n).dump(5) + "\n", 0600);
+  fs::write_file_atomic(fs::join(dir_, n.name + ".json"), json_text(to_json(n), 5) + "\n", 0600);
   return n;
 }
 

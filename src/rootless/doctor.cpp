@@ -29,6 +29,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -104,7 +105,7 @@ Trial try_user_namespace(const config::StorePaths& paths, bool probe) {
     } catch (const std::exception& e) {
       out["error"] = e.what();
     }
-    write_all(wr.get(), out.dump());
+    write_all(wr.get(), json_text(out));
     _exit(0);
   }
   wr.reset();

@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/strings.h"
@@ -291,7 +292,7 @@ void note_mapping_for_store(const std::string& graphroot, const UsernsState& sta
               state.single_id_reason, state.single_id_fix);
   }
   fs::mkdir_p(graphroot, 0700);
-  fs::write_file_atomic(path, now.dump() + "\n", 0600);
+  fs::write_file_atomic(path, json_text(now) + "\n", 0600);
 }
 
 }  // namespace cabin::rootless

@@ -13,6 +13,7 @@
 #include "util/digest.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace cabin::storage {
 namespace {
@@ -107,7 +108,7 @@ std::vector<ContainerRecord> ContainerStore::read() const {
 void ContainerStore::write(const std::vector<ContainerRecord>& records) {
   json arr = json::array();
   for (const auto& r : records) arr.push_back(to_json(r));
-  fs::write_file_atomic(path("containers.json"), json{{"containers", arr}}.dump() + "\n", 0600);
+  fs::write_file_atomic(path("containers.json"), json_text(json{{"containers", arr}}) + "\n", 0600);
 }
 
 std::vector<ContainerRecord> ContainerStore::list() const {
@@ -201,7 +202,7 @@ fs::FileLock ContainerStore::lock(const std::string& id) const {
 }
 
 void ContainerStore::write_state(const std::string& id, const ContainerState& state) {
-  std::string path = fs::join(dir(id), "state.json"), text = to_json(state).dump() + "\n";
+  std::string path = fs::join(dir(id), "state.json"), text = json_text(to_json(state)) + "\n";
   try {
     fs::write_file_atomic(path, text, 0600);
   } catch (const Error& e) {

@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -319,7 +320,7 @@ Event event_from_json(std::string_view line) {
   if (t.empty()) fail("event without a time");
   e.time = format::parse_rfc3339(t);
   if (auto it = j.find("Attributes"); it != j.end() && it->is_object())
-    for (const auto& [k, v] : it->items()) e.attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    for (const auto& [k, v] : it->items()) e.attributes[k] = v.is_string() ? v.get<std::string>() : json_text(v);
   if (auto it = j.find("ContainerExitCode"); it != j.end() && it->is_number_integer())
     e.attributes[std::string(kEventExitCode)] = std::to_string(it->get<int64_t>());
   if (auto v = str("network"); !v.empty()) e.attributes[std::string(kEventNetwork)] = v;

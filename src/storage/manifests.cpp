@@ -5,6 +5,7 @@
 #include "storage/store.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 namespace cabin::storage {
 
@@ -57,7 +58,7 @@ void ManifestLists::save(const ManifestList& l) const {
   nlohmann::json sources = nlohmann::json::object();
   for (const auto& [k, v] : l.sources) sources[k] = v;
   nlohmann::json j = {{"id", l.id}, {"name", l.name}, {"index", l.index}, {"sources", sources}};
-  fs::write_file_atomic(fs::join(dir_, l.id + ".json"), j.dump() + "\n", 0600);
+  fs::write_file_atomic(fs::join(dir_, l.id + ".json"), json_text(j) + "\n", 0600);
 }
 
 void ManifestLists::remove(const std::string& id) const {

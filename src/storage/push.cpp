@@ -25,6 +25,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/signals.h"
@@ -411,7 +412,7 @@ std::string push_image(Store& store, const ImageRecord& img, const image::Refere
       {"config",
        {{"mediaType", docker ? media::kDockerConfig : media::kOciConfig}, {"digest", img.config_digest()}, {"size", config_body.size()}}},
       {"layers", layers}};
-  std::string body = m.dump();
+  std::string body = json_text(m);
   progress.message("Writing manifest to image destination");
   client.put_manifest(repo, tag, body, manifest_type);
   return sha256_digest(body);

@@ -32,6 +32,7 @@
 #include "util/error.h"
 #include "util/fd.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/process.h"
 #include "util/strings.h"
@@ -66,7 +67,7 @@ void write_record(const std::string& graphroot, Driver d, const std::string& why
   if (!why.empty()) j["why"] = why;
   with_context("remember the storage driver", [&] {
     fs::mkdir_p(graphroot, 0700);
-    fs::write_file_atomic(driver_record_path(graphroot), j.dump() + "\n", 0600);
+    fs::write_file_atomic(driver_record_path(graphroot), json_text(j) + "\n", 0600);
   });
 }
 

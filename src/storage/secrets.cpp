@@ -10,6 +10,7 @@
 #include "format/units.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 
 namespace cabin::storage {
 namespace {
@@ -74,7 +75,7 @@ std::vector<Secret> SecretStore::read() const {
 void SecretStore::write(const std::vector<Secret>& all) const {
   json j = json::array();
   for (const auto& s : all) j.push_back(to_json(s));
-  fs::write_file_atomic(fs::join(dir_, "secrets.json"), j.dump() + "\n", 0600);
+  fs::write_file_atomic(fs::join(dir_, "secrets.json"), json_text(j) + "\n", 0600);
 }
 
 std::vector<Secret> SecretStore::list() const {

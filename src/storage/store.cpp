@@ -12,6 +12,7 @@
 #include "image/reference.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 namespace cabin::storage {
@@ -163,7 +164,7 @@ std::string layer_json(const LayerInfo& info) {
                {"compressed_size", info.compressed_size},
                {"media_type", info.media_type}};
   if (!info.locations.empty()) meta["locations"] = info.locations;
-  return meta.dump() + "\n";
+  return json_text(meta) + "\n";
 }
 
 }  // namespace
@@ -228,7 +229,7 @@ std::vector<ImageRecord> Store::read_images() const {
 void Store::write_images(const std::vector<ImageRecord>& images) {
   json arr = json::array();
   for (const auto& r : images) arr.push_back(to_json(r));
-  fs::write_file_atomic(path(kImagesFile), json{{"images", arr}}.dump() + "\n", 0600, fs::Sync::Filesystem);
+  fs::write_file_atomic(path(kImagesFile), json_text(json{{"images", arr}}) + "\n", 0600, fs::Sync::Filesystem);
 }
 
 template <typename Fn>

@@ -13,6 +13,7 @@
 #include "storage/containers.h"
 #include "util/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strings.h"
 
 namespace cabin::storage {
@@ -207,7 +208,7 @@ Volume VolumeStore::create(Volume v) {
 }
 
 void VolumeStore::update(const Volume& v) {
-  fs::write_file_atomic(fs::join(dir_, v.name + "/volume.json"), to_json(v).dump() + "\n", 0600);
+  fs::write_file_atomic(fs::join(dir_, v.name + "/volume.json"), json_text(to_json(v)) + "\n", 0600);
 }
 
 void VolumeStore::remove(const std::string& name) {

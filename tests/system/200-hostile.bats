@@ -371,3 +371,17 @@ LAYER_RE='sha256:[0-9a-f]{64}'
   run_cabin pull -q --tls-verify=false --creds u:p "$HOSTILE/redirect-ok"
   is "$output" "$FULL_ID" "pulled"
 }
+
+# ------------------------------------------------------------ arguments
+
+@test "arguments that are not UTF-8 are kept as U+FFFD, as Podman's encoder writes them" {
+  pull_probe
+  local bad=$'v\xff' kept=$'v\xef\xbf\xbd'
+  run_cabin create --name c --label "k=$bad" --env "E=$bad" "$PROBE_IMAGE" sh -c 'echo "$0 $E"' "$bad"
+  run_cabin inspect --format '{{index .Config.Labels "k"}}' c
+  is_exact "$output" "$kept" "the label"
+  run_cabin start -a c
+  is_exact "$output" "$kept $kept" "the command and the environment"
+  run_cabin ps -a --filter "label=k=$kept" --format '{{.Names}}'
+  is "$output" "c" "filtered by the label as stored"
+}

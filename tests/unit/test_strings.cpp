@@ -1,9 +1,10 @@
 // util/strings.h: UTF-8 validation, which YAML files pass before their
-// strings reach JSON records.
+// strings reach JSON records; util/json.h: JSON text that never throws on it.
 #include <catch2/catch.hpp>
 
 #include <string>
 
+#include "util/json.h"
 #include "util/strings.h"
 
 using cabin::invalid_utf8;
@@ -31,4 +32,13 @@ TEST_CASE("yaml_non_utf8_line: the line of the first bad byte; byte order marks 
   CHECK(yaml_non_utf8_line("a: 1\nb: 2\nc: \xff\n") == 3);
   CHECK(yaml_non_utf8_line("\xff\xfe" "a\0:\0") == 0);
   CHECK(yaml_non_utf8_line("\xef\xbb\xbf" "a: 1\n") == 0);  // UTF-8's own mark is UTF-8
+}
+
+TEST_CASE("json_text: bytes that are not UTF-8 become U+FFFD, as Go's encoder writes them") {
+  nlohmann::json j = {{"k", "a\xff" "b"}, {"ok", "caf\xc3\xa9"}};
+  CHECK_THROWS_AS(j.dump(), nlohmann::json::type_error);
+  CHECK(cabin::json_text(j) == "{\"k\":\"a\xef\xbf\xbd" "b\",\"ok\":\"caf\xc3\xa9\"}");
+  CHECK(cabin::json_text(j, 1, '\t') == "{\n\t\"k\": \"a\xef\xbf\xbd" "b\",\n\t\"ok\": \"caf\xc3\xa9\"\n}");
+  nlohmann::ordered_json o = {{"z", "\xc3"}, {"a", 1}};
+  CHECK(cabin::json_text(o) == "{\"z\":\"\xef\xbf\xbd\",\"a\":1}");
 }
