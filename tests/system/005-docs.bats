@@ -7,20 +7,21 @@ load helpers
 COMPLETION_SCRIPT=$CABIN_TEST_DIR/../completions/bash/cabin
 COMPLETIONS=$CABIN_TEST_DIR/../completions
 
-# help_tree [PATH…]: every command path under PATH ("image ls"), from the
-# Subcommands list of --help (it ends at a blank line: Examples follow).
+# help_tree [PATH…]: PATH (if given) and every command path under it
+# ("image ls"), each with a tab and the flags its --help lists. The paths
+# come from the Subcommands list of --help (it ends at a blank line:
+# Examples follow). One --help per command.
 help_tree() {
-  local sub
+  local sub help
   (($# < 4)) || die "help_tree: commands nested too deep at '$*': is --help's Subcommands list parsed right?"
-  for sub in $("$CABIN" "$@" --help | awk '/^Subcommands:/{f=1; next} f && /^$/{exit} f && /^  [a-z]/{sub(/,$/, "", $1); print $1}'); do
-    echo "$* $sub" | sed 's/^ //'
+  help=$("$CABIN" "$@" --help)
+  if (($# > 0)); then
+    printf '%s\t%s\n' "$*" "$(awk '/^Subcommands:/{exit} /^  -/{f = $1; sub(/\{[^}]*\}$/, "", f)
+      n = split(f, a, ","); for (i = 1; i <= n; i++) if (a[i] ~ /^-/) printf "%s ", a[i]}' <<<"$help")"
+  fi
+  for sub in $(awk '/^Subcommands:/{f=1; next} f && /^$/{exit} f && /^  [a-z]/{sub(/,$/, "", $1); print $1}' <<<"$help"); do
     help_tree "$@" "$sub"
   done
-}
-
-# help_flags PATH…: the flags --help lists for the command, one per line.
-help_flags() {
-  "$CABIN" "$@" --help | awk '/^Subcommands:/{exit} /^  -/{print $1}' | sed 's/{[^}]*}$//' | tr ',' '\n' | grep '^-'
 }
 
 @test "man: every command has a page listing every flag --help shows, and each renders cleanly" {
@@ -30,12 +31,13 @@ help_flags() {
   local commands
   commands=$(help_tree)
   [[ $(wc -l <<<"$commands") -gt 100 ]] || die "too few commands found in --help: $commands"
-  local path page flag missing=() checked=0
-  while read -r path; do
+  local path flags page text flag missing=() checked=0
+  while IFS=$'\t' read -r path flags; do
     page=$dir/cabin-${path// /-}.1
     [[ -f $page ]] || { missing+=("no page for 'cabin $path'"); continue; }
-    for flag in $(help_flags $path); do
-      grep -qF -- "\\fB${flag//-/\\-}\\fR" "$page" || missing+=("cabin-${path// /-}.1 lacks $flag")
+    text=$(<"$page")
+    for flag in $flags; do
+      [[ $text == *"\\fB${flag//-/\\-}\\fR"* ]] || missing+=("cabin-${path// /-}.1 lacks $flag")
       checked=$((checked + 1))
     done
   done <<<"$commands"
@@ -48,7 +50,7 @@ help_flags() {
   bad=$(awk 'prev2 == ".TP" && ($0 == "" || /^\./) {print FILENAME": "prev1} {prev2 = prev1; prev1 = $0}' "$dir"/*.1)
   is "$bad" "" "entries without a description"
   local warnings
-  warnings=$(for p in "$dir"/*.1; do groff -man -ww -z "$p" 2>&1 | sed "s|^|$(basename "$p"): |"; done)
+  warnings=$(groff -man -ww -z "$dir"/*.1 2>&1)  # each warning names its page
   is "$warnings" "" "groff warnings"
 }
 
@@ -132,7 +134,7 @@ completes() {
   completes "cabin run --pull=" "--pull=always --pull=missing --pull=never --pull=newer"
   completes "cabin run --pull n" "never newer"
   completes "cabin --log-level=de" "--log-level=debug"
-  completes "cabin compose " "$(help_tree compose | sed 's/^compose //' | sort | tr '\n' ' ' | sed 's/ $//')"
+  completes "cabin compose " "$(help_tree compose | tail -n +2 | cut -f1 | sed 's/^compose //' | sort | tr '\n' ' ' | sed 's/ $//')"
   # Hidden commands are not offered.
   completes "cabin __" ""
 }
