@@ -19,10 +19,6 @@ bool valid_stage_name(std::string_view n) {
          std::all_of(n.begin(), n.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 // The value of a --name=value flag, "" when absent.
 std::string flag_value(const Instruction& in, std::string_view name) {
   std::string prefix = fmt::format("--{}=", name);
@@ -72,10 +68,8 @@ int stage_named(const StagePlan& plan, std::string_view ref, int before) {
   std::string r = to_lower(ref);
   for (int i = 0; i < before && i < static_cast<int>(plan.stages.size()); ++i)
     if (!plan.stages[i].name.empty() && plan.stages[i].name == r) return i;
-  if (all_digits(r)) {
-    int i = std::stoi(r);
-    if (i < before && i < static_cast<int>(plan.stages.size())) return i;
-  }
+  if (auto i = parse_number<int>(r); i && *i >= 0 && *i < before && *i < static_cast<int>(plan.stages.size()))
+    return *i;
   return -1;
 }
 

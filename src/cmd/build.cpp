@@ -98,10 +98,9 @@ static int run_build(const Globals& g, BuildCmdOptions o) {
   b.timestamp = o.timestamp;
   if (!b.timestamp)
     if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch && *epoch) {
-      std::string e = epoch;
-      if (e.find_first_not_of("0123456789") != std::string::npos || e.size() > 12)
-        fail("SOURCE_DATE_EPOCH={:?}: want seconds since 1970", e);
-      b.timestamp = std::stoll(e);
+      auto secs = parse_number<int64_t>(epoch);
+      if (!secs || *secs < 0 || *secs > 999'999'999'999) fail("SOURCE_DATE_EPOCH={:?}: want seconds since 1970", epoch);
+      b.timestamp = *secs;
     }
   if (b.timestamp && *b.timestamp < 0) fail("--timestamp {}: want seconds since 1970", *b.timestamp);
   auto store = open_store(g);

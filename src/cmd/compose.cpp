@@ -167,10 +167,9 @@ Runner up_cmd(CLI::App& app, Globals& g) {
       fail("--abort-on-container-exit and --exit-code-from cannot be combined with --detach");
     for (const auto& s : o->scale) {
       auto eq = s.find('=');
-      const char* digits = "0123456789";
-      if (eq == std::string::npos || eq + 1 == s.size() || s.find_first_not_of(digits, eq + 1) != std::string::npos)
-        fail("invalid --scale {:?}: use SERVICE=NUM", s);
-      o->up.scale[s.substr(0, eq)] = std::atoi(s.c_str() + eq + 1);
+      auto n = eq == std::string::npos ? std::nullopt : parse_number<int>(std::string_view(s).substr(eq + 1));
+      if (!n || *n < 0) fail("invalid --scale {:?}: use SERVICE=NUM", s);
+      o->up.scale[s.substr(0, eq)] = *n;
     }
     if (o->timeout) o->up.timeout = std::chrono::seconds(*o->timeout);
     auto p = load(o->up.services);

@@ -50,10 +50,11 @@ bool matches(const Filters& f, const storage::Volume& v, const std::map<std::str
 // user namespace (cabin's, where containers' ids are the same) sees it.
 void apply_owner(const storage::VolumeStore& store, storage::Volume& v) {
   if (v.tmpfs() || v.bind()) return;
-  long uid = -1, gid = -1;
+  // -1: chown leaves it as it is. The values were checked at create.
+  int64_t uid = -1, gid = -1;
   for (const auto& item : split(v.options.count("o") ? v.options.at("o") : "", ',')) {
-    if (item.rfind("uid=", 0) == 0) uid = std::stol(item.substr(4));
-    if (item.rfind("gid=", 0) == 0) gid = std::stol(item.substr(4));
+    if (item.rfind("uid=", 0) == 0) uid = parse_number<uint32_t>(std::string_view(item).substr(4)).value_or(-1);
+    if (item.rfind("gid=", 0) == 0) gid = parse_number<uint32_t>(std::string_view(item).substr(4)).value_or(-1);
   }
   if (uid < 0 && gid < 0) return;
   std::string path = store.mountpoint(v.name);

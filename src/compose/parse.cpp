@@ -40,26 +40,11 @@ const std::set<std::string_view> kResettableMaps = {"environment", "labels", "sy
 
 // go-units' RAMInBytes: "64m", "1g", "512k", "1024", "1.5GiB"; 1024-based.
 std::optional<int64_t> ram_in_bytes(std::string_view s) {
-  std::string lower = to_lower(trim(s));
-  size_t i = 0;
-  while (i < lower.size() && ((lower[i] >= '0' && lower[i] <= '9') || lower[i] == '.')) ++i;
-  double n = 0;
   try {
-    size_t used = 0;
-    n = std::stod(lower.substr(0, i), &used);
-    if (used != i) return std::nullopt;
-  } catch (const std::exception&) {
+    return static_cast<int64_t>(format::parse_size(trim(s), 1024));
+  } catch (const Error&) {
     return std::nullopt;
   }
-  std::string unit = lower.substr(i);
-  if (unit.size() > 1 && unit.ends_with("ib")) unit.resize(unit.size() - 2);
-  else if (unit.size() > 1 && unit.ends_with("b")) unit.pop_back();
-  static const std::map<std::string, double> kUnits = {
-      {"", 1}, {"b", 1}, {"k", 1024.0}, {"m", 1024.0 * 1024}, {"g", 1024.0 * 1024 * 1024},
-      {"t", 1024.0 * 1024 * 1024 * 1024}};
-  auto it = kUnits.find(unit);
-  if (it == kUnits.end()) return std::nullopt;
-  return static_cast<int64_t>(n * it->second);
 }
 
 // mattn/go-shellwords' split, which Compose applies to a string command:
@@ -170,16 +155,14 @@ class Parser {
 
   int64_t integer(const Node& n, std::string_view path) const {
     std::string s = str(n, path);
-    int64_t v = 0;
     int base = 10;
     std::string_view digits = s;
     // YAML's octal forms, for file modes: 0o440 and 0440.
     if (digits.starts_with("0o")) { digits.remove_prefix(2); base = 8; }
     else if (digits.size() > 1 && digits[0] == '0') { digits.remove_prefix(1); base = 8; }
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-    if (s.empty() || ec != std::errc() || p != digits.data() + digits.size())
-      error(n, path, fmt::format("must be an integer, not \"{}\"", s));
-    return v;
+    auto v = parse_number<int64_t>(digits, base);
+    if (!v) error(n, path, fmt::format("must be an integer, not \"{}\"", s));
+    return *v;
   }
 
   bool boolean(const Node& n, std::string_view path) const {
@@ -281,11 +264,9 @@ class Parser {
 };
 
 uint16_t port_number(const Parser& p, const Node& n, const std::string& path, std::string_view s) {
-  unsigned v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v == 0 || v > 65535)
-    p.error(n, path, fmt::format("invalid port \"{}\"", s));
-  return static_cast<uint16_t>(v);
+  auto v = parse_number<uint16_t>(s);
+  if (!v || *v == 0) p.error(n, path, fmt::format("invalid port \"{}\"", s));
+  return *v;
 }
 
 // "80" or "8000-8001": first and last.

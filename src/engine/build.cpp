@@ -564,9 +564,10 @@ class Builder {
           error_at(in, fmt::format("HEALTHCHECK {}: {:?} is shorter than the 1ms minimum", name, value));
         if (d->count() > 0) h[it->second] = d->count();
       } else if (name == "--retries") {
-        if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9)
+        auto retries = parse_number<int>(value);
+        if (!retries || *retries < 0)
           error_at(in, fmt::format("HEALTHCHECK --retries: {:?} is not a whole number", value));
-        if (std::stoi(value) > 0) h["Retries"] = std::stoi(value);
+        if (*retries > 0) h["Retries"] = *retries;
       } else {
         error_at(in, fmt::format("HEALTHCHECK has no flag {}", name));
       }
@@ -652,11 +653,14 @@ class Builder {
       std::string mode = take("mode", "0755"), uid = take("uid", "0"), gid = take("gid", "0");
       take("from");
       take("source");
+      auto m = parse_number<mode_t>(mode, 8);
+      auto u = parse_number<uid_t>(uid), g = parse_number<gid_t>(gid);
+      if (!m || *m > 07777) bad(fmt::format("mode={}: want an octal mode such as 0755", mode));
+      if (!u || !g) bad(fmt::format("uid={},gid={}: want numeric ids", uid, gid));
       if (!fs::is_dir(dir)) {
         fs::mkdir_p(dir, 0700);
-        if (::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(mode, nullptr, 8))) != 0) throw_errno("chmod {}", dir);
-        if (::chown(dir.c_str(), static_cast<uid_t>(std::stoul(uid)), static_cast<gid_t>(std::stoul(gid))) != 0)
-          throw_errno("chown {}", dir);
+        if (::chmod(dir.c_str(), *m) != 0) throw_errno("chmod {}", dir);
+        if (::chown(dir.c_str(), *u, *g) != 0) throw_errno("chown {}", dir);
       }
       co.run.mounts.push_back(fmt::format("type=bind,source={},target={}", dir, target));
     } else if (type == "tmpfs") {
@@ -993,9 +997,9 @@ class Builder {
         owner = owner_of(in, s, value(8));
       } else if (f.starts_with("--chmod=")) {
         std::string v = value(8);
-        if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
-          error_at(in, fmt::format("--chmod={}: want an octal mode such as 0755", v));
-        mode = static_cast<mode_t>(std::stoul(v, nullptr, 8));
+        auto m = parse_number<mode_t>(v, 8);
+        if (!m || *m > 07777) error_at(in, fmt::format("--chmod={}: want an octal mode such as 0755", v));
+        mode = *m;
       } else if (f.starts_with("--from=") && in.keyword == "COPY") {
         from = value(7);
       } else if (f == "--link" || f.starts_with("--link=")) {

@@ -27,6 +27,7 @@
 #include "storage/pull.h"
 #include "storage/rootfs.h"
 #include "storage/secrets.h"
+#include "format/units.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strings.h"
@@ -97,7 +98,7 @@ uint64_t log_max_size(const std::vector<std::string>& opts) {
     auto eq = opt.find('=');
     std::string key = opt.substr(0, eq);
     if (eq == std::string::npos) fail("invalid logging option {:?}: must be KEY=VALUE", opt);
-    if (key == "max-size") size = runtime::parse_log_size(opt.substr(eq + 1));
+    if (key == "max-size") size = format::parse_size(opt.substr(eq + 1), 1000);
     else if (key != "path" && key != "tag" && key != "max-file") fail("unknown log opt {:?}", key);
   }
   return size;

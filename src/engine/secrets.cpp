@@ -21,12 +21,10 @@ namespace {
 
 constexpr std::string_view kSecretsDir = "/run/secrets";
 
-uint32_t parse_number(const std::string& flag, const std::string& key, const std::string& text, int base) {
-  uint32_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n, base);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-    fail("invalid --secret {:?}: {} must be {}", flag, key, base == 8 ? "an octal mode" : "a number");
-  return n;
+uint32_t secret_number(const std::string& flag, const std::string& key, const std::string& text, int base) {
+  auto n = parse_number<uint32_t>(text, base);
+  if (!n) fail("invalid --secret {:?}: {} must be {}", flag, key, base == 8 ? "an octal mode" : "a number");
+  return *n;
 }
 
 }  // namespace
@@ -45,9 +43,9 @@ runtime::SecretUse parse_secret_flag(const std::string& value) {
     if (eq == std::string::npos || val.empty()) fail("invalid --secret {:?}: option {:?} must be KEY=VALUE", value, key);
     if (key == "type") type = val;
     else if (key == "target") u.target = val;
-    else if (key == "uid") u.uid = parse_number(value, key, val, 10), owner_given = true;
-    else if (key == "gid") u.gid = parse_number(value, key, val, 10), owner_given = true;
-    else if (key == "mode") u.mode = static_cast<mode_t>(parse_number(value, key, val, 8)), owner_given = true;
+    else if (key == "uid") u.uid = secret_number(value, key, val, 10), owner_given = true;
+    else if (key == "gid") u.gid = secret_number(value, key, val, 10), owner_given = true;
+    else if (key == "mode") u.mode = static_cast<mode_t>(secret_number(value, key, val, 8)), owner_given = true;
     else fail("invalid --secret {:?}: unknown option {:?} (type, target, uid, gid, mode)", value, key);
   }
   if (type != "mount" && type != "env") fail("invalid --secret {:?}: type must be mount or env", value);

@@ -17,6 +17,7 @@
 
 #include "config/mode.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace cabin::format {
 
@@ -358,6 +359,38 @@ system_clock::time_point parse_input_time(std::string_view text, bool since, sys
     return since ? now - delta : now + delta;
   }
   fail("unable to interpret time value");
+}
+
+uint64_t parse_size(std::string_view value, int unit_base) {
+  // go-units parseSize: the number runs to the last digit, dot or blank; a
+  // blank between number and unit is dropped.
+  size_t sep = value.find_last_of("0123456789. ");
+  if (sep == std::string_view::npos) fail("invalid size: '{}'", value);
+  std::string_view num = value.substr(0, value[sep] == ' ' ? sep : sep + 1);
+  std::string_view sfx = value.substr(sep + 1);
+  // strconv.ParseFloat's decimal syntax: [+]digits[.digits][e[±]digits].
+  std::string_view digits = num;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  auto parsed = parse_number<double>(digits);
+  if (!parsed || digits[0] == '-') fail("invalid size: '{}'", value);
+  double size = *parsed;
+  if (!sfx.empty()) {
+    if (sfx.size() > 3) fail("invalid suffix: '{}'", sfx);
+    std::string lower;
+    for (char ch : sfx) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    if (lower[0] == 'b') {
+      if (lower.size() > 1) fail("invalid suffix: '{}'", lower);
+    } else {
+      static constexpr std::string_view kUnits = "kmgtp";
+      size_t unit = kUnits.find(lower[0]);
+      if (unit == std::string_view::npos) fail("invalid suffix: '{}'", lower);
+      if ((lower.size() == 2 && lower[1] != 'b') || (lower.size() == 3 && lower.substr(1) != "ib"))
+        fail("invalid suffix: '{}'", lower);
+      for (size_t i = 0; i <= unit; ++i) size *= unit_base;
+    }
+  }
+  if (!(size < 9223372036854775808.0)) fail("invalid size: '{}'", value);
+  return static_cast<uint64_t>(size);
 }
 
 }  // namespace cabin::format

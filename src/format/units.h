@@ -16,6 +16,13 @@ std::string human_size(double bytes);
 // go-units HumanSizeWithPrecision(size, precision) as is, without the blank:
 // "7.632MB" for precision 4 (go-units HumanSize, used by `podman system df`).
 std::string go_human_size(double bytes, int precision);
+// go-units' parseSize: a number (fractions and exponents allowed), then
+// k/m/g/t/p with an optional b or ib, case-insensitive, each unit_base
+// times the one before: 1000 for FromHumanSize (--log-opt max-size, where
+// "1KiB" is still 1000), 1024 for RAMInBytes (--shm-size, --memory,
+// compose's sizes). Throws Error "invalid size: '10.x'" or
+// "invalid suffix: 'x'", as Podman words them.
+uint64_t parse_size(std::string_view value, int unit_base);
 // Go's time.ParseDuration ("1h30m", "1.5s", "300ms"); nullopt when it
 // does not parse.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);

@@ -29,17 +29,12 @@ int64_t parse_until(const std::string& v) {
   auto now = std::chrono::duration_cast<std::chrono::seconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  if (!v.empty() && std::all_of(v.begin(), v.end(), ::isdigit)) return std::stoll(v);
-  if (v.size() >= 2) {
-    char unit = v.back();
-    std::string num = v.substr(0, v.size() - 1);
-    if (!num.empty() && std::all_of(num.begin(), num.end(), ::isdigit)) {
-      int64_t n = std::stoll(num);
-      if (unit == 's') return now - n;
-      if (unit == 'm') return now - n * 60;
-      if (unit == 'h') return now - n * 3600;
-    }
-  }
+  if (auto secs = parse_number<int64_t>(v); secs && *secs >= 0) return *secs;
+  static constexpr std::pair<char, int64_t> kUnits[] = {{'s', 1}, {'m', 60}, {'h', 3600}};
+  for (auto [unit, seconds] : kUnits)
+    if (v.size() >= 2 && v.back() == unit)
+      if (auto n = parse_number<int64_t>(std::string_view(v).substr(0, v.size() - 1)); n && *n >= 0)
+        return *n > now / seconds ? 0 : now - *n * seconds;  // longer ago than 1970: everything
   try {
     return std::chrono::duration_cast<std::chrono::seconds>(
                format::parse_rfc3339(v).time_since_epoch())

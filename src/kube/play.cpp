@@ -308,15 +308,9 @@ double quantity(const std::string& q, std::string_view what) {
       num = q.substr(0, q.size() - s.size());
       break;
     }
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(num, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != num.size() || v < 0) fail("resources.limits.{}: invalid quantity {:?}", what, q);
-  return v * mult;
+  auto v = parse_number<double>(num);
+  if (!v || *v < 0) fail("resources.limits.{}: invalid quantity {:?}", what, q);
+  return *v * mult;
 }
 
 // The documents of a YAML stream, each read on its own from its "---"

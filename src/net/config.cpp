@@ -26,10 +26,9 @@ struct PortRange {
 };
 
 uint16_t port_number(const std::string& text) {
-  long v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-    fail("invalid port number: strconv.Atoi: parsing {:?}: invalid syntax", text);
+  auto n = parse_number<long>(text);
+  if (!n) fail("invalid port number: strconv.Atoi: parsing {:?}: invalid syntax", text);
+  long v = *n;
   if (v < 1 || v > 65535) fail("port numbers must be between 1 and 65535 (inclusive), got {}", v);
   return static_cast<uint16_t>(v);
 }
@@ -67,9 +66,10 @@ SlirpOptions slirp_options(const std::string& text) {
     if (key == "allow_host_loopback") o.allow_host_loopback = parse_bool(key, value);
     else if (key == "enable_ipv6") o.enable_ipv6 = parse_bool(key, value);
     else if (key == "mtu") {
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), o.mtu);
-      if (value.empty() || ec != std::errc() || end != value.data() + value.size() || o.mtu < 1280 || o.mtu > 65521)
+      auto mtu = parse_number<decltype(o.mtu)>(value);
+      if (!mtu || *mtu < 1280 || *mtu > 65521)
         fail("invalid slirp4netns mtu {:?}: use a number from 1280 to 65521", value);
+      o.mtu = *mtu;
     } else if (key == "cidr") {
       auto c = parse_cidr(value);
       if (c.prefix > 25) fail("slirp4netns cidr {:?} is too small: use a prefix of 25 bits or fewer", value);
@@ -149,9 +149,9 @@ Cidr parse_cidr(const std::string& text) {
   if (slash == std::string::npos || ::inet_pton(AF_INET, text.substr(0, slash).c_str(), &a) != 1)
     fail("invalid CIDR address: {}", text);
   std::string p = text.substr(slash + 1);
-  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), c.prefix);
-  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || c.prefix < 0 || c.prefix > 32)
-    fail("invalid CIDR address: {}", text);
+  auto prefix = parse_number<decltype(c.prefix)>(p);
+  if (!prefix || *prefix < 0 || *prefix > 32) fail("invalid CIDR address: {}", text);
+  c.prefix = *prefix;
   c.network = a.s_addr & c.netmask();
   return c;
 }

@@ -27,13 +27,13 @@ std::string mac_text(const uint8_t* m) {
 
 void parse_mac(const std::string& text, uint8_t* out) {
   auto parts = split(text, ':');
-  for (size_t i = 0; i < 6 && i < parts.size(); ++i) out[i] = static_cast<uint8_t>(std::stoul(parts[i], nullptr, 16));
+  for (size_t i = 0; i < 6 && i < parts.size(); ++i) out[i] = parse_number<uint8_t>(parts[i], 16).value_or(0);
 }
 
 // A random locally administered unicast address.
 void random_mac(uint8_t* out) {
   std::string hex = random_id();
-  for (int i = 0; i < 6; ++i) out[i] = static_cast<uint8_t>(std::stoul(hex.substr(i * 2, 2), nullptr, 16));
+  for (int i = 0; i < 6; ++i) out[i] = parse_number<uint8_t>(std::string_view(hex).substr(i * 2, 2), 16).value_or(0);
   out[0] = static_cast<uint8_t>((out[0] & 0xfe) | 0x02);
 }
 

@@ -41,12 +41,12 @@ bool parse_content_range(std::string_view v, uint64_t& start, std::optional<uint
   auto dash = v.find('-');
   auto slash = v.find('/');
   if (dash == v.npos || slash == v.npos || slash < dash) return false;
-  try {
-    start = std::stoull(std::string(v.substr(0, dash)));
-    auto t = v.substr(slash + 1);
-    if (t != "*") total = std::stoull(std::string(t));
-  } catch (const std::exception&) {
-    return false;
+  auto first = parse_number<uint64_t>(v.substr(0, dash));
+  if (!first) return false;
+  start = *first;
+  if (auto t = v.substr(slash + 1); t != "*") {
+    total = parse_number<uint64_t>(t);
+    if (!total) return false;
   }
   return true;
 }

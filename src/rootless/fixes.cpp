@@ -17,12 +17,6 @@ std::string sysctl(std::string_view key, std::string_view value) {
                      key, value, key, value);
 }
 
-bool parse_u64(std::string_view s, uint64_t& out) {
-  s = trim(s);
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
-
 }  // namespace
 
 std::string max_user_namespaces() { return sysctl("user.max_user_namespaces", "15000"); }
@@ -42,8 +36,9 @@ std::vector<SubidSpan> all_subid_spans(std::string_view text) {
     std::string_view line = trim(raw);
     if (line.empty() || line.front() == '#') continue;
     auto f = split(line, ':');
-    SubidSpan s;
-    if (f.size() == 3 && parse_u64(f[1], s.start) && parse_u64(f[2], s.count) && s.count > 0) out.push_back(s);
+    if (f.size() != 3) continue;
+    auto start = parse_number<uint64_t>(trim(f[1])), count = parse_number<uint64_t>(trim(f[2]));
+    if (start && count && *count > 0) out.push_back({*start, *count});
   }
   return out;
 }

@@ -13,12 +13,6 @@
 namespace cabin::rootless {
 namespace {
 
-bool parse_u32(std::string_view s, uint32_t& out) {
-  s = trim(s);
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 std::vector<IdRange> with_own_id(uint32_t own, const std::vector<IdRange>& subs) {
   std::vector<IdRange> out{{0, own, 1}};
   uint32_t next = 1;
@@ -52,9 +46,9 @@ std::vector<IdRange> parse_subid(std::string_view text, std::string_view user, u
     auto fields = split(line, ':');
     if (fields.size() != 3) continue;
     if (fields[0] != user && fields[0] != id_text) continue;
-    uint32_t start, count;
-    if (!parse_u32(fields[1], start) || !parse_u32(fields[2], count) || count == 0) continue;
-    out.push_back({0, start, count});
+    auto start = parse_number<uint32_t>(trim(fields[1])), count = parse_number<uint32_t>(trim(fields[2]));
+    if (!start || !count || *count == 0) continue;
+    out.push_back({0, *start, *count});
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include "format/units.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace cabin::runtime {
 
@@ -258,39 +259,6 @@ std::optional<LogRecord> parse_log_line(std::string_view line) {
   }
   r.text = std::string(line.substr(c + 1));
   return r;
-}
-
-uint64_t parse_log_size(std::string_view value) {
-  // go-units parseSize: the number runs to the last digit, dot or blank; a
-  // blank between number and unit is dropped.
-  size_t sep = value.find_last_of("0123456789. ");
-  if (sep == std::string_view::npos) fail("invalid size: '{}'", value);
-  std::string_view num = value.substr(0, value[sep] == ' ' ? sep : sep + 1);
-  std::string_view sfx = value.substr(sep + 1);
-  // strconv.ParseFloat's decimal syntax: [+]digits[.digits][e[±]digits].
-  std::string_view digits = num;
-  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
-  double size = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size, std::chars_format::general);
-  if (digits.empty() || digits[0] == '-' || ec != std::errc() || end != digits.data() + digits.size())
-    fail("invalid size: '{}'", value);
-  if (!sfx.empty()) {
-    if (sfx.size() > 3) fail("invalid suffix: '{}'", sfx);
-    std::string lower;
-    for (char ch : sfx) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-    if (lower[0] == 'b') {
-      if (lower.size() > 1) fail("invalid suffix: '{}'", lower);
-    } else {
-      static constexpr std::string_view kUnits = "kmgtp";
-      size_t unit = kUnits.find(lower[0]);
-      if (unit == std::string_view::npos) fail("invalid suffix: '{}'", lower);
-      if ((lower.size() == 2 && lower[1] != 'b') || (lower.size() == 3 && lower.substr(1) != "ib"))
-        fail("invalid suffix: '{}'", lower);
-      for (size_t i = 0; i <= unit; ++i) size *= 1000;
-    }
-  }
-  if (!(size < 9223372036854775808.0)) fail("invalid size: '{}'", value);
-  return static_cast<uint64_t>(size);
 }
 
 LogWriter::LogWriter(std::string path, uint64_t max_size) : path_(std::move(path)), max_size_(max_size) {

@@ -37,11 +37,6 @@ std::string format_log_line(const LogRecord& record);
 // tag other than F/P.
 std::optional<LogRecord> parse_log_line(std::string_view line);
 
-// A --log-opt max-size value as Podman parses it (go-units FromHumanSize:
-// decimal k/m/g/t/p with an optional b or ib, case-insensitive, fractions
-// allowed): "10mb" is 10000000. Throws Error ("invalid size: '10x'").
-uint64_t parse_log_size(std::string_view value);
-
 // Appends a container's output to its log. Not thread-safe: one writer per
 // log (the process supervising the container).
 class LogWriter {

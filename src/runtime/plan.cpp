@@ -43,7 +43,13 @@ bool is_number(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
-uint32_t to_id(const std::string& s) { return static_cast<uint32_t>(std::stoul(s)); }
+// A user or group id: what is not a number below 2^32 is refused, as
+// Podman's strconv.ParseUint(s, 10, 32) does.
+uint32_t to_id(const std::string& s) {
+  auto id = parse_number<uint32_t>(s);
+  if (!id) fail("invalid user or group ID {:?}: want a number from 0 to 4294967295", s);
+  return *id;
+}
 
 std::optional<std::string> get_env(const std::vector<std::string>& env, const std::string& key) {
   for (const auto& e : env)
@@ -423,8 +429,9 @@ Rlimit parse_ulimit(const std::string& text) {
   if (it == kNames.end()) fail("invalid ulimit type: {}", name);
   auto value = [&](const std::string& v) -> rlim_t {
     if (v == "-1" || v == "unlimited") return RLIM_INFINITY;
-    if (!is_number(v)) fail("invalid ulimit argument {:?}: {:?} is not a number", text, v);
-    return std::stoull(v);
+    auto n = parse_number<rlim_t>(v);
+    if (!n) fail("invalid ulimit argument {:?}: {:?} is not a number below 2^64", text, v);
+    return *n;
   };
   auto vals = split(text.substr(eq + 1), ':');
   if (vals.empty() || vals.size() > 2) fail("invalid ulimit argument {:?}: use NAME=SOFT[:HARD]", text);
@@ -562,8 +569,9 @@ std::vector<rootless::IdRange> parse_id_maps(const std::vector<std::string>& ent
     uint64_t v[3];
     bool ok = parts.size() == 3;
     for (size_t i = 0; ok && i < 3; ++i) {
-      auto [end, ec] = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), v[i]);
-      ok = ec == std::errc() && end == parts[i].data() + parts[i].size() && !parts[i].empty() && v[i] <= UINT32_MAX;
+      auto n = parse_number<uint32_t>(parts[i]);
+      ok = n.has_value();
+      v[i] = n.value_or(0);
     }
     if (!ok || v[2] == 0)
       fail("initializing ID mappings: {} setting is malformed expected [\"uint32:uint32:uint32\"]: [\"{}\"]", kind, e);

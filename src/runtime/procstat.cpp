@@ -100,14 +100,6 @@ std::optional<std::vector<std::string>> list_dir(int dirfd) {
   return names;
 }
 
-template <typename T>
-std::optional<T> parse_number(std::string_view s) {
-  T v{};
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
 uint64_t to_u64(std::string_view s) { return parse_number<uint64_t>(s).value_or(0); }
 
 // Go's strings.Fields.

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace cabin::runtime {
 namespace {
@@ -150,9 +151,10 @@ RestartPolicy parse_restart_policy(const std::string& text) {
   if (colon != std::string::npos) {
     if (p.name != "on-failure") fail("restart policy retries can only be used with on-failure: {:?}", text);
     std::string n = text.substr(colon + 1);
-    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), p.max_retries);
-    if (n.empty() || ec != std::errc() || end != n.data() + n.size() || p.max_retries < 0)
+    auto retries = parse_number<decltype(p.max_retries)>(n);
+    if (!retries || *retries < 0)
       fail("invalid restart policy: maximum retries must be a non-negative integer: {:?}", text);
+    p.max_retries = *retries;
   }
   return p;
 }

@@ -42,10 +42,7 @@ int last_cap() {
   static const int last = [] {
     int n = 36;
     if (auto text = fs::read_file_if_exists("/proc/sys/kernel/cap_last_cap")) {
-      std::string_view s = trim(*text);
-      int v;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec == std::errc() && p == s.data() + s.size() && v >= 0) n = v;
+      if (auto v = parse_number<int>(trim(*text)); v && *v >= 0) n = *v;
     }
     return std::min(n, kLastKnownCap);
   }();

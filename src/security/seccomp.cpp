@@ -18,6 +18,7 @@
 
 #include "util/error.h"
 #include "util/fd.h"
+#include "util/strings.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -81,15 +82,15 @@ std::optional<uint32_t> errno_of(const json& obj, const char* name_key, const ch
   std::optional<uint64_t> value = get_uint(obj, num_key, where);
   if (std::string name = get_string(obj, name_key, where); !name.empty()) {
     value.reset();
-    if (name.find_first_not_of("0123456789") == std::string::npos && name.size() < 6) {
-      value = std::stoul(name);
+    if (auto n = parse_number<uint32_t>(name)) {
+      value = *n;
     } else {
       static constexpr std::pair<std::string_view, int> kAliases[] = {
           {"EWOULDBLOCK", EWOULDBLOCK}, {"ENOTSUP", ENOTSUP}, {"EDEADLOCK", EDEADLOCK}};
       for (const auto& [alias, e] : kAliases)
         if (name == alias) value = e;
       for (int e = 1; e < 256 && !value; ++e)
-        if (const char* n = ::strerrorname_np(e); n && name == n) value = e;
+        if (const char* known = ::strerrorname_np(e); known && name == known) value = e;
       if (!value) invalid("{}unknown errno {}", where, name);
     }
   }

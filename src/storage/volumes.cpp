@@ -130,9 +130,8 @@ void check_volume_options(const std::map<std::string, std::string>& o) {
       fail("volume options size and inodes not supported. Filesystem does not support Project Quota");
     } else if (k != "uid" && k != "gid") {
       fail("volume option {:?} needs root: a rootless directory volume takes only o=uid=N,gid=N", item);
-    } else if (item.size() == k.size() + 1 || !std::all_of(item.begin() + static_cast<long>(k.size()) + 1, item.end(),
-                                                            [](char c) { return c >= '0' && c <= '9'; })) {
-      fail("invalid volume option {:?}: {} must be a number", item, k);
+    } else if (!parse_number<uint32_t>(std::string_view(item).substr(std::min(item.size(), k.size() + 1)))) {
+      fail("invalid volume option {:?}: {} must be a number from 0 to 4294967295", item, k);
     }
   }
 }

@@ -22,18 +22,12 @@ constexpr std::array<std::pair<std::string_view, int>, 31> kSignals{{
     {"SYS", SIGSYS},
 }};
 
-bool to_int(std::string_view s, int& out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
-}
-
 }  // namespace
 
 int parse_signal(std::string_view text) {
-  int n = 0;
-  if (to_int(text, n)) {
-    if (n < 1 || n > SIGRTMAX) fail("invalid signal: {}", text);
-    return n;
+  if (auto n = parse_number<int>(text)) {
+    if (*n < 1 || *n > SIGRTMAX) fail("invalid signal: {}", text);
+    return *n;
   }
   std::string name = to_upper(text);
   if (name.rfind("SIG", 0) == 0) name = name.substr(3);
@@ -41,8 +35,11 @@ int parse_signal(std::string_view text) {
     if (name == k) return v;
   if (name == "RTMIN") return SIGRTMIN;
   if (name == "RTMAX") return SIGRTMAX;
-  if (name.rfind("RTMIN+", 0) == 0 && to_int(std::string_view(name).substr(6), n) && SIGRTMIN + n <= SIGRTMAX) return SIGRTMIN + n;
-  if (name.rfind("RTMAX-", 0) == 0 && to_int(std::string_view(name).substr(6), n) && SIGRTMAX - n >= SIGRTMIN) return SIGRTMAX - n;
+  auto n = parse_number<int>(std::string_view(name).substr(std::min<size_t>(name.size(), 6)));
+  if (n && *n >= 0 && *n <= SIGRTMAX - SIGRTMIN) {
+    if (name.rfind("RTMIN+", 0) == 0) return SIGRTMIN + *n;
+    if (name.rfind("RTMAX-", 0) == 0) return SIGRTMAX - *n;
+  }
   fail("invalid signal: {}", text);
 }
 

@@ -1,7 +1,11 @@
 #pragma once
 
+#include <charconv>
 #include <map>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <type_traits>
 #include <string_view>
 #include <vector>
 
@@ -14,6 +18,22 @@ std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
 // Joins with sep.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// The whole of s as a T (an integer in base, or a floating-point number):
+// nullopt when s is empty, holds anything more (a space, a sign an unsigned
+// T cannot take), or does not fit in T. What std::stoul would throw on is
+// the caller's one-line error instead.
+template <class T>
+std::optional<T> parse_number(std::string_view s, int base = 10) {
+  T v{};
+  std::from_chars_result r;
+  if constexpr (std::is_floating_point_v<T>)
+    r = std::from_chars(s.data(), s.data() + s.size(), v);
+  else
+    r = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 // KEY=VALUE items (--label, --opt) as a map: an item without '=' maps to
 // "", a later key wins.

@@ -262,6 +262,11 @@ setup() {
   run_cabin 126 run --rm --network none -u tester:nosuchgroup "$PROBE_IMAGE" /bin/probe ids
   is "$stderr" "Error: unable to find group nosuchgroup: no matching entries in group file"
   is "$output" "" "nothing ran"
+  run_cabin 125 run --rm --network none -u 4294967296 "$PROBE_IMAGE" /bin/probe ids
+  expect_error 'invalid user or group ID "4294967296": want a number from 0 to 4294967295'
+  run_cabin 125 run --rm --network none -u 0:99999999999999999999 "$PROBE_IMAGE" /bin/probe ids
+  expect_error 'invalid user or group ID "99999999999999999999": want a number from 0 to 4294967295'
+  is "$output" "" "nothing ran"
   assert_nothing_left "$BASELINE"
 }
 
@@ -474,6 +479,8 @@ setup() {
   expect_error ".*nofile.*soft limit.*hard limit.*"
   run_cabin 125 run --rm --network none --ulimit nofile=abc "$PROBE_IMAGE" true
   expect_error ".*nofile=abc.*"
+  run_cabin 125 run --rm --network none --ulimit nofile=1:99999999999999999999 "$PROBE_IMAGE" true
+  expect_error 'invalid ulimit argument "nofile=1:99999999999999999999": "99999999999999999999" is not a number below 2\^64'
   assert_nothing_left "$BASELINE"
 }
 

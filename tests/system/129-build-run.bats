@@ -107,4 +107,10 @@ EOF
   printf 'FROM %s\nRUN --mount=type=cache true\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
   run_cabin 125 build "$CTX"
   expect_error "$CTX/Containerfile:2: RUN --mount=type=cache: it needs a target"
+  printf 'FROM %s\nRUN --mount=type=cache,target=/c,uid=abc true\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin 125 build "$CTX"
+  expect_error "$CTX/Containerfile:2: RUN --mount=type=cache,target=/c,uid=abc: uid=abc,gid=0: want numeric ids"
+  printf 'FROM %s\nRUN --mount=type=cache,target=/c,mode=0999 true\n' "$PROBE_IMAGE" >"$CTX/Containerfile"
+  run_cabin 125 build "$CTX"
+  expect_error "$CTX/Containerfile:2: RUN --mount=type=cache,target=/c,mode=0999: mode=0999: want an octal mode such as 0755"
 }

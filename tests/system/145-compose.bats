@@ -351,6 +351,8 @@ deps-migrate-1 exited 0"
   printf 'services:\n  web:\n    image: %s\n' "$PROBE_IMAGE" >compose.yml
   run_cabin 125 compose up -d --scale web=x
   expect_error 'invalid --scale "web=x": use SERVICE=NUM'
+  run_cabin 125 compose up -d --scale web=4294967297
+  expect_error 'invalid --scale "web=4294967297": use SERVICE=NUM'
   run_cabin 125 compose up -d nosuch
   expect_error 'no such service: nosuch'
   run_cabin 125 compose down --rmi some

@@ -68,6 +68,8 @@ volume_image() {
     ['--opt type=ext4 --opt device=/dev/vda x']='volume type "ext4" needs root to mount: a rootless volume is a directory, type=tmpfs, or type=bind (or type=none with o=bind) with device=DIRECTORY'
     ['--opt o=size=1m x']='volume options size and inodes not supported. Filesystem does not support Project Quota'
     ['--opt type=tmpfs --opt o=bogus x']='invalid tmpfs volume option "bogus"'
+    ['--opt o=uid=99999999999999999999 x']='invalid volume option "uid=99999999999999999999": uid must be a number from 0 to 4294967295'
+    ['--opt o=gid=4294967296 x']='invalid volume option "gid=4294967296": gid must be a number from 0 to 4294967295'
   )
   local k
   for k in "${!bad[@]}"; do

@@ -62,6 +62,8 @@ teardown() { basic_teardown; }
   expect_error 'invalid filter "dangling=true": system prune takes label=KEY\[=VALUE\], label!=KEY\[=VALUE\] and until=TIME'
   run_cabin 125 system prune -f --filter until=yesterday
   expect_error 'invalid until filter value "yesterday": want a duration \(10m, 2h\), RFC 3339 time or unix seconds'
+  run_cabin 125 system prune -f --filter until=99999999999999999999
+  expect_error 'invalid until filter value "99999999999999999999": want a duration \(10m, 2h\), RFC 3339 time or unix seconds'
 }
 
 @test "system prune: stopped pods go first, with their containers (filters do not spare them, as in Podman); a running pod stays" {

@@ -371,30 +371,39 @@ TEST_CASE("malformed lines are skipped", "[logfile]") {
 }
 
 TEST_CASE("max-size values are parsed as Podman does", "[logfile]") {
-  CHECK(parse_log_size("512") == 512);
-  CHECK(parse_log_size("0") == 0);
-  CHECK(parse_log_size("1k") == 1000);
-  CHECK(parse_log_size("1K") == 1000);
-  CHECK(parse_log_size("10mb") == 10000000);
-  CHECK(parse_log_size("10MB") == 10000000);
-  CHECK(parse_log_size("1KiB") == 1000);  // FromHumanSize takes "iB" but stays decimal
-  CHECK(parse_log_size("2g") == 2000000000ULL);
-  CHECK(parse_log_size("1t") == 1000000000000ULL);
-  CHECK(parse_log_size("1.5k") == 1500);
-  CHECK(parse_log_size("3 m") == 3000000);
-  CHECK(parse_log_size("7b") == 7);
-  CHECK(parse_log_size("1e3") == 1000);
+  CHECK(format::parse_size("512", 1000) == 512);
+  CHECK(format::parse_size("0", 1000) == 0);
+  CHECK(format::parse_size("1k", 1000) == 1000);
+  CHECK(format::parse_size("1K", 1000) == 1000);
+  CHECK(format::parse_size("10mb", 1000) == 10000000);
+  CHECK(format::parse_size("10MB", 1000) == 10000000);
+  CHECK(format::parse_size("1KiB", 1000) == 1000);  // FromHumanSize takes "iB" but stays decimal
+  CHECK(format::parse_size("2g", 1000) == 2000000000ULL);
+  CHECK(format::parse_size("1t", 1000) == 1000000000000ULL);
+  CHECK(format::parse_size("1.5k", 1000) == 1500);
+  CHECK(format::parse_size("3 m", 1000) == 3000000);
+  CHECK(format::parse_size("7b", 1000) == 7);
+  CHECK(format::parse_size("1e3", 1000) == 1000);
 
-  REQUIRE_THROWS_WITH(parse_log_size(""), "invalid size: ''");
-  REQUIRE_THROWS_WITH(parse_log_size("mb"), "invalid size: 'mb'");
-  REQUIRE_THROWS_WITH(parse_log_size("-1"), "invalid size: '-1'");
-  REQUIRE_THROWS_WITH(parse_log_size("1.2.3"), "invalid size: '1.2.3'");
-  REQUIRE_THROWS_WITH(parse_log_size("10x"), "invalid suffix: 'x'");
-  REQUIRE_THROWS_WITH(parse_log_size("10KX"), "invalid suffix: 'kx'");
-  REQUIRE_THROWS_WITH(parse_log_size("10kbb"), "invalid suffix: 'kbb'");
-  REQUIRE_THROWS_WITH(parse_log_size("10bytes"), "invalid suffix: 'bytes'");
-  REQUIRE_THROWS_WITH(parse_log_size("10bb"), "invalid suffix: 'bb'");
-  REQUIRE_THROWS_AS(parse_log_size("99999999999p"), Error);
+  REQUIRE_THROWS_WITH(format::parse_size("", 1000), "invalid size: ''");
+  REQUIRE_THROWS_WITH(format::parse_size("mb", 1000), "invalid size: 'mb'");
+  REQUIRE_THROWS_WITH(format::parse_size("-1", 1000), "invalid size: '-1'");
+  REQUIRE_THROWS_WITH(format::parse_size("1.2.3", 1000), "invalid size: '1.2.3'");
+  REQUIRE_THROWS_WITH(format::parse_size("10x", 1000), "invalid suffix: 'x'");
+  REQUIRE_THROWS_WITH(format::parse_size("10KX", 1000), "invalid suffix: 'kx'");
+  REQUIRE_THROWS_WITH(format::parse_size("10kbb", 1000), "invalid suffix: 'kbb'");
+  REQUIRE_THROWS_WITH(format::parse_size("10bytes", 1000), "invalid suffix: 'bytes'");
+  REQUIRE_THROWS_WITH(format::parse_size("10bb", 1000), "invalid suffix: 'bb'");
+  REQUIRE_THROWS_AS(format::parse_size("99999999999p", 1000), Error);
+}
+
+TEST_CASE("RAMInBytes sizes (--shm-size, compose) are 1024-based", "[units]") {
+  CHECK(format::parse_size("64m", 1024) == 64ULL << 20);
+  CHECK(format::parse_size("1.5GiB", 1024) == 3ULL << 29);
+  CHECK(format::parse_size("512k", 1024) == 512ULL << 10);
+  CHECK(format::parse_size("1024", 1024) == 1024);
+  REQUIRE_THROWS_WITH(format::parse_size("1x", 1024), "invalid suffix: 'x'");
+  REQUIRE_THROWS_WITH(format::parse_size("99999999999999999999g", 1024), "invalid size: '99999999999999999999g'");
 }
 
 TEST_CASE("follow_log reads what another thread appends", "[logfile]") {

@@ -135,7 +135,7 @@ TEST_CASE("--ulimit", "[plan]") {
   CHECK(cabin::test::error_of([] { parse_ulimit("bogus=1"); }) == "invalid ulimit type: bogus");
   CHECK(cabin::test::error_of([] { parse_ulimit("nofile=10:5"); }) ==
         "ulimit error: nofile soft limit 10 must be less than or equal to hard limit 5");
-  CHECK(cabin::test::error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number");
+  CHECK(cabin::test::error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number below 2^64");
 }
 
 TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {

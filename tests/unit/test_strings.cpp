@@ -1,5 +1,6 @@
-// util/strings.h: UTF-8 validation, which YAML files pass before their
-// strings reach JSON records; util/json.h: JSON text that never throws on it.
+// util/strings.h: numbers parsed whole or refused; UTF-8 validation, which
+// YAML files pass before their strings reach JSON records; util/json.h: JSON
+// text that never throws on it.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "util/strings.h"
 
 using cabin::invalid_utf8;
+using cabin::parse_number;
 using cabin::yaml_non_utf8_line;
 constexpr auto npos = std::string_view::npos;
 
@@ -41,4 +43,23 @@ TEST_CASE("json_text: bytes that are not UTF-8 become U+FFFD, as Go's encoder wr
   CHECK(cabin::json_text(j, 1, '\t') == "{\n\t\"k\": \"a\xef\xbf\xbd" "b\",\n\t\"ok\": \"caf\xc3\xa9\"\n}");
   nlohmann::ordered_json o = {{"z", "\xc3"}, {"a", 1}};
   CHECK(cabin::json_text(o) == "{\"z\":\"\xef\xbf\xbd\",\"a\":1}");
+}
+
+TEST_CASE("parse_number: the whole text, in range, or nothing") {
+  CHECK(parse_number<uint32_t>("4294967295") == 4294967295u);
+  CHECK_FALSE(parse_number<uint32_t>("4294967296"));
+  CHECK_FALSE(parse_number<uint64_t>("99999999999999999999"));
+  CHECK_FALSE(parse_number<uint32_t>("-1"));
+  CHECK(parse_number<int>("-1") == -1);
+  CHECK_FALSE(parse_number<int>(""));
+  CHECK_FALSE(parse_number<int>(" 1"));
+  CHECK_FALSE(parse_number<int>("1 "));
+  CHECK_FALSE(parse_number<int>("+1"));
+  CHECK(parse_number<unsigned>("755", 8) == 0755u);
+  CHECK_FALSE(parse_number<unsigned>("8", 8));
+  CHECK(parse_number<uint8_t>("ff", 16) == 0xff);
+  CHECK(parse_number<double>("1.5") == 1.5);
+  CHECK(parse_number<double>("1e3") == 1000.0);
+  CHECK_FALSE(parse_number<double>("1.5x"));
+  CHECK_FALSE(parse_number<double>("."));
 }

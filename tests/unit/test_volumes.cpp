@@ -56,7 +56,7 @@ TEST_CASE("volumes: options as Podman's local driver takes them, rootless", "[vo
         "invalid mount option foo for driver 'local': invalid argument");
   CHECK(cabin::test::error_of([] { check_volume_options({{"type", "bind"}, {"device", "/nonexistent-cabin"}}); }) ==
         "invalid volume option device for driver 'local': stat /nonexistent-cabin: No such file or directory");
-  CHECK(cabin::test::error_of([] { check_volume_options({{"o", "uid=x"}}); }) == "invalid volume option \"uid=x\": uid must be a number");
+  CHECK(cabin::test::error_of([] { check_volume_options({{"o", "uid=x"}}); }) == "invalid volume option \"uid=x\": uid must be a number from 0 to 4294967295");
   CHECK(cabin::test::error_of([] { check_volume_options({{"type", "tmpfs"}, {"o", "bogus"}}); }) == "invalid tmpfs volume option \"bogus\"");
 
   storage::Volume t;
