@@ -118,7 +118,7 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["StaticDir"] = userdata;
   j["OCIRuntime"] = "cabin";
   j["ConmonPidFile"] = "";
-  j["PidFile"] = "";
+  j["PidFile"] = cfg.pidfile.empty() ? fs::join(userdata, "pidfile") : cfg.pidfile;
   j["Name"] = docker ? "/" + r.name : r.name;
   j["RestartCount"] = st.restart_count;
   j["Driver"] = r.rootfs.empty() ? storage::reported_driver(paths.graphroot, paths.driver) : "";
@@ -188,7 +188,8 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   if (cfg.health) c["Healthcheck"] = runtime::to_json(*cfg.health);
   c["HealthcheckOnFailureAction"] = cfg.health ? cfg.health->on_failure : "none";
   c["StopTimeout"] = cfg.stop_timeout;
-  c["Umask"] = "0022";
+  if (!cfg.timezone.empty()) c["Timezone"] = cfg.timezone;
+  c["Umask"] = fmt::format("{:04o}", s.umask);
   j["Config"] = c;
 
   ordered_json h;
@@ -213,6 +214,7 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   h["Devices"] = devices;
 
   h["ReadonlyRootfs"] = s.read_only;
+  h["ShmSize"] = s.shm_size;
   h["Init"] = s.init;
   j["HostConfig"] = h;
   return j;

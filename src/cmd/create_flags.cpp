@@ -48,6 +48,15 @@ void bind_create_flags(CLI::App& app, engine::CreateOptions& o) {
   app.add_option("--env-file", r.env_files, "Read in a file of environment variables");
   app.add_option("--env-merge", r.env_merge, "Preprocess environment variables from image before injecting them into the container");
   app.add_flag("--env-host", r.env_host, "Use all current host environment variables in container");
+  app.add_option("--unsetenv", r.unsetenv, "Unset environment default variables in container");
+  app.add_flag("--unsetenv-all", r.unsetenv_all, "Unset all default environment variables in container");
+  app.add_option("--umask", r.umask, "Set umask in container");
+  app.add_option("--tz", r.tz, "Set timezone in container");
+  app.add_option("--shm-size", r.shm_size, "Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), k (kibibytes), m (mebibytes), or g (gibibytes))");
+  app.add_option("--sysctl", r.sysctls, "Sysctl options");
+  app.add_option("--expose", r.expose, "Expose a port or a range of ports");
+  app.add_flag("--replace", o.replace, "If a container with the same name exists, replace it");
+  app.add_option("--pidfile", o.pidfile, "Write the container process ID to the file");
   app.add_option("-w,--workdir", r.workdir, "Working directory inside the container");
   app.add_option("-u,--user", r.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   app.add_option("--entrypoint", r.entrypoint, "Overwrite the default ENTRYPOINT of the image");

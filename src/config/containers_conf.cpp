@@ -12,6 +12,7 @@
 
 #include "config/paths.h"
 #include "config/toml.h"
+#include "format/units.h"
 #include "runtime/plan.h"
 #include "security/caps.h"
 #include "storage/pull.h"
@@ -23,9 +24,10 @@
 namespace cabin::config {
 namespace {
 
-constexpr std::array<std::string_view, 14> kContainersKeys = {
+constexpr std::array<std::string_view, 17> kContainersKeys = {
     "default_capabilities", "default_ulimits", "env", "env_host", "dns_servers", "dns_searches", "dns_options",
-    "annotations", "init", "read_only", "userns", "log_driver", "log_size_max", "pids_limit"};
+    "annotations", "init", "read_only", "userns", "log_driver", "log_size_max", "pids_limit", "umask", "tz",
+    "shm_size"};
 constexpr std::array<std::string_view, 2> kEngineKeys = {"pull_policy", "cdi_spec_dirs"};
 
 // Podman's log drivers; cabin writes k8s-file (json-file is its alias).
@@ -222,6 +224,16 @@ void ContainersConf::merge_keys(std::string_view text, std::string_view origin) 
     if (auto v = toml::get_int(*t, "pids_limit", w)) {
       if (*v < 0) fail("[containers] pids_limit: {} is negative (0: no limit)", *v);
       pids_limit = v;
+    }
+    if (auto v = toml::get_string(*t, "umask", w)) {
+      if (v->empty() || v->size() > 4 || !parse_number<unsigned>(*v, 8))
+        fail("[containers] umask: {:?} is not an octal mode such as 0022", *v);
+      umask = v;
+    }
+    if (auto v = toml::get_string(*t, "tz", w)) tz = v;  // checked where it is used (run --tz)
+    if (auto v = toml::get_string(*t, "shm_size", w)) {
+      with_context("[containers] shm_size", [&] { format::parse_size(*v, 1024); });
+      shm_size = v;
     }
   }
   if (auto t = toml::get_table(*root, "engine")) {

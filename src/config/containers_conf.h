@@ -33,6 +33,7 @@ struct ContainersConf {
   std::optional<std::string> log_driver;                         // "k8s-file" (the only one cabin has)
   std::optional<uint64_t> log_size_max;                          // 0: no limit
   std::optional<int64_t> pids_limit;                             // read; needs cgroups cabin does not set up
+  std::optional<std::string> umask, tz, shm_size;                // defaults of --umask, --tz, --shm-size
   // [engine]
   std::optional<std::string> pull_policy;                        // always, missing, never, newer
   std::optional<std::vector<std::string>> cdi_spec_dirs;         // where CDI device specs are read

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/ranges.h>
 
@@ -134,6 +135,9 @@ void apply_containers_conf(const config::ContainersConf& c, CreateOptions& o,
   if (c.log_size_max && *c.log_size_max > 0)
     o.log_opts.insert(o.log_opts.begin(), fmt::format("max-size={}", *c.log_size_max));
   if (c.pull_policy && !given("--pull")) o.pull = *c.pull_policy;
+  if (c.umask && !given("--umask")) r.umask = *c.umask;
+  if (c.tz && !given("--tz")) r.tz = *c.tz;
+  if (c.shm_size && !given("--shm-size")) r.shm_size = *c.shm_size;
 }
 
 namespace {
@@ -210,6 +214,10 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
     fail("container id file exists. Ensure another container is not using it or delete {}", o.cidfile);
   if (!o.name.empty() && !valid_name(o.name))
     fail("running container create option: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+  if (o.replace && o.name.empty()) fail("cannot replace container without --name being set");
+  // The waiter that writes it runs elsewhere: a relative path is the user's.
+  if (!o.pidfile.empty()) cfg.pidfile = std::filesystem::absolute(o.pidfile).lexically_normal();
+  cfg.timezone = o.run.tz;
   o.run.command = command;
   // --secret: checked before anything is made, and the store kept locked
   // until the record names them, so that `secret rm` sees the user.
@@ -220,6 +228,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 
   storage::ContainerStore containers(paths);
   cfg.ipc_mode = namespace_mode(containers, o.ipc, true);
+  for (const auto& kv : o.run.sysctls) runtime::parse_sysctl(kv, false, cfg.ipc_mode == "host");
   cfg.uts_mode = namespace_mode(containers, o.uts, false);
   cfg.pid_mode = namespace_mode(containers, o.pid, false);
   o.run.inherited_mounts = inherited_mounts(containers, o.run.volumes_from);
@@ -279,6 +288,16 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   // once it is mounted, below).
   if (squashfs_file.empty()) rec.command = runtime::resolve_command(defaults, o.run);
 
+  // --replace: the new container is made under a name of its own, and takes
+  // the old one's once it is whole, so a bad flag leaves the old one be.
+  std::optional<storage::ContainerRecord> replaced;
+  if (o.replace)
+    if (auto old = containers.find(o.name); old && old->name == o.name) {
+      if (is_infra(*old))
+        fail("container {} is the infra container of pod {} and cannot be replaced", old->id, pod_of(*old));
+      replaced = *old;
+      rec.name.clear();
+    }
   rec = containers.create(rec);
   bool keep = false;
   storage::VolumeStore volumes(paths);
@@ -311,7 +330,7 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   runtime::HostUser host{::getuid(), ::getgid(), ns.user_name, config::home_dir()};
   if (ns.entered) host = {static_cast<uid_t>(rootless::to_host(ns.mapping.uids, 0)),
                           static_cast<gid_t>(rootless::to_host(ns.mapping.gids, 0)), ns.user_name, config::home_dir()};
-  auto plan = runtime::make_plan(o.run, defaults, layout, hostname, rec.name, host);
+  auto plan = runtime::make_plan(o.run, defaults, layout, hostname, replaced ? o.name : rec.name, host);
   if (auto kid = runtime::parse_keep_id(o.userns, host)) {
     rootless::IdMapping m;
     m.uids = runtime::keep_id_ranges(kid->uid, ns.entered ? ns.mapping.uid_count() : 1);
@@ -373,6 +392,12 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
   cfg.health = runtime::health_config(defaults.healthcheck, o.health);
   save_start_config(containers, rec.id, cfg);
   containers.write_state(rec.id, storage::ContainerState{});
+  if (replaced) {
+    force_remove_container(containers, paths, *replaced, std::nullopt);
+    containers.rename(rec.id, o.name);
+    rec.name = o.name;
+    fmt::print("{}\n", o.name);  // as Podman does, before the new id
+  }
   if (!o.cidfile.empty()) fs::write_file_atomic(o.cidfile, rec.id, 0644);
   out.config = std::move(cfg);
   keep = true;

@@ -22,6 +22,8 @@ namespace cabin::engine {
 struct CreateOptions {
   runtime::RunOptions run;
   bool rm = false, quiet = false, rootfs = false;
+  bool replace = false;  // --replace: a container of the same name is removed first
+  std::string pidfile;   // --pidfile ("": userdata/pidfile)
   std::optional<bool> sig_proxy, tls_verify;
   std::string name, pull = "missing", platform, userns, cidfile;
   std::string restart, stop_signal;

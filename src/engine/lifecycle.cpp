@@ -112,6 +112,18 @@ void mark_running(storage::ContainerState& st, const runtime::Started& started) 
   st.restarting = false;
 }
 
+// The process's pid, at each start, where --pidfile says (else the file
+// inspect's PidFile names), as Podman writes it: the digits alone.
+void write_pidfile(const storage::ContainerStore& containers, const std::string& id, const runtime::StartConfig& cfg,
+                   pid_t pid) {
+  std::string path = cfg.pidfile.empty() ? fs::join(containers.dir(id), "userdata/pidfile") : cfg.pidfile;
+  try {
+    fs::write_file_atomic(path, std::to_string(pid), 0644);
+  } catch (const Error& e) {
+    log::warn("container {}: {}", id.substr(0, 12), e.what());
+  }
+}
+
 void mark_exited(storage::ContainerState& st, int code) {
   st.status = "exited";
   st.pid = 0;
@@ -444,6 +456,7 @@ int run_foreground(storage::ContainerStore& containers, const config::StorePaths
     st.stop_requested = false;
     containers.write_state(rec.id, st);
   }
+  write_pidfile(containers, rec.id, cfg, started.pid);
   container_event(paths, rec, "start");
   // --health-on-failure=restart acts as kill here: nothing restarts a
   // foreground container.
@@ -722,6 +735,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
         if (first) st.stop_requested = false;
         containers.write_state(id, st);
       }
+      write_pidfile(containers, id, cfg, started.pid);
       container_event(paths, *rec, first ? "start" : "restart");
       if (first) {
         report(report_fd, "ok");

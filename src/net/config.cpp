@@ -211,6 +211,19 @@ std::vector<PortMapping> exposed_ports(const json& image_config) {
   return out;
 }
 
+std::vector<PortMapping> parse_expose(const std::string& text) {
+  return with_context(fmt::format("invalid range format for --expose: {}", text), [&] {
+    auto slash = text.find('/');
+    std::string proto = slash == std::string::npos ? "tcp" : to_lower(text.substr(slash + 1));
+    if (proto != "tcp" && proto != "udp") fail("protocol {:?} is not allowed: use tcp or udp", proto);
+    auto r = port_range(text.substr(0, slash), "exposed");
+    if (r.count == 0) fail("no port given");
+    std::vector<PortMapping> out;
+    for (uint32_t i = 0; i < r.count; ++i) out.push_back({"", 0, static_cast<uint16_t>(r.first + i), proto});
+    return out;
+  });
+}
+
 std::vector<PortMapping> record_ports(const json& config) {
   std::vector<PortMapping> out;
   if (!config.is_object() || !config.contains("ports")) return out;

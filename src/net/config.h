@@ -31,6 +31,8 @@ std::vector<PortMapping> parse_publish(const std::string& text);
 
 // The image's ExposedPorts keys ("80/tcp") for -P.
 std::vector<PortMapping> exposed_ports(const nlohmann::json& image_config);
+// --expose PORT[-PORT][/tcp|udp]: more ports for -P.
+std::vector<PortMapping> parse_expose(const std::string& text);
 
 // The ports a container record keeps for ps (its config's "ports", as
 // to_json writes them; fields missing in older records defaulted).

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -56,6 +57,7 @@ enum class Step : uint32_t {
   SetHostname,
   JoinNamespace,
   Network,
+  Sysctl,
   SetupTerminal,
   Rlimit,
   NoNewPrivs,
@@ -84,6 +86,7 @@ const char* step_name(Step s) {
     case Step::SetHostname: return "set hostname";
     case Step::JoinNamespace: return "join the namespace";
     case Step::Network: return "set up the network:";
+    case Step::Sysctl: return "set sysctl";
     case Step::SetupTerminal: return "set up the terminal";
     case Step::Rlimit: return "set rlimit";
     case Step::NoNewPrivs: return "set no_new_privs";
@@ -363,8 +366,9 @@ void mount_dev(const ChildPlan& p, int root) {
   ::close(pts);
   int shm = ::openat(dev, "shm", O_PATH | O_CLOEXEC);
   FdPath sp(shm);
-  CHECK(Step::MountDev, ::mount("shm", sp.s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"),
-        "/dev/shm");
+  char shm_data[64];
+  std::snprintf(shm_data, sizeof shm_data, "mode=1777,size=%llu", static_cast<unsigned long long>(s.shm_size));
+  CHECK(Step::MountDev, ::mount("shm", sp.s, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_data), "/dev/shm");
   ::close(shm);
   // mqueue belongs to the IPC namespace: the host's (--ipc host) is not ours
   // to mount.
@@ -684,6 +688,23 @@ void setup_network(const ChildPlan& p) {
 
 // A pod's infra: PID 1 of the pod's namespaces, which reaps what is left to
 // it and ends (exit 0) on SIGTERM, SIGINT or SIGHUP, as Podman's pause does.
+// --sysctl: through cabin's /proc (the container's is not mounted yet),
+// whose net and IPC entries are those of the opener's namespaces, by now
+// the container's.
+void write_sysctls(const ChildPlan& p) {
+  for (const auto& [key, value] : p.spec->sysctls) {
+    char path[512];
+    int n = std::snprintf(path, sizeof path, "/proc/sys/%s", key.c_str());
+    if (n < 0 || static_cast<size_t>(n) >= sizeof path) child_fail(p, Step::Sysctl, ENAMETOOLONG, key.c_str());
+    for (char* c = path + 10; *c; ++c)
+      if (*c == '.') *c = '/';
+    int fd = ::open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    CHECK(Step::Sysctl, fd, key.c_str());
+    CHECK(Step::Sysctl, ::write(fd, value.data(), value.size()), key.c_str());
+    ::close(fd);
+  }
+}
+
 int infra_loop() {
   sigset_t set;
   sigemptyset(&set);
@@ -712,6 +733,7 @@ int infra_loop() {
   if (p.ipcns_fd >= 0) CHECK(Step::JoinNamespace, ::setns(p.ipcns_fd, CLONE_NEWIPC), s.join_ipcns.c_str());
   if (p.utsns_fd >= 0) CHECK(Step::JoinNamespace, ::setns(p.utsns_fd, CLONE_NEWUTS), s.join_utsns.c_str());
   setup_network(p);
+  write_sysctls(p);
   int root = mount_rootfs(p);
   // Order: /proc and /sys before the paths masked in them; /dev before user
   // mounts so that a -v onto /dev/x lands on the tmpfs; masks last so no user
@@ -755,6 +777,7 @@ in_root:
       if (null != 0) ::close(null);
     }
   }
+  ::umask(s.umask);
   for (const auto& rl : s.rlimits) CHECK(Step::Rlimit, ::setrlimit(static_cast<__rlimit_resource>(rl.resource), &rl.value), nullptr);
 
   // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes on

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "build/shell_words.h"
+#include "format/units.h"
 #include "runtime/devices.h"
 #include "util/error.h"
 #include "util/fd.h"
@@ -415,6 +416,37 @@ MountSpec parse_tmpfs(const std::string& text) {
   return m;
 }
 
+std::pair<std::string, std::string> parse_sysctl(const std::string& text, bool host_network, bool host_ipc) {
+  // Podman's list: what the kernel keeps per network or IPC namespace.
+  static constexpr std::string_view kIpc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                              "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                              "kernel.shm_rmid_forced"};
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    fail("{} is invalid, sysctl values must be in the form of KEY=VALUE", text);
+  std::string key = text.substr(0, eq);
+  if (key.size() > 200 || key.find('/') != std::string::npos) fail("sysctl '{}' is not allowed", key);
+  bool ipc = key.starts_with("fs.mqueue.") || std::find(std::begin(kIpc), std::end(kIpc), key) != std::end(kIpc);
+  if (!ipc && !key.starts_with("net."))
+    fail("sysctl '{}' is not allowed: only the network (net.*) and IPC (kernel.shm*, kernel.msg*, kernel.sem, "
+         "fs.mqueue.*) ones a container has of its own",
+         key);
+  if (!ipc && host_network)
+    fail("sysctl {} can't be set since Network Namespace set to host: invalid argument", text);
+  if (ipc && host_ipc) fail("sysctl {} can't be set since IPC Namespace set to host: invalid argument", text);
+  return {key, text.substr(eq + 1)};
+}
+
+std::string timezone_file(const std::string& tz) {
+  std::string path = tz == "local" ? "/etc/localtime" : fs::join("/usr/share/zoneinfo", tz);
+  if (tz != "local" && (tz.starts_with('/') || std::string_view("/" + tz + "/").find("/../") != std::string::npos))
+    fail("invalid --tz {:?}: name a zone such as Europe/Berlin, UTC or local", tz);
+  auto text = fs::is_dir(path) ? std::nullopt : fs::read_file_if_exists(path);
+  if (!text || !text->starts_with("TZif"))
+    fail("invalid --tz {:?}: {} is not a time zone file on this host (see /usr/share/zoneinfo)", tz, path);
+  return *text;
+}
+
 Rlimit parse_ulimit(const std::string& text) {
   static const std::map<std::string, int> kNames = {
       {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
@@ -608,8 +640,13 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
     auto more = net::parse_publish(p);
     n.ports.insert(n.ports.end(), more.begin(), more.end());
   }
+  auto exposed = image.exposed;
+  for (const auto& e : o.expose) {
+    auto more = net::parse_expose(e);
+    exposed.insert(exposed.end(), more.begin(), more.end());
+  }
   if (o.publish_all)
-    for (const auto& e : image.exposed)
+    for (const auto& e : exposed)
       if (std::none_of(n.ports.begin(), n.ports.end(), [&](const net::PortMapping& p) {
             return p.container_port == e.container_port && p.protocol == e.protocol;
           }))
@@ -643,14 +680,17 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   }
   s.user = resolve_user(user, passwd, group, &home);
   add_groups(s.user, o.group_add, group);
-  s.env = {kDefaultPath};
-  if (o.tty) s.env.push_back("TERM=xterm");
-  s.env.push_back("container=cabin");
+  // Podman's defaults (TERM with or without -t), then containers.conf's,
+  // the host's, the image's; --unsetenv drops from these only.
+  s.env = {kDefaultPath, "TERM=xterm", "container=cabin"};
   for (const auto& e : o.config_env)
     if (auto v = env_entry(e)) set_env(s.env, *v);
   if (o.env_host)
     for (char** e = environ; *e; ++e) set_env(s.env, *e);
   for (const auto& e : image.env) set_env(s.env, e);
+  for (const auto& k : o.unsetenv)
+    std::erase_if(s.env, [&](const std::string& e) { return e.size() > k.size() && e.starts_with(k + "="); });
+  if (o.unsetenv_all) s.env.clear();
   for (const auto& e : o.env_merge) set_env(s.env, merged_env(s.env, e));
   add_env(s.env, o.env_files, o.env);
   if (!has_env(s.env, "HOSTNAME")) set_env(s.env, "HOSTNAME=" + hostname);
@@ -667,6 +707,16 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
     s.rlimits.push_back({RLIMIT_NOFILE, nofile});
   }
   if (s.cwd[0] != '/') fail("invalid working directory {:?}: it must be an absolute path", s.cwd);
+  if (!o.umask.empty()) {
+    auto mask = o.umask.size() <= 4 ? parse_number<mode_t>(o.umask, 8) : std::nullopt;
+    if (!mask) fail("invalid umask string {}: it must be an octal mode such as 0022", o.umask);
+    s.umask = *mask;
+  }
+  if (!o.shm_size.empty()) {
+    s.shm_size = with_context("unable to translate --shm-size", [&] { return format::parse_size(o.shm_size, 1024); });
+    if (s.shm_size < 1024) fail("--shm-size {}: /dev/shm needs at least 1k", o.shm_size);
+  }
+  for (const auto& kv : o.sysctls) s.sysctls.push_back(parse_sysctl(kv, n.mode == net::Mode::Host, false));
   for (const auto& u : o.ulimits) s.rlimits.push_back(parse_ulimit(u));
 
   // Mounts: the user's, then the generated /etc files unless the user
@@ -705,6 +755,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   etc_files.emplace_back("hosts", hosts_file(o, n, hostname, name));
   etc_files.emplace_back("hostname", hostname + "\n");
   etc_files.emplace_back("resolv.conf", resolv_file(o, n));
+  if (!o.tz.empty()) etc_files.emplace_back("localtime", timezone_file(o.tz));
   for (const auto& [file, content] : etc_files) {
     std::string dst = std::string("/etc/") + file;
     if (user_mounted(dst)) continue;

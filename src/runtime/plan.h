@@ -27,6 +27,16 @@ struct RunOptions {
   // environment below -e (the image's, containers.conf's, --env-host's);
   // -e and --env-file still win, as in Podman 4.
   std::vector<std::string> env_merge;
+  // --unsetenv NAME, --unsetenv-all: dropped from the defaults (cabin's
+  // PATH, TERM and container, containers.conf's, --env-host's, the image's)
+  // before --env-merge, --env-file and -e apply, as in Podman.
+  std::vector<std::string> unsetenv;
+  bool unsetenv_all = false;
+  std::string umask;                              // --umask: octal ("" = 0022)
+  std::string tz;                                 // --tz: a zone or "local" ("" = the image's)
+  std::string shm_size;                           // --shm-size ("" = 64m)
+  std::vector<std::string> sysctls;               // --sysctl KEY=VALUE (namespaced keys only)
+  std::vector<std::string> expose;                // --expose PORT[-PORT][/PROTO]: more for -P
   int preserve_fds = 0;                           // run --preserve-fds N
   std::string workdir;                            // -w
   std::string user;                               // -u
@@ -134,6 +144,12 @@ MountSpec parse_mount(const std::string& text);
 MountSpec parse_tmpfs(const std::string& text);
 // --ulimit NAME=SOFT[:HARD].
 Rlimit parse_ulimit(const std::string& text);
+// --sysctl KEY=VALUE: a key the container's own network or IPC namespace
+// holds (Podman's rule); refused in the host's network or IPC namespace.
+std::pair<std::string, std::string> parse_sysctl(const std::string& text, bool host_network, bool host_ipc);
+// --tz ZONE (under /usr/share/zoneinfo) or local (the host's
+// /etc/localtime): the file's contents, for the container's /etc/localtime.
+std::string timezone_file(const std::string& tz);
 
 // Resolves -u / USER ("name", "uid", "name:group", "uid:gid") against the
 // image's /etc/passwd and /etc/group (their text; empty when absent), with

@@ -72,6 +72,7 @@ struct ContainerSpec {
   bool create_cwd = true;
   UserSpec user;
   std::vector<Rlimit> rlimits;
+  mode_t umask = 022;      // --umask
   bool terminal = false;   // -t
   // The pty's first window size (OCI's process.consoleSize): rows, columns.
   // Unset: that of cabin's stdin or stdout, when a terminal.
@@ -98,6 +99,10 @@ struct ContainerSpec {
   // --ipc/--uts/--pid host, the process stays in its waiter's), or joined
   // (set at each start, not kept: container:, ns:, a pod's infra).
   bool new_ipcns = true, new_utsns = true, new_pidns = true;
+  // --sysctl: written in the container's network and IPC namespaces
+  // before its /proc/sys is made read-only.
+  std::vector<std::pair<std::string, std::string>> sysctls;
+  uint64_t shm_size = 64 << 20;  // /dev/shm's size (--shm-size)
   std::string join_ipcns, join_utsns, join_pidns;
   // A pod's infra container: cabin's child holds the namespaces and waits
   // for a signal; nothing is exec'd (no pause image).

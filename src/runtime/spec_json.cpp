@@ -57,6 +57,9 @@ json spec_json(const ContainerSpec& s) {
             {"create_cwd", s.create_cwd},
             {"user", {{"uid", s.user.uid}, {"gid", s.user.gid}, {"groups", s.user.groups}, {"keep_groups", s.user.keep_groups}}},
             {"rlimits", rlimits},
+            {"umask", s.umask},
+            {"sysctls", s.sysctls},
+            {"shm_size", s.shm_size},
             {"terminal", s.terminal},
             {"stdin_open", s.stdin_open},
             {"init", s.init},
@@ -100,6 +103,10 @@ ContainerSpec spec_from(const json& j) {
     rl.value.rlim_max = r.at(2).get<rlim_t>();
     s.rlimits.push_back(rl);
   }
+  // Containers from before these were kept have the defaults.
+  s.umask = j.value("umask", mode_t{022});
+  if (j.contains("sysctls")) s.sysctls = j.at("sysctls").get<decltype(s.sysctls)>();
+  s.shm_size = j.value("shm_size", s.shm_size);
   s.terminal = j.at("terminal").get<bool>();
   s.stdin_open = j.at("stdin_open").get<bool>();
   s.init = j.at("init").get<bool>();
@@ -175,6 +182,8 @@ nlohmann::json to_json(const StartConfig& c) {
   if (!c.ipc_mode.empty()) j["ipc_mode"] = c.ipc_mode;
   if (!c.uts_mode.empty()) j["uts_mode"] = c.uts_mode;
   if (!c.pid_mode.empty()) j["pid_mode"] = c.pid_mode;
+  if (!c.pidfile.empty()) j["pidfile"] = c.pidfile;
+  if (!c.timezone.empty()) j["timezone"] = c.timezone;
   for (const auto& u : c.secrets)
     j["secrets"].push_back({{"name", u.name}, {"env", u.env}, {"target", u.target}, {"uid", u.uid}, {"gid", u.gid},
                             {"mode", u.mode}});
@@ -201,6 +210,8 @@ StartConfig start_config_from_json(const nlohmann::json& j) {
     c.ipc_mode = j.value("ipc_mode", "");
     c.uts_mode = j.value("uts_mode", "");
     c.pid_mode = j.value("pid_mode", "");
+    c.pidfile = j.value("pidfile", "");
+    c.timezone = j.value("timezone", "");
     if (j.contains("health")) c.health = health_from_start_json(j.at("health"));
     if (j.contains("secrets"))
       for (const auto& u : j.at("secrets"))

@@ -53,6 +53,9 @@ struct StartConfig {
   std::string ipc_mode, uts_mode, pid_mode;
   std::optional<HealthConfig> health;      // run by the container's waiter
   std::vector<SecretUse> secrets;          // --secret
+  // --pidfile: where each start writes the process's pid ("": userdata/pidfile).
+  std::string pidfile;
+  std::string timezone;                    // --tz, for inspect (the file is a mount)
 };
 
 nlohmann::json to_json(const StartConfig& c);

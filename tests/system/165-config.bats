@@ -147,6 +147,17 @@ show_env() {
   is "$output" "alive" "PID 1 without an init"
 }
 
+@test "containers.conf: umask, tz and shm_size; --umask, --tz and --shm-size override them" {
+  require_userns
+  pull_probe
+  conf "$USER_CONF" '[containers]' 'umask = "0027"' 'tz = "Asia/Tokyo"' 'shm_size = "2m"'
+  run_cabin run --rm --network none "$PROBE_IMAGE" sh -c "umask; date +%Z; df -k /dev/shm | awk 'NR == 2 {print \$2}'"
+  is "$output" $'0027\nJST\n2048' "the file's"
+  run_cabin run --rm --network none --umask 0002 --tz UTC --shm-size 1m "$PROBE_IMAGE" \
+    sh -c "umask; date +%Z; df -k /dev/shm | awk 'NR == 2 {print \$2}'"
+  is "$output" $'0002\nUTC\n1024' "the flags'"
+}
+
 @test "containers.conf: userns keep-id; --userns overrides it" {
   skip_if_root
   require_userns
@@ -210,6 +221,12 @@ show_env() {
   conf "$USER_CONF" '[engine]' 'pull_policy = "sometimes"'
   run_cabin 125 run --rm --network none "$PROBE_IMAGE" true
   expect_error "containers.conf $USER_CONF: \[engine\] pull_policy: unsupported pull policy \"sometimes\": .*"
+  conf "$USER_CONF" '[containers]' 'umask = "0999"'
+  run_cabin 125 run --rm --network none "$PROBE_IMAGE" true
+  expect_error "containers.conf $USER_CONF: \[containers\] umask: \"0999\" is not an octal mode such as 0022"
+  conf "$USER_CONF" '[containers]' 'shm_size = "lots"'
+  run_cabin 125 run --rm --network none "$PROBE_IMAGE" true
+  expect_error "containers.conf $USER_CONF: \[containers\] shm_size: invalid size: 'lots'"
   conf "$USER_CONF" '[containers]' 'init = '
   run_cabin 125 run --rm --network none "$PROBE_IMAGE" true
   expect_error "containers.conf $USER_CONF: .*line 2.*"
@@ -222,7 +239,7 @@ show_env() {
 @test "containers.conf: a Podman file with keys cabin has no use for is no error" {
   require_userns
   pull_probe
-  conf "$USER_CONF" '[containers]' 'label = true' 'netns = "slirp4netns"' 'tz = "local"' 'env = ["X=1", {append=true}]' \
+  conf "$USER_CONF" '[containers]' 'label = true' 'netns = "slirp4netns"' 'env = ["X=1", {append=true}]' \
     'default_sysctls = ["net.ipv4.ping_group_range=0 0"]' 'log_driver = "journald"' 'log_size_max = -1' \
     '[engine]' 'cgroup_manager = "cgroupfs"' 'events_logger = "file"' 'runtime = "crun"' \
     '[engine.runtimes]' 'crun = ["/usr/bin/crun"]' \

@@ -138,6 +138,34 @@ TEST_CASE("--ulimit", "[plan]") {
   CHECK(cabin::test::error_of([] { parse_ulimit("nofile=x"); }) == "invalid ulimit argument \"nofile=x\": \"x\" is not a number below 2^64");
 }
 
+TEST_CASE("--sysctl: the container's own namespaced keys only", "[plan]") {
+  using P = std::pair<std::string, std::string>;
+  CHECK(parse_sysctl("net.ipv4.ip_forward=1", false, false) == P{"net.ipv4.ip_forward", "1"});
+  CHECK(parse_sysctl("kernel.sem=250 32000 32 128", false, false) == P{"kernel.sem", "250 32000 32 128"});
+  CHECK(parse_sysctl("fs.mqueue.msg_max=20", true, false) == P{"fs.mqueue.msg_max", "20"});
+  CHECK(parse_sysctl("net.core.somaxconn=", false, true) == P{"net.core.somaxconn", ""});
+  CHECK(cabin::test::error_of([] { parse_sysctl("kernel.hostname=x", false, false); }).starts_with(
+      "sysctl 'kernel.hostname' is not allowed"));
+  CHECK(cabin::test::error_of([] { parse_sysctl("net.ipv4.ip_forward", false, false); }) ==
+        "net.ipv4.ip_forward is invalid, sysctl values must be in the form of KEY=VALUE");
+  CHECK(cabin::test::error_of([] { parse_sysctl("net/ipv4/ip_forward=1", false, false); }) ==
+        "sysctl 'net/ipv4/ip_forward' is not allowed");
+  CHECK(cabin::test::error_of([] { parse_sysctl("net.ipv4.ip_forward=1", true, false); }) ==
+        "sysctl net.ipv4.ip_forward=1 can't be set since Network Namespace set to host: invalid argument");
+  CHECK(cabin::test::error_of([] { parse_sysctl("kernel.shmmax=1", false, true); }) ==
+        "sysctl kernel.shmmax=1 can't be set since IPC Namespace set to host: invalid argument");
+  CHECK_NOTHROW(parse_sysctl("kernel.shmmax=1", true, false));
+}
+
+TEST_CASE("--tz: a zone's file, never a path outside the zone directory", "[plan]") {
+  if (!fs::exists("/usr/share/zoneinfo/UTC")) return;  // tzdata: installed by ./dev deps
+  CHECK(timezone_file("UTC").starts_with("TZif"));
+  CHECK(cabin::test::error_of([] { timezone_file("../../../etc/passwd"); }) ==
+        "invalid --tz \"../../../etc/passwd\": name a zone such as Europe/Berlin, UTC or local");
+  CHECK(cabin::test::error_of([] { timezone_file("/etc/passwd"); }).starts_with("invalid --tz \"/etc/passwd\": name a zone"));
+  CHECK(cabin::test::error_of([] { timezone_file("Etc"); }).ends_with("is not a time zone file on this host (see /usr/share/zoneinfo)"));
+}
+
 TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
   auto dir = std::filesystem::temp_directory_path() / "cabin-plan-test";
   std::filesystem::remove_all(dir);
@@ -157,6 +185,28 @@ TEST_CASE("the plan: environment, /etc files and security defaults", "[plan]") {
   CHECK(env == std::vector<std::string>{"PATH=/bin", "TERM=xterm", "container=cabin", "A=1", "B=2",
                                         "HOSTNAME=abc123", "HOME=/root"});
   CHECK(plan.spec.hostname == "abc123");
+  CHECK(plan.spec.umask == 022);
+  CHECK(plan.spec.shm_size == 64u << 20);
+
+  // --unsetenv drops defaults (cabin's and the image's), never -e.
+  o.unsetenv = {"TERM", "A", "B"};
+  o.umask = "0077";
+  o.shm_size = "1m";
+  plan = make_plan(o, d, layout, "abc123", "name");
+  CHECK(plan.spec.env == std::vector<std::string>{"PATH=/bin", "container=cabin", "B=2", "HOSTNAME=abc123", "HOME=/root"});
+  CHECK(plan.spec.umask == 077);
+  CHECK(plan.spec.shm_size == 1u << 20);
+  o.unsetenv_all = true;
+  plan = make_plan(o, d, layout, "abc123", "name");
+  CHECK(plan.spec.env == std::vector<std::string>{"B=2", "HOSTNAME=abc123", "HOME=/root"});
+  o.unsetenv.clear();
+  o.unsetenv_all = false;
+  o.umask = "8";
+  CHECK(cabin::test::error_of([&] { make_plan(o, d, layout, "abc123", "name"); }) ==
+        "invalid umask string 8: it must be an octal mode such as 0022");
+  o.umask.clear();
+  o.shm_size.clear();
+  plan = make_plan(o, d, layout, "abc123", "name");
   CHECK(plan.spec.caps.bounding == security::default_caps());
   CHECK(plan.spec.seccomp);
   CHECK(!plan.spec.masked_paths.empty());
