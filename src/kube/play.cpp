@@ -309,7 +309,7 @@ double quantity(const std::string& q, std::string_view what) {
       break;
     }
   auto v = parse_number<double>(num);
-  if (!v || *v < 0) fail("resources.limits.{}: invalid quantity {:?}", what, q);
+  if (!v || !std::isfinite(*v) || *v < 0) fail("resources.limits.{}: invalid quantity {:?}", what, q);
   return *v * mult;
 }
 

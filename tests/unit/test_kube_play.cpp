@@ -173,6 +173,20 @@ TEST_CASE("kube play: restartPolicy as Podman maps it") {
         "Pod \"p\".spec.restartPolicy: unsupported restartPolicy \"Sometimes\": use Always, OnFailure or Never");
 }
 
+TEST_CASE("kube play: resource quantities, and what is not one (inf, nan, past a double)") {
+  auto memory = [](const char* q) {
+    auto plan = kube::parse(fmt::format("kind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: i\n"
+                                        "    resources: {{limits: {{memory: \"{}\"}}}}\n",
+                                        q));
+    return kube::container_plan(plan, plan.pods[0], plan.pods[0].containers[0], no_stored).options.memory;
+  };
+  CHECK(memory("64Mi") == "67108864");
+  CHECK(memory("1.5G") == "1500000000");
+  CHECK(memory("1e3") == "1000");
+  for (const char* bad : {"inf", "nan", "1e400", "-1", "Mi", "1.2.3"})
+    CHECK(error_of([&] { memory(bad); }).find(fmt::format("invalid quantity \"{}\"", bad)) != std::string::npos);
+}
+
 TEST_CASE("kube play: ConfigMap volumes' files, by items or all keys") {
   auto plan = kube::parse(kApp);
   const auto& conf = plan.pods[0].volumes[1];
