@@ -118,7 +118,7 @@ ordered_json container_json(const storage::ContainerStore& containers, const con
   j["StaticDir"] = userdata;
   j["OCIRuntime"] = "cabin";
   j["ConmonPidFile"] = "";
-  j["PidFile"] = cfg.pidfile.empty() ? fs::join(userdata, "pidfile") : cfg.pidfile;
+  j["PidFile"] = engine::pidfile_path(containers, r.id, cfg);
   j["Name"] = docker ? "/" + r.name : r.name;
   j["RestartCount"] = st.restart_count;
   j["Driver"] = r.rootfs.empty() ? storage::reported_driver(paths.graphroot, paths.driver) : "";

@@ -38,15 +38,6 @@ const std::set<std::string_view> kUnmodelled = {
 const std::set<std::string_view> kResettableMaps = {"environment", "labels", "sysctls", "networks",
                                                     "depends_on", "ulimits"};
 
-// go-units' RAMInBytes: "64m", "1g", "512k", "1024", "1.5GiB"; 1024-based.
-std::optional<int64_t> ram_in_bytes(std::string_view s) {
-  try {
-    return static_cast<int64_t>(format::parse_size(trim(s), 1024));
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
-
 // mattn/go-shellwords' split, which Compose applies to a string command:
 // blanks separate, quotes group, a backslash escapes; no expansion (the
 // value is already interpolated, and a "$" left is for the container).
@@ -179,10 +170,14 @@ class Parser {
     error(n, path, fmt::format("invalid duration \"{}\"", s));
   }
 
+  // go-units' RAMInBytes: "64m", "1g", "512k", "1024", "1.5GiB"; 1024-based.
   int64_t bytes(const Node& n, std::string_view path) const {
     std::string s = str(n, path);
-    if (auto v = ram_in_bytes(s)) return *v;
-    error(n, path, fmt::format("invalid size \"{}\"", s));
+    try {
+      return static_cast<int64_t>(format::parse_size(trim(s), 1024));
+    } catch (const Error&) {
+      error(n, path, fmt::format("invalid size \"{}\"", s));
+    }
   }
 
   // A list of strings; a single string when allow_scalar (dns: 8.8.8.8).

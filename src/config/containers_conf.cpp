@@ -226,7 +226,7 @@ void ContainersConf::merge_keys(std::string_view text, std::string_view origin) 
       pids_limit = v;
     }
     if (auto v = toml::get_string(*t, "umask", w)) {
-      if (v->empty() || v->size() > 4 || !parse_number<unsigned>(*v, 8))
+      if (!runtime::parse_umask(*v))
         fail("[containers] umask: {:?} is not an octal mode such as 0022", *v);
       umask = v;
     }

@@ -17,6 +17,7 @@
 #include "engine/pod.h"
 #include "engine/secrets.h"
 #include "engine/volumes.h"
+#include "format/units.h"
 #include "image/manifest.h"
 #include "image/reference.h"
 #include "net/store.h"
@@ -28,7 +29,6 @@
 #include "storage/pull.h"
 #include "storage/rootfs.h"
 #include "storage/secrets.h"
-#include "format/units.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strings.h"
@@ -408,6 +408,11 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 void save_start_config(const storage::ContainerStore& containers, const std::string& id,
                        const runtime::StartConfig& cfg) {
   fs::write_file_atomic(fs::join(containers.dir(id), "start.json"), json_text(runtime::to_json(cfg)) + "\n", 0600);
+}
+
+std::string pidfile_path(const storage::ContainerStore& containers, const std::string& id,
+                         const runtime::StartConfig& cfg) {
+  return cfg.pidfile.empty() ? fs::join(containers.dir(id), "userdata/pidfile") : cfg.pidfile;
 }
 
 runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id) {

@@ -22,7 +22,7 @@ namespace cabin::engine {
 struct CreateOptions {
   runtime::RunOptions run;
   bool rm = false, quiet = false, rootfs = false;
-  bool replace = false;  // --replace: a container of the same name is removed first
+  bool replace = false;  // --replace: a container of the same name gives way to this one
   std::string pidfile;   // --pidfile ("": userdata/pidfile)
   std::optional<bool> sig_proxy, tls_verify;
   std::string name, pull = "missing", platform, userns, cidfile;
@@ -59,6 +59,10 @@ Created create_container(storage::Store& store, const config::StorePaths& paths,
 
 // The start configuration kept with a container.
 runtime::StartConfig load_start_config(const storage::ContainerStore& containers, const std::string& id);
+// Where each start writes the process's pid: --pidfile's path, else the
+// container's userdata/pidfile (inspect's PidFile either way).
+std::string pidfile_path(const storage::ContainerStore& containers, const std::string& id,
+                         const runtime::StartConfig& cfg);
 void save_start_config(const storage::ContainerStore& containers, const std::string& id,
                        const runtime::StartConfig& cfg);
 

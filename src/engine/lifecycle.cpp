@@ -112,13 +112,12 @@ void mark_running(storage::ContainerState& st, const runtime::Started& started) 
   st.restarting = false;
 }
 
-// The process's pid, at each start, where --pidfile says (else the file
-// inspect's PidFile names), as Podman writes it: the digits alone.
+// The process's pid, at each start, in pidfile_path's file, as Podman
+// writes it: the digits alone.
 void write_pidfile(const storage::ContainerStore& containers, const std::string& id, const runtime::StartConfig& cfg,
                    pid_t pid) {
-  std::string path = cfg.pidfile.empty() ? fs::join(containers.dir(id), "userdata/pidfile") : cfg.pidfile;
   try {
-    fs::write_file_atomic(path, std::to_string(pid), 0644);
+    fs::write_file_atomic(pidfile_path(containers, id, cfg), std::to_string(pid), 0644);
   } catch (const Error& e) {
     log::warn("container {}: {}", id.substr(0, 12), e.what());
   }

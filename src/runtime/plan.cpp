@@ -437,6 +437,10 @@ std::pair<std::string, std::string> parse_sysctl(const std::string& text, bool h
   return {key, text.substr(eq + 1)};
 }
 
+std::optional<mode_t> parse_umask(std::string_view text) {
+  return text.size() <= 4 ? parse_number<mode_t>(text, 8) : std::nullopt;
+}
+
 std::string timezone_file(const std::string& tz) {
   std::string path = tz == "local" ? "/etc/localtime" : fs::join("/usr/share/zoneinfo", tz);
   if (tz != "local" && (tz.starts_with('/') || std::string_view("/" + tz + "/").find("/../") != std::string::npos))
@@ -708,7 +712,7 @@ Plan make_plan(const RunOptions& o, const ImageDefaults& image, const Layout& la
   }
   if (s.cwd[0] != '/') fail("invalid working directory {:?}: it must be an absolute path", s.cwd);
   if (!o.umask.empty()) {
-    auto mask = o.umask.size() <= 4 ? parse_number<mode_t>(o.umask, 8) : std::nullopt;
+    auto mask = parse_umask(o.umask);
     if (!mask) fail("invalid umask string {}: it must be an octal mode such as 0022", o.umask);
     s.umask = *mask;
   }

@@ -142,6 +142,9 @@ void add_env(std::vector<std::string>& env, const std::vector<std::string>& file
 MountSpec parse_volume(const std::string& text);
 MountSpec parse_mount(const std::string& text);
 MountSpec parse_tmpfs(const std::string& text);
+// --umask (and containers.conf's umask): one to four octal digits, as
+// Podman's ^[0-7]{1,4}$; nullopt for anything else.
+std::optional<mode_t> parse_umask(std::string_view text);
 // --ulimit NAME=SOFT[:HARD].
 Rlimit parse_ulimit(const std::string& text);
 // --sysctl KEY=VALUE: a key the container's own network or IPC namespace

@@ -4,9 +4,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
-#include <string_view>
 #include <vector>
 
 namespace cabin {

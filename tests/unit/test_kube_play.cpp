@@ -159,12 +159,18 @@ TEST_CASE("kube play: a container's create options") {
   CHECK(!back.limits_asked);
 }
 
+// The create options of the first pod's first container in yaml.
+static cabin::engine::CreateOptions first_container_options(const std::string& yaml) {
+  auto plan = kube::parse(yaml);
+  return kube::container_plan(plan, plan.pods[0], plan.pods[0].containers[0], no_stored).options;
+}
+
 TEST_CASE("kube play: restartPolicy as Podman maps it") {
   auto policy = [](const char* p) {
-    auto plan = kube::parse(fmt::format("kind: Pod\nmetadata: {{name: p}}\nspec:\n  restartPolicy: {}\n"
-                                        "  containers: [{{name: c, image: i}}]\n",
-                                        p));
-    return kube::container_plan(plan, plan.pods[0], plan.pods[0].containers[0], no_stored).options.restart;
+    return first_container_options(fmt::format("kind: Pod\nmetadata: {{name: p}}\nspec:\n  restartPolicy: {}\n"
+                                               "  containers: [{{name: c, image: i}}]\n",
+                                               p))
+        .restart;
   };
   CHECK(policy("Always") == "always");
   CHECK(policy("OnFailure") == "on-failure");
@@ -175,10 +181,10 @@ TEST_CASE("kube play: restartPolicy as Podman maps it") {
 
 TEST_CASE("kube play: resource quantities, and what is not one (inf, nan, past a double)") {
   auto memory = [](const char* q) {
-    auto plan = kube::parse(fmt::format("kind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n  - name: c\n    image: i\n"
-                                        "    resources: {{limits: {{memory: \"{}\"}}}}\n",
-                                        q));
-    return kube::container_plan(plan, plan.pods[0], plan.pods[0].containers[0], no_stored).options.memory;
+    return first_container_options(fmt::format("kind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n"
+                                               "  - name: c\n    image: i\n    resources: {{limits: {{memory: \"{}\"}}}}\n",
+                                               q))
+        .memory;
   };
   CHECK(memory("64Mi") == "67108864");
   CHECK(memory("1.5G") == "1500000000");
