@@ -123,11 +123,10 @@ class Builder {
   // A directory for this build's scratch files, removed at the end (its
   // lock tells `system check` and pulls that it is in use).
   std::string temp_dir(const std::string& what) {
-    fs::TempDir dir(fs::join(paths_.graphroot, "tmp"), what + "-");
-    auto lock = fs::FileLock::acquire(fs::join(dir.path(), "lock"), fs::FileLock::Mode::Exclusive);
+    auto dir = fs::LockedTempDir::create(fs::join(paths_.graphroot, "tmp"), what + "-");
     std::string sub = fs::join(dir.path(), what);
     if (::mkdir(sub.c_str(), 0700) != 0) throw_errno("mkdir {}", sub);
-    scratch_.push_back({std::move(dir), std::move(lock)});
+    scratch_.push_back(std::move(dir));
     return sub;
   }
 
@@ -1127,11 +1126,7 @@ class Builder {
   std::set<std::string> used_args_;
   std::vector<std::string> finals_;
   std::map<std::string, std::unique_ptr<Mounted>> mounted_;  // COPY --from roots, by image id
-  struct Scratch {
-    fs::TempDir dir;
-    fs::FileLock lock;
-  };
-  std::list<Scratch> scratch_;                                // downloads, unpacked contexts
+  std::list<fs::LockedTempDir> scratch_;                      // downloads, unpacked contexts
   std::string context_;                                       // the context's directory
   std::map<std::string, std::string> secret_files_;           // env= secrets written out, by id
   std::list<build::Dockerfile> triggers_;                     // ONBUILD triggers run (steps refer to them)

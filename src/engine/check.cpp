@@ -147,9 +147,10 @@ class Checker {
     for (const auto& name : fs::list_dir(dir)) {
       std::string path = fs::join(dir, name);
       if (!fs::is_dir(path)) continue;
-      auto lock = fs::FileLock::try_acquire(fs::join(path, "lock"), fs::FileLock::Mode::Exclusive);
-      if (!lock) continue;  // a live pull is unpacking there
-      report(fmt::format("staging directory {}: left by a command that was killed", path), [&] { fs::remove_all(path); });
+      auto stale = fs::LockedTempDir::claim_abandoned(path);
+      if (!stale) continue;  // a live pull is unpacking there
+      stale->keep();
+      report(fmt::format("staging directory {}: left by a command that was killed", path), [&] { stale->remove(); });
     }
   }
 

@@ -102,9 +102,8 @@ void mount_overlay(const RootfsRequest& r) {
 std::string probe_overlay(const std::string& graphroot) {
   std::string tmp = fs::join(graphroot, "tmp");
   fs::mkdir_p(tmp, 0700);
-  fs::TempDir dir(tmp, "overlay-probe-");
   // Store::clean_stale_staging removes unlocked directories in tmp.
-  auto lock = fs::FileLock::acquire(fs::join(dir.path(), "lock"), fs::FileLock::Mode::Exclusive);
+  auto dir = fs::LockedTempDir::create(tmp, "overlay-probe-");
   RootfsRequest r;
   for (const char* sub : {"lower1", "lower2", "upper", "work", "merged"}) fs::mkdir_p(fs::join(dir.path(), sub), 0755);
   fs::write_file_atomic(fs::join(dir.path(), "lower1/file"), "x");

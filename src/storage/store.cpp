@@ -148,11 +148,10 @@ std::string Store::layer_diff_dir(std::string_view diff_id) const {
 }
 
 Store::Staging Store::stage_layer() {
-  fs::TempDir dir(path("tmp"), "layer-");
-  auto lock = fs::FileLock::acquire(fs::join(dir.path(), "lock"), fs::FileLock::Mode::Exclusive);
+  auto dir = fs::LockedTempDir::create(path("tmp"), "layer-");
   std::string diff = fs::join(dir.path(), "diff");
   if (::mkdir(diff.c_str(), 0755) != 0) throw_errno("mkdir {}", diff);
-  return Staging(std::move(dir), std::move(lock), std::move(diff));
+  return Staging(std::move(dir), std::move(diff));
 }
 
 namespace {
@@ -206,10 +205,10 @@ void Store::clean_stale_staging() {
   for (const auto& name : fs::list_dir(tmp)) {
     std::string dir = fs::join(tmp, name);
     if (!fs::is_dir(dir)) continue;
-    auto lock = fs::FileLock::try_acquire(fs::join(dir, "lock"), fs::FileLock::Mode::Exclusive);
-    if (!lock) continue;  // a live process is unpacking into it
+    auto stale = fs::LockedTempDir::claim_abandoned(dir);
+    if (!stale) continue;  // a live process is unpacking into it
     log::debug("removing stale staging directory {}", dir);
-    fs::remove_all(dir);
+    stale->remove();
   }
 }
 

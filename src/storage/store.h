@@ -101,10 +101,8 @@ class Store {
 
    private:
     friend class Store;
-    Staging(fs::TempDir dir, fs::FileLock lock, std::string diff_dir)
-        : dir_(std::move(dir)), lock_(std::move(lock)), diff_dir_(std::move(diff_dir)) {}
-    fs::TempDir dir_;
-    fs::FileLock lock_;
+    Staging(fs::LockedTempDir dir, std::string diff_dir) : dir_(std::move(dir)), diff_dir_(std::move(diff_dir)) {}
+    fs::LockedTempDir dir_;
     std::string diff_dir_;
   };
   Staging stage_layer();

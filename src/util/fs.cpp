@@ -200,6 +200,7 @@ void remove_all_at(int dirfd, const std::string& name) {
   if (errno != EISDIR && errno != EPERM) throw_errno("remove {}", name);
   UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!sub) {
+    if (errno == ENOENT) return;  // removed meanwhile
     if (errno == EACCES) {
       ::fchmodat(dirfd, name.c_str(), 0700, 0);
       sub.reset(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -241,15 +242,10 @@ FileLock FileLock::acquire(const std::string& path, Mode mode) {
   return FileLock(std::move(fd));
 }
 
-std::optional<FileLock> FileLock::try_acquire(const std::string& path, Mode mode) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd) throw_errno("open lock {}", path);
-  int op = (mode == Mode::Shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
-  if (::flock(fd.get(), op) != 0) {
-    if (errno == EWOULDBLOCK) return std::nullopt;
-    throw_errno("lock {}", path);
-  }
-  return FileLock(std::move(fd));
+bool FileLock::is_at(const std::string& path) const {
+  struct stat held, named;
+  return ::fstat(fd_.get(), &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+         held.st_ino == named.st_ino;
 }
 
 TempDir::TempDir(const std::string& parent, std::string_view prefix) {
@@ -266,6 +262,65 @@ TempDir::~TempDir() {
   if (keep_ || path_.empty()) return;
   try {
     remove_all(path_);
+  } catch (...) {
+  }
+}
+
+namespace {
+constexpr std::string_view kUnnamed = ".new-";
+}
+
+LockedTempDir LockedTempDir::create(const std::string& parent, std::string_view prefix) {
+  // Made and locked under a name cleaners pass over, then renamed: in
+  // parent, it is never without its held lock.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    TempDir fresh(parent, std::string(kUnnamed) + std::string(prefix));
+    auto lock = FileLock::acquire(join(fresh.path(), "lock"), FileLock::Mode::Exclusive);
+    std::string path = join(parent, fresh.path().substr(fresh.path().rfind('/') + 1 + kUnnamed.size()));
+    if (::rename(fresh.path().c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST || errno == ENOTEMPTY) continue;  // a stale one of that name
+      throw_errno("rename {} to {}", fresh.path(), path);
+    }
+    fresh.keep();
+    return LockedTempDir(path, std::move(lock));
+  }
+  fail("create a temporary directory in {}: every name was taken", parent);
+}
+
+std::optional<LockedTempDir> LockedTempDir::claim_abandoned(const std::string& dir) {
+  if (std::string_view(dir).substr(dir.rfind('/') + 1).starts_with(kUnnamed)) return std::nullopt;
+  std::string path = join(dir, "lock");
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd && errno == ENOENT) return LockedTempDir(dir, FileLock());  // not ours, or emptied by its owner
+  if (!fd) throw_errno("open lock {}", path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::nullopt;
+    throw_errno("lock {}", path);
+  }
+  FileLock lock(std::move(fd));
+  if (!lock.is_at(path)) return std::nullopt;  // removed meanwhile
+  return LockedTempDir(dir, std::move(lock));
+}
+
+LockedTempDir::LockedTempDir(LockedTempDir&& o) noexcept
+    : path_(std::move(o.path_)), lock_(std::move(o.lock_)), keep_(o.keep_) {
+  o.keep_ = true;
+}
+
+void LockedTempDir::remove() {
+  keep_ = true;
+  // The lock goes last: until the directory is empty, cleaners find it held.
+  for (const auto& name : list_dir(path_))
+    if (name != "lock") remove_all(join(path_, name));
+  if (lock_ && ::unlink(join(path_, "lock").c_str()) != 0 && errno != ENOENT) throw_errno("remove {}/lock", path_);
+  // Empty now; a cleaner may take it from here.
+  if (::rmdir(path_.c_str()) != 0 && errno != ENOENT) throw_errno("remove {}", path_);
+}
+
+LockedTempDir::~LockedTempDir() {
+  if (keep_ || path_.empty()) return;
+  try {
+    remove();
   } catch (...) {
   }
 }

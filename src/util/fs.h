@@ -67,12 +67,14 @@ class FileLock {
   FileLock() = default;
   // Blocks until the lock is held.
   static FileLock acquire(const std::string& path, Mode mode);
-  // Returns nullopt when someone else holds a conflicting lock.
-  static std::optional<FileLock> try_acquire(const std::string& path, Mode mode);
   explicit operator bool() const { return static_cast<bool>(fd_); }
 
  private:
+  friend class LockedTempDir;
   explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  // Whether the locked file is still the one at path: not unlinked or
+  // replaced since it was opened.
+  bool is_at(const std::string& path) const;
   UniqueFd fd_;
 };
 
@@ -89,6 +91,34 @@ class TempDir {
 
  private:
   std::string path_;
+  bool keep_ = false;
+};
+
+// A temporary directory in use: a file "lock" in it is held for as long as
+// the object lives, so cleaners (claim_abandoned) leave it be. Removed on
+// destruction unless kept: its contents, then the lock file, then the
+// directory, so that no cleaner can lock it while it is half removed.
+class LockedTempDir {
+ public:
+  // Made under parent, its lock held before it appears there.
+  static LockedTempDir create(const std::string& parent, std::string_view prefix);
+  // For cleaners: the directory at dir, taken over, when no live process
+  // holds its lock (its maker was killed) or it has no lock file (it is not
+  // a LockedTempDir, or its owner emptied it); nullopt when it is in use or
+  // gone, or not yet renamed into place.
+  static std::optional<LockedTempDir> claim_abandoned(const std::string& dir);
+  LockedTempDir(LockedTempDir&& o) noexcept;
+  LockedTempDir& operator=(LockedTempDir&&) = delete;
+  ~LockedTempDir();
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+  // Removes it now (what destruction does unless kept).
+  void remove();
+
+ private:
+  LockedTempDir(std::string path, FileLock lock) : path_(std::move(path)), lock_(std::move(lock)) {}
+  std::string path_;
+  FileLock lock_;
   bool keep_ = false;
 };
 

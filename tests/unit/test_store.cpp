@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "error_of.h"
 #include "storage/store.h"
@@ -124,6 +127,50 @@ TEST_CASE("store: stale staging directories are cleaned, live ones kept", "[stor
   t.store.clean_stale_staging();
   CHECK(fs::exists(live.diff_dir()));
   CHECK_FALSE(fs::exists(t.dir.path() + "/root/tmp/layer-dead"));
+}
+
+// Pulls clean tmp/ while other commands stage layers there: a directory a
+// cleaner takes between its creation and its lock must not fail the stager
+// (CI once saw "mkdir …/tmp/layer-XXXXXX/diff: No such file or directory").
+TEST_CASE("store: staging while others clean: each stage succeeds, only stale ones are removed", "[store]") {
+  TestStore t;
+  std::atomic<int> staging_left = 2, cleans = 0;
+  std::mutex mu;
+  std::vector<std::string> failures;
+  auto failed = [&](std::string what) {
+    std::lock_guard g(mu);
+    failures.push_back(std::move(what));
+  };
+  auto stager = [&] {
+    for (int i = 0; i < 400; ++i) {
+      try {
+        auto staging = t.store.stage_layer();
+        std::ofstream(staging.diff_dir() + "/file") << i;
+        if (fs::read_file(staging.diff_dir() + "/file") != std::to_string(i)) failed("staged file changed");
+      } catch (const Error& e) {
+        failed(e.what());
+      }
+    }
+    --staging_left;
+  };
+  auto cleaner = [&] {
+    while (staging_left > 0) {
+      try {
+        t.store.clean_stale_staging();
+        ++cleans;
+      } catch (const Error& e) {
+        failed(e.what());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) threads.emplace_back(stager);
+  for (int i = 0; i < 2; ++i) threads.emplace_back(cleaner);
+  for (auto& th : threads) th.join();
+  CHECK(failures.empty());
+  if (!failures.empty()) CHECK(failures.front() == "");
+  CHECK(cleans > 0);
+  CHECK(std::filesystem::is_empty(t.dir.path() + "/root/tmp"));
 }
 
 TEST_CASE("store: names are normalised like Podman's tag", "[store]") {
