@@ -123,6 +123,14 @@ void write_pidfile(const storage::ContainerStore& containers, const std::string&
   }
 }
 
+// A --pidfile that cannot be written fails the start before anything runs,
+// as runc's --pid-file fails it under Podman.
+void check_pidfile(const runtime::StartConfig& cfg) {
+  if (cfg.pidfile.empty()) return;
+  if (!UniqueFd(::open(cfg.pidfile.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644)))
+    throw_errno("write --pidfile {}", cfg.pidfile);
+}
+
 void mark_exited(storage::ContainerState& st, int code) {
   st.status = "exited";
   st.pid = 0;
@@ -421,6 +429,7 @@ storage::ContainerState current_state(storage::ContainerStore& containers, const
 int run_foreground(storage::ContainerStore& containers, const config::StorePaths& paths,
                    const storage::ContainerRecord& rec, const runtime::StartConfig& config, bool interactive) {
   runtime::StartConfig cfg = config;
+  check_pidfile(cfg);
   auto network = prepare_network(containers, paths, rec, cfg);
   auto rootfs = mount_root(paths, containers, rec, cfg);
   VolumeSetup volumes(paths, cfg.spec);
@@ -669,6 +678,7 @@ int monitor_main(const config::StorePaths& paths, const std::string& id, int rep
     auto rec = containers.find(id);
     if (!rec || rec->id != id) fail("no container with ID {}", id);
     auto cfg = load_start_config(containers, id);
+    check_pidfile(cfg);
     auto network = prepare_network(containers, paths, *rec, cfg);
     auto rootfs = mount_root(paths, containers, *rec, cfg);
     VolumeSetup volumes(paths, cfg.spec);

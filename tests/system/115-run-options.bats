@@ -118,6 +118,26 @@ setup() {
   run_cabin rm -f -t 0 pidded plain
 }
 
+@test "--pidfile in a directory that does not exist: the start fails before the process runs (run leaves nothing, a created one stays created)" {
+  local pidfile=$BATS_TEST_TMPDIR/missing/ctr.pid
+  store_baseline
+  run_cabin 125 run --rm --network none --pidfile "$pidfile" "$PROBE_IMAGE" true
+  expect_error "write --pidfile $pidfile: No such file or directory"
+  run_cabin 125 run -d --name nopid --network none --pidfile "$pidfile" "$PROBE_IMAGE" sleep 100
+  expect_error "write --pidfile $pidfile: No such file or directory"
+  assert_nothing_left "$BASELINE"
+  run_cabin create --name nopid --network none --pidfile "$pidfile" "$PROBE_IMAGE" sleep 100
+  run_cabin 125 start nopid
+  expect_error "write --pidfile $pidfile: No such file or directory"
+  run_cabin inspect --format '{{.State.Status}} {{.State.Pid}}' nopid
+  is "$output" "created 0" "never started"
+  mkdir "$BATS_TEST_TMPDIR/missing"
+  run_cabin start nopid
+  run_cabin inspect --format '{{.State.Pid}}' nopid
+  is "$(cat "$pidfile")" "$output" "written once the directory is there"
+  run_cabin rm -f -t 0 nopid
+}
+
 @test "run --replace removes the container of the same name first (its name printed, as Podman does); without --name it is refused" {
   # wait-signal exits on the stop signal (a sleep as PID 1 would ignore it).
   run_cabin run -d --name twin --network none "$PROBE_IMAGE" /bin/probe wait-signal 100
