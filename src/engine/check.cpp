@@ -143,15 +143,8 @@ class Checker {
   }
 
   void staging() {
-    std::string dir = root("tmp");
-    for (const auto& name : fs::list_dir(dir)) {
-      std::string path = fs::join(dir, name);
-      if (!fs::is_dir(path)) continue;
-      auto stale = fs::LockedTempDir::claim_abandoned(path);
-      if (!stale) continue;  // a live pull is unpacking there
-      stale->keep();
-      report(fmt::format("staging directory {}: left by a command that was killed", path), [&] { stale->remove(); });
-    }
+    for (auto& stale : store_.abandoned_staging())
+      report(fmt::format("staging directory {}: left by a command that was killed", stale.path()), [&] { stale.remove(); });
   }
 
   void containers() {

@@ -200,15 +200,24 @@ void Store::commit_layer(Staging staging, const LayerInfo& info) {
   ::unlink(fs::join(dest, "lock").c_str());
 }
 
-void Store::clean_stale_staging() {
+std::vector<fs::LockedTempDir> Store::abandoned_staging() {
   std::string tmp = path("tmp");
+  std::vector<fs::LockedTempDir> out;
   for (const auto& name : fs::list_dir(tmp)) {
     std::string dir = fs::join(tmp, name);
     if (!fs::is_dir(dir)) continue;
     auto stale = fs::LockedTempDir::claim_abandoned(dir);
     if (!stale) continue;  // a live process is unpacking into it
-    log::debug("removing stale staging directory {}", dir);
-    stale->remove();
+    stale->keep();
+    out.push_back(std::move(*stale));
+  }
+  return out;
+}
+
+void Store::clean_stale_staging() {
+  for (auto& stale : abandoned_staging()) {
+    log::debug("removing stale staging directory {}", stale.path());
+    stale.remove();
   }
 }
 

@@ -127,6 +127,9 @@ class Store {
   void remove_image(const std::string& id);
   // Removes layers and blobs that no image references; returns bytes freed.
   uint64_t garbage_collect();
+  // The directories in tmp/ left by killed processes, each claimed (its
+  // lock held) and kept until removed.
+  std::vector<fs::LockedTempDir> abandoned_staging();
   // Removes staging directories left by killed processes.
   void clean_stale_staging();
 
